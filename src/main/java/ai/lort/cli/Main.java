@@ -1,0 +1,62 @@
+package ai.lort.cli;
+
+import ai.lort.LortException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code lort} command and its subcommands. */
+@Command(name = "lort", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = "LoRT: low-rank + ternary compression of transformer language models, and inference.",
+        subcommands = {
+                CompressCommand.class,
+                InspectCommand.class,
+                CommandLine.HelpCommand.class,
+        })
+public final class Main implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is needed (compress, inspect, ...); see lort --help");
+    }
+
+    public static void main(String[] args) {
+        int code;
+        try {
+            code = run(args);
+        } catch (OutOfMemoryError e) {
+            System.err.println("lort: error: out of memory; give the JVM more heap, e.g. LORT_HEAP=8g");
+            code = 1;
+        }
+        System.exit(code);
+    }
+
+    /** Runs the command line and returns the exit code (tests call this directly). */
+    public static int run(String... args) {
+        CommandLine cl = commandLine();
+        return cl.execute(args);
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
+            PrintWriter err = cmd.getErr();
+            if (ex instanceof LortException || ex instanceof java.io.UncheckedIOException) {
+                err.println(cmd.getCommandName() + ": error: " + oneLine(ex.getMessage()));
+                err.flush();
+                return 1;
+            }
+            err.println(cmd.getCommandName() + ": internal error: " + ex);
+            if (System.getenv("LORT_DEBUG") != null) ex.printStackTrace(err);
+            else err.println("(set LORT_DEBUG=1 for the stack trace, and please report it)");
+            err.flush();
+            return 70;
+        });
+        return cl;
+    }
+
+    static String oneLine(String s) {
+        return s == null ? "" : s.replace('\n', ' ').strip();
+    }
+}
