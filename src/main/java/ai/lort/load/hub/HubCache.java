@@ -2,11 +2,14 @@ package ai.lort.load.hub;
 
 import ai.lort.LortException;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /**
@@ -91,6 +94,23 @@ final class HubCache {
             }
         } catch (IOException e) {
             throw new LortException("cannot link " + link + " to " + blob + " (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * Runs {@code action} holding {@code .locks/models--org--name/{etag}.lock}, the lock file
+     * huggingface_hub uses, so that two LoRT processes never write one blob at once.
+     */
+    void withBlobLock(String etag, Runnable action) {
+        Path lockFile = repoDir.getParent().resolve(".locks").resolve(repoDir.getFileName()).resolve(etag + ".lock");
+        try {
+            Files.createDirectories(lockFile.getParent());
+            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = channel.lock()) {
+                action.run();
+            }
+        } catch (IOException e) {
+            throw new LortException("cannot lock " + lockFile + " (" + e.getMessage() + "); check the cache folder's permissions");
         }
     }
 

@@ -179,7 +179,10 @@ public final class HubClient {
         if (!Files.isRegularFile(blob)) {
             boolean lfs = linkedEtag != null && etag.matches("[0-9a-fA-F]{64}");
             URI source = redirected ? head.uri().resolve(location) : resolve;
-            downloader.download(source, file, new BlobDownloader.Expected(size, lfs ? etag : null), cache.incomplete(etag), blob);
+            var expected = new BlobDownloader.Expected(size, lfs ? etag : null);
+            cache.withBlobLock(etag, () -> { // another process may have finished it while we waited
+                if (!Files.isRegularFile(blob)) downloader.download(source, file, expected, cache.incomplete(etag), blob);
+            });
         }
         cache.link(commit, file, etag);
         return etag;

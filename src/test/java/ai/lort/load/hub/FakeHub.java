@@ -61,6 +61,8 @@ final class FakeHub implements AutoCloseable {
     final Map<String, Integer> dropOnce = new HashMap<>();
     /** LFS sha256s whose body is served with one byte changed. */
     final Set<String> corrupt = new HashSet<>();
+    /** LFS sha256s whose every response is cut after 1000 bytes. */
+    final Set<String> dropAlways = new HashSet<>();
     boolean ignoreRange;
 
     private final Map<String, Repo> repos = new HashMap<>();
@@ -202,7 +204,7 @@ final class FakeHub implements AutoCloseable {
         }
         String range = ex.getRequestHeaders().getFirst("Range");
         long from = range == null || ignoreRange ? 0 : Long.parseLong(range.replaceAll("bytes=(\\d+)-", "$1"));
-        Integer dropAfter = dropOnce.remove(sha256);
+        Integer dropAfter = dropAlways.contains(sha256) ? Integer.valueOf(1000) : dropOnce.remove(sha256);
         if (from > 0) ex.getResponseHeaders().set("Content-Range", "bytes " + from + "-" + (content.length - 1) + "/" + content.length);
         if (dropAfter != null) { // announce everything, send part, then cut the connection
             ex.sendResponseHeaders(from > 0 ? 206 : 200, content.length - from);

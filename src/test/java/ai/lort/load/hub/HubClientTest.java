@@ -172,6 +172,39 @@ class HubClientTest {
     }
 
     @Test
+    void retriesRunOutWithAClearErrorAndTheNextRunResumes() throws IOException {
+        publishTinyModel();
+        String sha256 = FakeHub.sha256(WEIGHTS);
+        hub.dropAlways.add(sha256);
+
+        assertThatThrownBy(() -> anonymousClient().fetch(HubId.parse(ID, null).orElseThrow()))
+                .isInstanceOf(LortException.class).hasMessageContaining("model.safetensors")
+                .hasMessageContaining("failed after 5 attempts").hasMessageContaining("run again to resume");
+        assertThat(backoffs).containsExactly(Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(4), Duration.ofMillis(8));
+        assertThat(Files.size(repoDir.resolve("blobs/" + sha256 + ".incomplete"))).isEqualTo(5000);
+
+        hub.dropAlways.clear();
+        hub.requests.clear();
+        HubClient.Snapshot s = anonymousClient().fetch(HubId.parse(ID, null).orElseThrow());
+        assertThat(s.model().weightFiles().getFirst()).hasBinaryContent(WEIGHTS);
+        assertThat(hub.on("storage")).extracting(FakeHub.Request::range).containsExactly("bytes=5000-");
+    }
+
+    @Test
+    void showsOneProgressBarPerFileUnlessQuiet() {
+        publishTinyModel();
+        new HubClient(hub.env(cache, null, false), false, new PrintStream(stderr, true, StandardCharsets.UTF_8), Duration.ZERO, backoffs::add)
+                .fetch(HubId.parse(ID, null).orElseThrow());
+        String log = stderr.toString(StandardCharsets.UTF_8);
+        assertThat(log).contains("model.safetensors [").contains("config.json [").contains("100%").contains("/s");
+
+        stderr.reset();
+        deleteTree(repoDir);
+        anonymousClient().fetch(HubId.parse(ID, null).orElseThrow());
+        assertThat(stderr.size()).isZero();
+    }
+
+    @Test
     void resumeAnsweredWithTheWholeFileStartsOver() {
         publishTinyModel();
         hub.dropOnce.put(FakeHub.sha256(WEIGHTS), 50_000);
@@ -313,9 +346,11 @@ class HubClientTest {
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    private static void deleteTree(Path root) {
         try (Stream<Path> all = Files.walk(root)) {
             for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 }
