@@ -13,9 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.util.HexFormat;
-import java.util.function.Consumer;
 
 /**
  * Downloads one file into {@code blobs/{etag}.incomplete}, resuming with {@code Range} after a
@@ -27,17 +25,13 @@ final class BlobDownloader {
     record Expected(long size, String sha256OrNull) {}
 
     private final HubHttp http;
-    private final int maxAttempts;
-    private final Duration firstBackoff;
-    private final Consumer<Duration> sleeper;
+    private final DownloadPolicy policy;
     private final boolean quiet;
     private final PrintStream log;
 
-    BlobDownloader(HubHttp http, int maxAttempts, Duration firstBackoff, Consumer<Duration> sleeper, boolean quiet, PrintStream log) {
+    BlobDownloader(HubHttp http, DownloadPolicy policy, boolean quiet, PrintStream log) {
         this.http = http;
-        this.maxAttempts = maxAttempts;
-        this.firstBackoff = firstBackoff;
-        this.sleeper = sleeper;
+        this.policy = policy;
         this.quiet = quiet;
         this.log = log;
     }
@@ -49,8 +43,8 @@ final class BlobDownloader {
             long have = resumeFrom(incomplete, expected.size(), sha256);
             ProgressBar bar = new ProgressBar(log, label, expected.size(), true, quiet, System.console() != null);
             IOException last = null;
-            for (int attempt = 1; have < expected.size() && attempt <= maxAttempts; attempt++) {
-                if (attempt > 1) sleeper.accept(firstBackoff.multipliedBy(1L << (attempt - 2)));
+            for (int attempt = 1; have < expected.size() && attempt <= policy.attempts(); attempt++) {
+                if (attempt > 1) policy.sleeper().accept(policy.backoffBefore(attempt));
                 try {
                     have = fetch(uri, label, expected.size(), incomplete, have, sha256, bar);
                 } catch (IOException e) {
@@ -60,7 +54,7 @@ final class BlobDownloader {
                 }
             }
             if (have < expected.size())
-                throw new LortException("download of " + label + " failed after " + maxAttempts + " attempts ("
+                throw new LortException("download of " + label + " failed after " + policy.attempts() + " attempts ("
                         + (last == null ? "connection closed" : last.getMessage()) + "); " + ProgressBar.formatBytes(have)
                         + " are kept, run again to resume");
             if (!Files.exists(incomplete)) Files.createFile(incomplete); // an empty file needs no request
@@ -110,11 +104,16 @@ final class BlobDownloader {
             have = 0;
         }
         try (InputStream in = response.body();
+             StallGuard guard = new StallGuard(in, policy.stallTimeout());
              OutputStream out = Files.newOutputStream(incomplete, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                      append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
             byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                if (have + n > size) throw new LortException("download of " + label + " is longer than the " + size + " bytes announced; the server or a proxy is broken");
+            for (int n; (n = readUnlessStalled(in, buf, guard)) > 0; ) {
+                guard.progress();
+                if (have + n > size) {
+                    Files.deleteIfExists(incomplete);
+                    throw new LortException("download of " + label + " is longer than the " + size + " bytes announced; the server or a proxy is broken");
+                }
                 out.write(buf, 0, n);
                 sha256.update(buf, 0, n);
                 have += n;
@@ -123,6 +122,19 @@ final class BlobDownloader {
         }
         if (have < size) throw new IOException("connection closed after " + have + " of " + size + " bytes");
         return have;
+    }
+
+    /** A read that reports a stall as such, rather than as an early end or a closed stream. */
+    private int readUnlessStalled(InputStream in, byte[] buf, StallGuard guard) throws IOException {
+        int n;
+        try {
+            n = in.read(buf);
+        } catch (IOException e) {
+            if (!guard.stalled()) throw e;
+            n = -1;
+        }
+        if (guard.stalled()) throw new IOException("no data for " + policy.stallTimeout().toMillis() + " ms");
+        return n;
     }
 
     private static void verify(String label, Expected expected, Path incomplete, long have, MessageDigest sha256) throws IOException {

@@ -11,7 +11,6 @@ import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -20,7 +19,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.Consumer;
 
 /**
  * Fetches the files a compression needs from the hub into the shared cache, the way Python's
@@ -40,14 +38,14 @@ public final class HubClient {
     private final ObjectMapper json = new ObjectMapper();
 
     public HubClient(HubEnvironment env, boolean quiet) {
-        this(env, quiet, System.err, Duration.ofSeconds(1), HubClient::sleep);
+        this(env, quiet, System.err, DownloadPolicy.DEFAULT);
     }
 
-    HubClient(HubEnvironment env, boolean quiet, PrintStream log, Duration firstBackoff, Consumer<Duration> sleeper) {
+    HubClient(HubEnvironment env, boolean quiet, PrintStream log, DownloadPolicy policy) {
         this.env = env;
         this.http = new HubHttp(env);
         this.log = log;
-        this.downloader = new BlobDownloader(http, 5, firstBackoff, sleeper, quiet, log);
+        this.downloader = new BlobDownloader(http, policy, quiet, log);
     }
 
     public Snapshot fetch(HubId id) {
@@ -202,15 +200,6 @@ public final class HubClient {
             return json.readTree(text);
         } catch (JsonProcessingException e) {
             throw new LortException(from + " is not valid JSON (" + e.getOriginalMessage() + ")");
-        }
-    }
-
-    private static void sleep(Duration d) {
-        try {
-            Thread.sleep(d);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new LortException("interrupted");
         }
     }
 }

@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.HexFormat;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 
 /**
  * A small Hugging Face hub on loopback that speaks the protocol LoRT relies on: the revision API,
@@ -63,6 +65,9 @@ final class FakeHub implements AutoCloseable {
     final Set<String> corrupt = new HashSet<>();
     /** LFS sha256s whose every response is cut after 1000 bytes. */
     final Set<String> dropAlways = new HashSet<>();
+    /** LFS sha256 → bytes to send before going silent (connection kept open), once. */
+    final Map<String, Integer> stallOnce = new HashMap<>();
+    private final CountDownLatch released = new CountDownLatch(1);
     boolean ignoreRange;
 
     private final Map<String, Repo> repos = new HashMap<>();
@@ -75,6 +80,7 @@ final class FakeHub implements AutoCloseable {
         storage = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         hub.createContext("/", ex -> handle(ex, () -> serveHub(ex)));
         storage.createContext("/", ex -> handle(ex, () -> serveStorage(ex)));
+        storage.setExecutor(Executors.newCachedThreadPool()); // a stalled answer must not block the next
         hub.start();
         storage.start();
     }
@@ -114,6 +120,7 @@ final class FakeHub implements AutoCloseable {
 
     @Override
     public void close() {
+        released.countDown();
         hub.stop(0);
         storage.stop(0);
     }
@@ -206,6 +213,18 @@ final class FakeHub implements AutoCloseable {
         long from = range == null || ignoreRange ? 0 : Long.parseLong(range.replaceAll("bytes=(\\d+)-", "$1"));
         Integer dropAfter = dropAlways.contains(sha256) ? Integer.valueOf(1000) : dropOnce.remove(sha256);
         if (from > 0) ex.getResponseHeaders().set("Content-Range", "bytes " + from + "-" + (content.length - 1) + "/" + content.length);
+        Integer stallAfter = stallOnce.remove(sha256);
+        if (stallAfter != null) {
+            ex.sendResponseHeaders(from > 0 ? 206 : 200, content.length - from);
+            ex.getResponseBody().write(content, (int) from, stallAfter);
+            ex.getResponseBody().flush();
+            try {
+                released.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException("stalled on purpose");
+        }
         if (dropAfter != null) { // announce everything, send part, then cut the connection
             ex.sendResponseHeaders(from > 0 ? 206 : 200, content.length - from);
             OutputStream out = ex.getResponseBody();

@@ -37,6 +37,7 @@ class HubClientTest {
     Path repoDir;
     final List<Duration> backoffs = new ArrayList<>();
     final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    final DownloadPolicy policy = new DownloadPolicy(5, Duration.ofMillis(1), backoffs::add, Duration.ofMillis(300));
 
     @BeforeEach
     void start() throws IOException {
@@ -53,7 +54,7 @@ class HubClientTest {
     HubClient client(String token) { return clientFor(hub.env(cache, token, false)); }
 
     HubClient clientFor(HubEnvironment env) {
-        return new HubClient(env, true, new PrintStream(stderr, true, StandardCharsets.UTF_8), Duration.ofMillis(1), backoffs::add);
+        return new HubClient(env, true, new PrintStream(stderr, true, StandardCharsets.UTF_8), policy);
     }
 
     static Map<String, byte[]> files(Object... nameThenContent) {
@@ -193,7 +194,7 @@ class HubClientTest {
     @Test
     void showsOneProgressBarPerFileUnlessQuiet() {
         publishTinyModel();
-        new HubClient(hub.env(cache, null, false), false, new PrintStream(stderr, true, StandardCharsets.UTF_8), Duration.ZERO, backoffs::add)
+        new HubClient(hub.env(cache, null, false), false, new PrintStream(stderr, true, StandardCharsets.UTF_8), policy)
                 .fetch(HubId.parse(ID, null).orElseThrow());
         String log = stderr.toString(StandardCharsets.UTF_8);
         assertThat(log).contains("model.safetensors [").contains("config.json [").contains("100%").contains("/s");
@@ -202,6 +203,24 @@ class HubClientTest {
         deleteTree(repoDir);
         anonymousClient().fetch(HubId.parse(ID, null).orElseThrow());
         assertThat(stderr.size()).isZero();
+    }
+
+    @Test
+    void stalledConnectionIsDroppedAndResumed() {
+        publishTinyModel();
+        hub.stallOnce.put(FakeHub.sha256(WEIGHTS), 70_000);
+
+        HubClient.Snapshot s = anonymousClient().fetch(HubId.parse(ID, null).orElseThrow());
+        assertThat(s.model().weightFiles().getFirst()).hasBinaryContent(WEIGHTS);
+        assertThat(hub.on("storage")).extracting(FakeHub.Request::range).containsExactly(null, "bytes=70000-");
+    }
+
+    @Test
+    void listedFileMissingOnTheServerIsReported() {
+        publishTinyModel();
+        hub.repo(ID).extraSiblings.add("generation_config.json"); // listed, but resolve answers EntryNotFound
+        assertThatThrownBy(() -> anonymousClient().fetch(HubId.parse(ID, null).orElseThrow()))
+                .isInstanceOf(LortException.class).hasMessageContaining("'generation_config.json' is not on the server");
     }
 
     @Test
