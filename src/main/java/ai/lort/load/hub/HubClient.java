@@ -157,42 +157,17 @@ public final class HubClient {
             if (etag.isPresent()) return etag.get();
         }
         URI resolve = http.url(id.repoId() + "/resolve/" + HubHttp.encode(commit, false) + "/" + HubHttp.encode(file, true));
-        HttpResponse<Void> head = http.head(resolve);
-        int status = head.statusCode();
-        String location = head.headers().firstValue("Location").orElse(null);
-        boolean redirected = status >= 300 && status < 400 && location != null;
-        if (status >= 500) throw new IOException("HTTP " + status);
-        if (status != 200 && !redirected) throw HubErrors.of(head, id, env.endpoint(), file, http.sendsToken());
-
-        String linkedEtag = head.headers().firstValue("X-Linked-Etag").orElse(null);
-        String etag = normalizeEtag(linkedEtag != null ? linkedEtag : head.headers().firstValue("ETag").orElse(null));
-        if (etag == null) throw new LortException(id + ": the server sent no ETag for " + file + "; is HF_ENDPOINT a Hugging Face hub?");
-        HubPaths.checkEtag(etag, file);
-        if (present) return etag; // a copy rather than a link (no symlinks here): keep it
-
-        long size = head.headers().firstValueAsLong("X-Linked-Size")
-                .orElse(redirected ? -1 : head.headers().firstValueAsLong("Content-Length").orElse(-1));
-        if (size < 0) throw new LortException(id + ": the server did not say the size of " + file + "; cannot verify the download");
-        Path blob = cache.blob(etag);
+        RemoteFile remote = RemoteFile.probe(http, id, file, resolve);
+        if (present) return remote.etag(); // a copy rather than a link (no symlinks here): keep it
+        Path blob = cache.blob(remote.etag());
         if (!Files.isRegularFile(blob)) {
-            boolean lfs = linkedEtag != null && etag.matches("[0-9a-fA-F]{64}");
-            URI source = redirected ? head.uri().resolve(location) : resolve;
-            var expected = new BlobDownloader.Expected(size, lfs ? etag : null);
-            cache.withBlobLock(etag, () -> { // another process may have finished it while we waited
-                if (!Files.isRegularFile(blob)) downloader.download(source, file, expected, cache.incomplete(etag), blob);
+            var expected = new BlobDownloader.Expected(remote.size(), remote.sha256OrNull());
+            cache.withBlobLock(remote.etag(), () -> { // another process may have finished it while we waited
+                if (!Files.isRegularFile(blob)) downloader.download(remote.source(), file, expected, cache.incomplete(remote.etag()), blob);
             });
         }
-        cache.link(commit, file, etag);
-        return etag;
-    }
-
-    /** huggingface_hub's normalisation: weak marker and quotes removed. */
-    static String normalizeEtag(String etag) {
-        if (etag == null) return null;
-        String e = etag.strip();
-        if (e.startsWith("W/")) e = e.substring(2);
-        e = e.replace("\"", "");
-        return e.isEmpty() ? null : e;
+        cache.link(commit, file, remote.etag());
+        return remote.etag();
     }
 
     private JsonNode parse(String text, URI from) {

@@ -37,6 +37,8 @@ final class HubHttp {
 
     boolean sendsToken() { return token != null; }
 
+    URI endpoint() { return endpoint; }
+
     /** Builds {@code {endpoint}/{path}}; callers encode the parts of {@code path}. */
     URI url(String path) { return URI.create(endpoint + "/" + path); }
 
@@ -50,6 +52,11 @@ final class HubHttp {
      */
     HttpResponse<Void> head(URI uri) throws IOException {
         return send(uri, "HEAD", -1, HttpResponse.BodyHandlers.discarding(), false);
+    }
+
+    /** HEAD that follows every redirect, for mirrors whose redirects lack the X-Linked headers. */
+    HttpResponse<Void> headFollowingAll(URI uri) throws IOException {
+        return send(uri, "HEAD", -1, HttpResponse.BodyHandlers.discarding(), true);
     }
 
     /** GET that follows every redirect, from byte {@code from} on when it is above zero. */

@@ -69,6 +69,8 @@ final class FakeHub implements AutoCloseable {
     final Map<String, Integer> stallOnce = new HashMap<>();
     private final CountDownLatch released = new CountDownLatch(1);
     boolean ignoreRange;
+    /** Like some mirrors: LFS redirects without X-Linked-* headers; the storage host answers HEAD. */
+    boolean plainRedirects;
 
     private final Map<String, Repo> repos = new HashMap<>();
     private final Map<String, byte[]> lfsBySha256 = new HashMap<>();
@@ -189,9 +191,11 @@ final class FakeHub implements AutoCloseable {
             String sha256 = sha256(content);
             lfsBySha256.put(sha256, content);
             String etag = repo.etagOverrides.getOrDefault(file, sha256);
-            ex.getResponseHeaders().set("X-Linked-Etag", "\"" + etag + "\"");
-            ex.getResponseHeaders().set("X-Linked-Size", Long.toString(content.length));
-            ex.getResponseHeaders().set("ETag", "W/\"cdn-etag\"");
+            if (!plainRedirects) {
+                ex.getResponseHeaders().set("X-Linked-Etag", "\"" + etag + "\"");
+                ex.getResponseHeaders().set("X-Linked-Size", Long.toString(content.length));
+                ex.getResponseHeaders().set("ETag", "W/\"cdn-etag\"");
+            }
             ex.getResponseHeaders().set("Location", "http://localhost:" + storage.getAddress().getPort() + "/lfs/" + sha256 + "?signature=x");
             ex.sendResponseHeaders(302, -1);
         } else {
@@ -205,6 +209,7 @@ final class FakeHub implements AutoCloseable {
         String sha256 = ex.getRequestURI().getRawPath().substring("/lfs/".length());
         byte[] content = lfsBySha256.get(sha256);
         if (content == null) { reply(ex, 404, null); return; }
+        if (ex.getRequestMethod().equals("HEAD")) ex.getResponseHeaders().set("ETag", "\"" + sha256 + "\"");
         if (corrupt.contains(sha256)) {
             content = content.clone();
             content[content.length / 2] ^= 1;

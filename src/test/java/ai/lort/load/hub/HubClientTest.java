@@ -275,6 +275,19 @@ class HubClientTest {
     }
 
     @Test
+    void mirrorRedirectWithoutLinkedHeadersIsAskedDirectly() {
+        publishTinyModel();
+        hub.plainRedirects = true;
+        hub.validTokens.add("hf_secret");
+
+        HubClient.Snapshot s = client("hf_secret").fetch(HubId.parse(ID, null).orElseThrow());
+        assertThat(s.etags()).containsEntry("model.safetensors", FakeHub.sha256(WEIGHTS));
+        assertThat(s.model().weightFiles().getFirst()).hasBinaryContent(WEIGHTS);
+        assertThat(hub.on("storage")).extracting(FakeHub.Request::method).containsExactly("HEAD", "GET");
+        assertThat(hub.on("storage")).allMatch(r -> r.authorization() == null);
+    }
+
+    @Test
     void hostileFileNamesAreRefused() {
         publishTinyModel();
         hub.repo(ID).extraSiblings.add("../../../escaped.safetensors");
