@@ -55,7 +55,7 @@ final class BlobDownloader {
             }
             if (have < expected.size())
                 throw new LortException("download of " + label + " failed after " + policy.attempts() + " attempts ("
-                        + (last == null ? "connection closed" : last.getMessage()) + "); " + ProgressBar.formatBytes(have)
+                        + describe(last) + "); " + ProgressBar.formatBytes(have)
                         + " are kept, run again to resume");
             if (!Files.exists(incomplete)) Files.createFile(incomplete); // an empty file needs no request
             bar.finish(have);
@@ -66,6 +66,11 @@ final class BlobDownloader {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e); // every JDK has SHA-256
         }
+    }
+
+    private static String describe(IOException e) {
+        if (e == null) return "connection closed";
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     /** Bytes already on disk from an earlier try, fed to the digest; a file too long is started over. */
@@ -97,7 +102,7 @@ final class BlobDownloader {
                 throw new IOException("server refused to resume (HTTP 416)");
             }
             if (status >= 500) throw new IOException("HTTP " + status);
-            throw new LortException("download of " + label + " failed: HTTP " + status + " from " + uri.getHost());
+            throw new LortException("download of " + label + " failed: HTTP " + status + " from " + uri.getHost() + "; run again to resume");
         }
         if (!append) { // a 200 is the whole file again
             sha256.reset();
