@@ -105,9 +105,13 @@ final class HubCache {
         Path lockFile = repoDir.getParent().resolve(".locks").resolve(repoDir.getFileName()).resolve(etag + ".lock");
         try {
             Files.createDirectories(lockFile.getParent());
-            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = channel.lock()) {
-                action.run();
+            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                FileLock lock = channel.lock();
+                try {
+                    action.run();
+                } finally {
+                    lock.release();
+                }
             }
         } catch (IOException e) {
             throw new LortException("cannot lock " + lockFile + " (" + e.getMessage() + "); check the cache folder's permissions");
