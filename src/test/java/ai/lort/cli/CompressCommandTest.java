@@ -263,8 +263,8 @@ class CompressCommandTest {
     }
 
     @Test
-    void hubIdWithoutHubSupportIsAClearError() {
-        Cli.Result r = Cli.run("compress", "-m", "nobody/no-such-model-xyz", "-o", tmp.resolve("o.lort").toString(), "-q");
+    void unreachableHubIsAClearError() {
+        Cli.Result r = Cli.run("compress", "-m", "no-such-dir/also-missing@x/y", "-o", tmp.resolve("o.lort").toString(), "-q");
         assertThat(r.exitCode()).isNotZero();
         assertThat(r.err().strip().lines().filter(l -> !l.startsWith("WARNING")).count()).isEqualTo(1);
     }
