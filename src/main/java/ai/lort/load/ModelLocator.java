@@ -32,8 +32,9 @@ public final class ModelLocator {
             provenance.put("path", local.toString());
             return new LocatedModel(LocalModel.resolve(local), provenance);
         }
-        HubId id = HubId.parse(modelSpec, revisionOrNull).orElseThrow(() -> new LortException("'" + modelSpec
-                + "' is neither an existing file or folder nor a Hugging Face model id like Qwen/Qwen2.5-0.5B (org/name, optionally @revision)"));
+        HubId id = HubId.parse(modelSpec, revisionOrNull).orElseThrow(() -> new LortException(looksLikePath(modelSpec)
+                ? modelSpec + ": no such file or folder"
+                : "'" + modelSpec + "' is neither an existing file or folder nor a Hugging Face model id like Qwen/Qwen2.5-0.5B (org/name, optionally @revision)"));
         HubClient.Snapshot snapshot = new HubClient(env, quiet).fetch(id);
         Map<String, Object> provenance = new LinkedHashMap<>();
         provenance.put("type", "hub");
@@ -42,6 +43,12 @@ public final class ModelLocator {
         provenance.put("commit", snapshot.commit());
         provenance.put("files", snapshot.etags());
         return new LocatedModel(snapshot.model(), provenance);
+    }
+
+    /** Absolute, relative-dotted, home-relative or multi-segment specs are meant as paths. */
+    private static boolean looksLikePath(String spec) {
+        return spec.startsWith("/") || spec.startsWith(".") || spec.startsWith("~") || spec.chars().filter(c -> c == '/').count() > 1
+                || spec.endsWith(".safetensors") || spec.endsWith(".lort");
     }
 
     private static Path existingPath(String spec, HubEnvironment env) {
