@@ -52,7 +52,7 @@ class ModelLocatorTest {
     @Test
     void neitherPathNorHubIdIsAClearError() {
         assertThatThrownBy(() -> ModelLocator.locate("./no/such/folder", null, true, offline()))
-                .isInstanceOf(LortException.class).hasMessageContaining("neither an existing file or folder nor a Hugging Face model id");
+                .isInstanceOf(LortException.class).hasMessageContaining("./no/such/folder: no such file or folder");
         assertThatThrownBy(() -> ModelLocator.locate("gpt2", null, true, offline()))
                 .isInstanceOf(LortException.class).hasMessageContaining("org/name");
     }
