@@ -3,11 +3,12 @@ package ai.lort.kernel;
 import static ai.lort.kernel.VectorSpecs.F;
 import static ai.lort.kernel.VectorSpecs.S;
 import static ai.lort.kernel.VectorSpecs.SHORT_LE;
-import static ai.lort.kernel.VectorSpecs.halfToFloat;
+import static ai.lort.kernel.VectorSpecs.I;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -32,25 +33,23 @@ public final class F16Matrix implements Matrix {
         for (int r = rowFrom; r < rowTo; r++) y[r] = dot(w, (long) r * cols * 2, x, 0, cols);
     }
 
-    private static FloatVector load(MemorySegment w, long off) {
-        return halfToFloat(ShortVector.fromMemorySegment(S, w, off, ByteOrder.LITTLE_ENDIAN));
-    }
-
     /** {@code Σ w[i]·x[xOff+i]} for the {@code n} float16 at byte {@code off} of {@code w}. */
     static float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
+        // One loop, one accumulator: the decode is long enough to keep the FMAs apart, and a
+        // bigger body makes C2 stop inlining the vector calls (then every vector is boxed).
         int len = F.length(), i = 0;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int upper = n - 4 * len; i <= upper; i += 4 * len) {
-            long o = off + 2L * i;
-            a0 = load(w, o).fma(FloatVector.fromArray(F, x, xOff + i), a0);
-            a1 = load(w, o + 2L * len).fma(FloatVector.fromArray(F, x, xOff + i + len), a1);
-            a2 = load(w, o + 4L * len).fma(FloatVector.fromArray(F, x, xOff + i + 2 * len), a2);
-            a3 = load(w, o + 6L * len).fma(FloatVector.fromArray(F, x, xOff + i + 3 * len), a3);
+        FloatVector acc = FloatVector.zero(F);
+        for (int upper = n - len; i <= upper; i += len) {
+            // VectorSpecs.halfToFloat, inline.
+            ShortVector h = ShortVector.fromMemorySegment(S, w, off + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            IntVector bits = ((IntVector) h.castShape(I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000);
+            FloatVector f = bits.reinterpretAsFloats().mul(0x1p112f);
+            f = f.blend(bits.or(0x7F80_0000).reinterpretAsFloats(), f.abs().compare(VectorOperators.GE, 0x1p16f));
+            acc = f.fma(FloatVector.fromArray(F, x, xOff + i), acc);
         }
-        for (int upper = n - len; i <= upper; i += len) a0 = load(w, off + 2L * i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
-        float acc = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) acc += Float.float16ToFloat(w.get(SHORT_LE, off + 2L * i)) * x[xOff + i];
-        return acc;
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += Float.float16ToFloat(w.get(SHORT_LE, off + 2L * i)) * x[xOff + i];
+        return sum;
     }
 
     /** Plain reference for {@link #matvec}. */

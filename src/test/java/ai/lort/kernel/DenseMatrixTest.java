@@ -65,6 +65,25 @@ class DenseMatrixTest {
         assertClose(ref, want, bound, what + " scalar vs definition");
     }
 
+    /** Every finite half (subnormals, zeros, extremes) through the inline F16 decode of the kernel. */
+    @Test
+    void f16KernelDecodesEveryFiniteHalf() {
+        int cols = 64, rows = 65536 / cols;
+        ByteBuffer buf = ByteBuffer.allocate(2 * 65536).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < 65536; i++) buf.putShort((short) i);
+        var m = new F16Matrix(segment(buf.array(), true), rows, cols);
+        float[] x = new float[cols], y = new float[rows];
+        for (int c = 0; c < cols; c++) {
+            java.util.Arrays.fill(x, 0);
+            x[c] = 1;
+            m.matvec(x, y, 0, rows);
+            for (int r = 0; r < rows; r++) {
+                float want = Float.float16ToFloat((short) (r * cols + c));
+                if (Float.isFinite(want)) assertThat(y[r]).as("half %04x", r * cols + c).isEqualTo(want);
+            }
+        }
+    }
+
     @Test
     void rejectsWrongSizesAndTypes() {
         Tensor t = new Tensor("w", DType.BF16, new long[] {2, 3}, segment(new byte[10], false));
