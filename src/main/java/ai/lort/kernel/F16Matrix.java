@@ -41,10 +41,12 @@ public final class F16Matrix implements Matrix {
         FloatVector acc = FloatVector.zero(F);
         for (int upper = n - len; i <= upper; i += len) {
             // VectorSpecs.halfToFloat, inline.
-            ShortVector h = ShortVector.fromMemorySegment(S, w, off + 2L * i, ByteOrder.LITTLE_ENDIAN);
-            IntVector bits = ((IntVector) h.castShape(I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000);
-            FloatVector f = bits.reinterpretAsFloats().mul(0x1p112f);
-            f = f.blend(bits.or(0x7F80_0000).reinterpretAsFloats(), f.abs().compare(VectorOperators.GE, 0x1p16f));
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * i, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+            IntVector em = h.and(0x7FFF);
+            IntVector normal = em.lanewise(VectorOperators.LSHL, 13).add(112 << 23);
+            IntVector sub = ((FloatVector) em.convert(VectorOperators.I2F, 0)).mul(0x1p-24f).reinterpretAsInts();
+            IntVector bits = normal.blend(sub, em.compare(VectorOperators.LT, 0x400)).blend(normal.add(112 << 23), em.compare(VectorOperators.GE, 0x7C00));
+            FloatVector f = bits.or(h.and(0x8000_0000)).reinterpretAsFloats();
             acc = f.fma(FloatVector.fromArray(F, x, xOff + i), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);

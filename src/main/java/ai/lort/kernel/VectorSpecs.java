@@ -9,7 +9,9 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import static jdk.incubator.vector.VectorOperators.GE;
+import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LT;
 
 /** Vector species shared by the kernels: one float lane per weight, whatever the weight's width. */
 final class VectorSpecs {
@@ -26,20 +28,23 @@ final class VectorSpecs {
     /**
      * IEEE binary16 bits (as the sign-extended shorts of {@code h}) to floats, exactly as
      * {@link Float#float16ToFloat} (NaN payloads aside). The Vector API of JDK 25 has no half-float
-     * conversion, so: shifting the 15 exponent+mantissa bits left by 13 lines them up with a
-     * float's, and one multiply by 2^112 rebiases the exponent (15 to 127). That multiply is exact
-     * for normal and subnormal halves alike and keeps the sign; only Inf/NaN (half exponent 31,
-     * which lands at 2^16 or above) need their exponent forced to all ones.
+     * conversion, so: normal halves move their exponent and mantissa into place with a shift and
+     * rebias the exponent (15 to 127) with an integer add; subnormal halves are their mantissa
+     * times 2^-24, converted and scaled exactly; Inf/NaN get the all-ones exponent. All integer
+     * but one multiply whose operands are normal: a float op on a subnormal operand costs a
+     * microcode assist on x86, measured 16-20x slower for a matrix of subnormal halves.
      *
-     * <p>The kernels repeat these three lines inline rather than call this method: a
-     * vector-returning call that C2 declines to inline (it does, at call sites it thinks cold, for
-     * methods over 35 bytecodes) boxes its result every time, which costs more than the whole
-     * decode. This is the tested reference for those copies.
+     * <p>The kernels repeat these lines inline rather than call this method: a vector-returning
+     * call that C2 declines to inline (it does, at call sites it thinks cold, for methods over 35
+     * bytecodes) boxes its result every time, which costs more than the whole decode. This is the
+     * tested reference for those copies.
      */
-    static FloatVector halfToFloat(ShortVector h) {
-        // Sign-extension fills bits 16..31 with the sign; after << 13 bits 28..30 hold copies of it.
-        IntVector bits = ((IntVector) h.castShape(I, 0)).lanewise(LSHL, 13).and(0x8FFF_E000);
-        FloatVector f = bits.reinterpretAsFloats().mul(0x1p112f);
-        return f.blend(bits.or(0x7F80_0000).reinterpretAsFloats(), f.abs().compare(GE, 0x1p16f));
+    static FloatVector halfToFloat(ShortVector s) {
+        IntVector h = (IntVector) s.castShape(I, 0);
+        IntVector em = h.and(0x7FFF);
+        IntVector normal = em.lanewise(LSHL, 13).add(112 << 23);
+        IntVector sub = ((FloatVector) em.convert(I2F, 0)).mul(0x1p-24f).reinterpretAsInts();
+        IntVector bits = normal.blend(sub, em.compare(LT, 0x400)).blend(normal.add(112 << 23), em.compare(GE, 0x7C00));
+        return bits.or(h.and(0x8000_0000)).reinterpretAsFloats();
     }
 }

@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -20,6 +21,7 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 
@@ -27,7 +29,9 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * One single-threaded matvec of the ternary + low-rank kernel, its scalar reference, and a BF16
  * matvec of the same shape (the Qwen2.5-0.5B projections). {@code memory=hot} reuses one matrix
  * (it may sit in cache); {@code memory=cold} cycles through copies totalling {@link #COLD_BYTES},
- * several times the L3, so every weight byte comes from DRAM as in real generation.
+ * several times the L3, so every weight byte comes from DRAM as in real generation. The
+ * {@code TwoThreads} variants split each matvec's rows over two threads; their GB/s (matrix bytes
+ * per op time) is the total of both.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -105,6 +109,34 @@ public class KernelBench {
     public float[] bf16Scalar() {
         var m = (Bf16Matrix) nextMatrix();
         m.scalarMatvec(x, y, 0, m.rows());
+        return y;
+    }
+
+    /** Which half of the rows a thread of the two-thread benchmarks takes, and its own rotation. */
+    @State(Scope.Thread)
+    public static class Half {
+        int index, next;
+
+        @Setup
+        public void setup(KernelBench bench) { index = bench.halves.getAndIncrement() % 2; }
+    }
+
+    private final AtomicInteger halves = new AtomicInteger();
+
+    /** Two threads, each on its half of the rows (how the engine splits a matvec on 2 cores). */
+    @Benchmark
+    @Threads(2)
+    public float[] ternaryTwoThreads(Half h) { return half(h); }
+
+    @Benchmark
+    @Threads(2)
+    public float[] bf16TwoThreads(Half h) { return half(h); }
+
+    private float[] half(Half h) {
+        Matrix m = matrices[h.next];
+        h.next = h.next + 1 == matrices.length ? 0 : h.next + 1;
+        int mid = m.rows() / 2;
+        if (h.index == 0) m.matvec(x, y, 0, mid); else m.matvec(x, y, mid, m.rows());
         return y;
     }
 
