@@ -21,6 +21,16 @@ public final class Matrices {
         };
     }
 
+    /**
+     * Gets every kernel compiled by C2 before real work, by running them on tiny synthetic weights;
+     * returns the milliseconds spent (about 4-6 s on a loaded 2-core machine). Without it the first
+     * matvecs run interpreted Vector API code, boxed: seconds each for a large layer. Call once at
+     * start-up, e.g. on a background thread while the model is mapped.
+     */
+    public static long warmUp() {
+        return WarmUp.run();
+    }
+
     /** A compressed layer, run from its packed form. */
     public static Matrix compressed(CompressedLayer layer) {
         return new TernaryLowRankMatrix(layer);

@@ -37,7 +37,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx2g"})
-@Warmup(iterations = 3, time = 1)
+// Vector API code reaches C2 only after several seconds on a busy machine: warm up long enough.
+@Warmup(iterations = 8, time = 1)
 @Measurement(iterations = 5, time = 1)
 public class KernelBench {
     static final long COLD_BYTES = 256L << 20;
