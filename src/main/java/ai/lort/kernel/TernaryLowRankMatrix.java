@@ -3,7 +3,6 @@ package ai.lort.kernel;
 import static ai.lort.kernel.VectorSpecs.F;
 import static ai.lort.kernel.VectorSpecs.FLOAT_LE;
 import static ai.lort.kernel.VectorSpecs.I;
-import static ai.lort.kernel.VectorSpecs.S;
 import static ai.lort.kernel.VectorSpecs.SHORT_LE;
 
 import ai.lort.format.CompressedLayer;
@@ -14,7 +13,6 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -73,19 +71,20 @@ public final class TernaryLowRankMatrix implements Matrix {
         if (rowFrom >= rowTo) return;
         float[] scratch = scratch(cols + rank);
         float sumX = prepare(x, scratch);
+        if (VECTOR) {
+            // Σ code·x over whole groups into y, two rows at a time (an odd last row pairs with itself).
+            for (int r = rowFrom; r < rowTo; r += 2) {
+                int r1 = Math.min(r + 1, rowTo - 1);
+                pairDot(codes, (long) r * rowBytes, (long) r1 * rowBytes, scratch, fullGroups, y, r, r1);
+            }
+        }
         int tail = VECTOR ? fullGroups * GROUP : 0;
         for (int r = rowFrom; r < rowTo; r++) {
             long rowOff = (long) r * rowBytes;
-            float scale = scales.getAtIndex(FLOAT_LE, r);
-            float rest = -sumX;
-            for (int c = tail; c < cols; c++) rest += code(rowOff, c) * x[c];
-            if (VECTOR) {
-                y[r] = rowDot(codes, rowOff, scratch, fullGroups, scale, b, 2L * r * rank, cols, rank) + scale * rest;
-            } else {
-                float lowRank = 0;
-                for (int j = 0; j < rank; j++) lowRank += Float.float16ToFloat(b.getAtIndex(SHORT_LE, (long) r * rank + j)) * scratch[cols + j];
-                y[r] = scale * rest + lowRank;
-            }
+            float codeDot = VECTOR ? y[r] : 0;
+            for (int c = tail; c < cols; c++) codeDot += code(rowOff, c) * x[c];
+            float lowRank = rank == 0 ? 0 : F16Matrix.dot(b, 2L * r * rank, scratch, cols, rank);
+            y[r] = scales.getAtIndex(FLOAT_LE, r) * (codeDot - sumX) + lowRank;
         }
     }
 
@@ -97,7 +96,7 @@ public final class TernaryLowRankMatrix implements Matrix {
     }
 
     /**
-     * Fills {@code scratch[0, cols)} with x pre-scaled for {@link #rowDot} and
+     * Fills {@code scratch[0, cols)} with x pre-scaled for {@link #pairDot} and
      * {@code scratch[cols, cols + rank)} with {@code A x}; returns {@code Σ x}.
      */
     private float prepare(float[] x, float[] scratch) {
@@ -122,46 +121,40 @@ public final class TernaryLowRankMatrix implements Matrix {
     private static final float[] SLOT_SCALE = {1f, 0x1p-2f, 0x1p-4f, 0x1p-6f};
 
     /**
-     * {@code scale · Σ code·x + Σ B[r]·(A x)}: the codes of the first {@code groups} whole groups
-     * of a row and the low-rank term, summed in one vector accumulator so a row pays one lane
-     * reduction (an ordered float reduction is as costly as a few groups). {@code xs} is the scratch
-     * of {@link #prepare}: x pre-scaled by {@link #SLOT_SCALE}, then {@code A x} at {@code cols}.
+     * {@code Σ code·x} over the first {@code groups} whole groups of two rows at once (at
+     * {@code off0} and {@code off1}, which may be equal), into {@code out[r0]} and {@code out[r1]}.
+     * {@code xs} is x pre-scaled by {@link #SLOT_SCALE} (see {@link #prepare}).
      *
      * <p>A load of L bytes holds the codes of L consecutive weights at each of the 4 slots; widened
      * to ints once, each slot is masked in place (not shifted: {@code code·4^k} times
      * {@code x·4^-k} is exactly {@code code·x}, one op saved per 16 weights, about 25% faster),
-     * converted to float and meets x in one FMA. One accumulator per slot hides the FMA latency.
+     * converted to float and meets x in one FMA. Two rows share the x loads and give two
+     * independent chains of work (10-20% faster than one row at a time, measured); one accumulator
+     * per slot hides the FMA latency.
      */
-    static float rowDot(MemorySegment codes, long rowOff, float[] xs, int groups, float scale,
-                        MemorySegment b, long bOff, int cols, int rank) {
+    static void pairDot(MemorySegment codes, long off0, long off1, float[] xs, int groups, float[] out, int r0, int r1) {
         int len = F.length();
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         for (int g = 0; g < groups; g++) {
             for (int j = 0; j < GROUP_BYTES; j += len) {
-                // Sign-extended: the high bits of a byte >= 0x80 never survive the masks below.
-                IntVector v = (IntVector) ByteVector.fromMemorySegment(B, codes, rowOff + (long) g * GROUP_BYTES + j, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                long go = (long) g * GROUP_BYTES + j;
+                IntVector v = (IntVector) ByteVector.fromMemorySegment(B, codes, off0 + go, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                IntVector w = (IntVector) ByteVector.fromMemorySegment(B, codes, off1 + go, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
                 int xi = g * GROUP + j;
-                a0 = ((FloatVector) v.and(0x03).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xs, xi), a0);
-                a1 = ((FloatVector) v.and(0x0C).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xs, xi + 16), a1);
-                a2 = ((FloatVector) v.and(0x30).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xs, xi + 32), a2);
-                a3 = ((FloatVector) v.and(0xC0).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, xs, xi + 48), a3);
+                FloatVector x0 = FloatVector.fromArray(F, xs, xi), x1 = FloatVector.fromArray(F, xs, xi + 16);
+                FloatVector x2 = FloatVector.fromArray(F, xs, xi + 32), x3 = FloatVector.fromArray(F, xs, xi + 48);
+                a0 = ((FloatVector) v.and(0x03).convert(VectorOperators.I2F, 0)).fma(x0, a0);
+                a1 = ((FloatVector) v.and(0x0C).convert(VectorOperators.I2F, 0)).fma(x1, a1);
+                a2 = ((FloatVector) v.and(0x30).convert(VectorOperators.I2F, 0)).fma(x2, a2);
+                a3 = ((FloatVector) v.and(0xC0).convert(VectorOperators.I2F, 0)).fma(x3, a3);
+                b0 = ((FloatVector) w.and(0x03).convert(VectorOperators.I2F, 0)).fma(x0, b0);
+                b1 = ((FloatVector) w.and(0x0C).convert(VectorOperators.I2F, 0)).fma(x1, b1);
+                b2 = ((FloatVector) w.and(0x30).convert(VectorOperators.I2F, 0)).fma(x2, b2);
+                b3 = ((FloatVector) w.and(0xC0).convert(VectorOperators.I2F, 0)).fma(x3, b3);
             }
         }
-        FloatVector acc = a0.add(a1).add(a2.add(a3)).mul(scale);
-        int j = 0;
-        for (int upper = rank - len; j <= upper; j += len) {
-            // VectorSpecs.halfToFloat, inline.
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, b, bOff + 2L * j, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
-            IntVector em = h.and(0x7FFF);
-            IntVector normal = em.lanewise(VectorOperators.LSHL, 13).add(112 << 23);
-            IntVector sub = ((FloatVector) em.convert(VectorOperators.I2F, 0)).mul(0x1p-24f).reinterpretAsInts();
-            IntVector bits = normal.blend(sub, em.compare(VectorOperators.LT, 0x400)).blend(normal.add(112 << 23), em.compare(VectorOperators.GE, 0x7C00));
-            FloatVector f = bits.or(h.and(0x8000_0000)).reinterpretAsFloats();
-            acc = f.fma(FloatVector.fromArray(F, xs, cols + j), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; j < rank; j++) sum += Float.float16ToFloat(b.get(SHORT_LE, bOff + 2L * j)) * xs[cols + j];
-        return sum;
+        out[r0] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        out[r1] = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
     }
 
     /** The 2-bit code (t + 1) of weight {@code c} of the row at {@code rowOff}. */
