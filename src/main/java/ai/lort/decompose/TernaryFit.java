@@ -29,7 +29,7 @@ public final class TernaryFit {
             acc = acc.add(a, above);
             count += above.trueCount();
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        double sum = Linalg.sumLanes(acc);
         for (; i < n; i++) {
             float a = Math.abs(r[off + i]);
             if (a > half) { sum += a; count++; }
