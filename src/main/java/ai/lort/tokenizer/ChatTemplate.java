@@ -46,6 +46,7 @@ public final class ChatTemplate {
                         .withUseNaturalOperatorPrecedence(true)
                         .withUseTrimmingForNotesAndExpressions(true)
                         .withParseWhitespaceControlStrictly(true)
+                        .withUsePyishObjectMapper(true)
                         .build())
                 .build());
         jinjava.getGlobalContext().registerFilter(new JinjaPython.ToJson());
@@ -100,10 +101,18 @@ public final class ChatTemplate {
         context.put("add_generation_prompt", addGenerationPrompt);
         context.put("bos_token", bosToken);
         context.put("eos_token", eosToken);
+        return renderContext(context);
+    }
+
+    /** Renders with exactly these template variables. */
+    String renderContext(Map<String, Object> context) {
         RenderResult result = jinjava.renderForResult(template, context);
-        for (TemplateError e : result.getErrors())
-            if (e.getSeverity() == TemplateError.ErrorType.FATAL)
-                throw new LortException("chat template: " + e.getMessage());
+        for (TemplateError e : result.getErrors()) {
+            if (e.getSeverity() != TemplateError.ErrorType.FATAL) continue;
+            for (Throwable t = e.getException(); t != null; t = t.getCause())
+                if (t instanceof LortException refused) throw refused;
+            throw new LortException("chat template: " + e.getMessage() + " (line " + e.getLineno() + ")");
+        }
         return result.getOutput();
     }
 }
