@@ -1,0 +1,125 @@
+package ai.lort.tokenizer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.lort.LortException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class TokenizerTest {
+    @BeforeAll
+    static void readCases() throws Exception {
+        TokenizerCasesTest.readCases();
+    }
+
+    @Test
+    void knowsItsSpecialTokens() {
+        Tokenizer mistral = TokenizerCasesTest.tokenizer("mistral");
+        assertThat(mistral.bosId()).isEqualTo(OptionalInt.of(1));
+        assertThat(mistral.eosIds()).isEqualTo(Set.of(2));
+        assertThat(mistral.addsBos()).isTrue();
+        assertThat(mistral.vocabSize()).isEqualTo(32000);
+        assertThat(mistral.tokenString(22557)).isEqualTo("▁Hello");
+
+        Tokenizer llama3 = TokenizerCasesTest.tokenizer("llama3");
+        assertThat(llama3.bosId()).isEqualTo(OptionalInt.of(128000));
+        assertThat(llama3.eosIds()).isEqualTo(Set.of(128001));
+        assertThat(llama3.addsBos()).isFalse(); // this tokenizer.json's post-processor adds nothing
+        assertThat(llama3.vocabSize()).isEqualTo(128256);
+
+        Tokenizer qwen3 = TokenizerCasesTest.tokenizer("qwen3");
+        assertThat(qwen3.bosId()).isEmpty();
+        assertThat(qwen3.eosIds()).isEqualTo(Set.of(151645));
+        assertThat(qwen3.vocabSize()).isEqualTo(151669);
+        assertThat(qwen3.isSpecial(151644)).isTrue();
+        assertThat(qwen3.isSpecial(151667)).isFalse(); // <think> is an added token, not a special one
+    }
+
+    /** Streaming a case's ids token by token gives the text decode gives for them all. */
+    @ParameterizedTest
+    @ValueSource(strings = {"mistral", "llama3", "qwen3", "stories260K"})
+    void streamsTheSameTextAsDecode(String name) {
+        Tokenizer tok = TokenizerCasesTest.tokenizer(name);
+        JsonNode all = TokenizerCasesTest.cases.path("results").path(name).path("with_special");
+        List<String> failures = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++) {
+            int[] ids = TokenizerCasesTest.ints(all.get(i));
+            Tokenizer.Decoder stream = tok.streamDecoder();
+            StringBuilder text = new StringBuilder();
+            for (int id : ids) text.append(stream.next(id));
+            text.append(stream.flush());
+            String expected = tok.decode(ids, true);
+            if (!expected.contentEquals(text)) failures.add("#" + i + ": " + TokenizerCasesTest.escape(expected) + " streamed as " + TokenizerCasesTest.escape(text.toString()));
+        }
+        assertThat(failures).isEmpty();
+    }
+
+    @Test
+    void streamingAfterAPromptKeepsTheFirstSpace() {
+        Tokenizer tok = TokenizerCasesTest.tokenizer("mistral");
+        int[] prompt = tok.encode("Once upon", true);
+        int[] more = tok.encode("Once upon a time", true);
+        Tokenizer.Decoder stream = tok.streamDecoder(true, prompt);
+        StringBuilder text = new StringBuilder();
+        for (int i = prompt.length; i < more.length; i++) text.append(stream.next(more[i]));
+        assertThat(text.toString()).isEqualTo(" a time");
+        // A character spelt by three byte tokens comes out once, whole.
+        Tokenizer.Decoder bytes = tok.streamDecoder();
+        List<String> pieces = new ArrayList<>();
+        for (int id : tok.encode("€", false)) pieces.add(bytes.next(id));
+        assertThat(String.join("", pieces)).isEqualTo("€");
+        assertThat(pieces.getLast()).isEqualTo("€");
+    }
+
+    @Test
+    void namesWhatItDoesNotSupport() {
+        String json = """
+                {"added_tokens": [], "normalizer": {"type": "Precompiled"}, "model": {"type": "BPE", "vocab": {}, "merges": []}}""";
+        assertThatThrownBy(() -> Tokenizer.load(files(Map.of("tokenizer.json", json))))
+                .isInstanceOf(LortException.class).hasMessageContaining("normalizer type Precompiled");
+        String regex = """
+                {"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(?<x"}, "behavior": "Isolated"}, "model": {"type": "BPE", "vocab": {}, "merges": []}}""";
+        assertThatThrownBy(() -> Tokenizer.load(files(Map.of("tokenizer.json", regex))))
+                .isInstanceOf(LortException.class).hasMessageContaining("regex");
+    }
+
+    /** A small byte-level tokenizer written here, for pre-tokenizer behaviors the real files do not use. */
+    @Test
+    void metaspaceAndMergedBehaviorsWork() {
+        String json = """
+                {"added_tokens": [{"id": 9, "content": "<x>", "special": true, "lstrip": true, "rstrip": false, "normalized": false}],
+                 "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": true},
+                 "decoder": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always"},
+                 "model": {"type": "BPE", "unk_token": "?", "vocab": {"?": 0, "▁": 1, "a": 2, "b": 3, "▁a": 4, "▁ab": 5},
+                           "merges": ["▁ a", "▁a b"]}}""";
+        Tokenizer tok = Tokenizer.load(files(Map.of("tokenizer.json", json)));
+        // <x> takes the spaces before it (lstrip); the text after it gets its own "▁".
+        assertThat(tok.encode("ab a  <x>b", false)).containsExactly(5, 4, 9, 1, 3);
+        assertThat(tok.decode(new int[] {5, 4, 9, 1, 3}, true)).isEqualTo("ab a b");
+        assertThat(tok.encode("ba", false)).containsExactly(1, 3, 2);
+        List<String> out = new ArrayList<>();
+        PreTokenizers.split("a,b,,c", java.util.regex.Pattern.compile(","), "MergedWithPrevious", false, out);
+        assertThat(out).containsExactly("a,", "b,", ",", "c");
+        out.clear();
+        PreTokenizers.split("a,b,,c", java.util.regex.Pattern.compile(","), "MergedWithNext", false, out);
+        assertThat(out).containsExactly("a", ",b", ",", ",c");
+        out.clear();
+        PreTokenizers.split("a,b,,c", java.util.regex.Pattern.compile(","), "Contiguous", false, out);
+        assertThat(out).containsExactly("a", ",", "b", ",,", "c");
+    }
+
+    static java.util.function.Function<String, Optional<byte[]>> files(Map<String, String> files) {
+        return name -> Optional.ofNullable(files.get(name)).map(s -> s.getBytes(StandardCharsets.UTF_8));
+    }
+}
