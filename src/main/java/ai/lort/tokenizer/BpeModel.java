@@ -1,10 +1,13 @@
 package ai.lort.tokenizer;
 
 import ai.lort.LortException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,21 +36,62 @@ final class BpeModel {
     /** Ids of the byte tokens {@code <0x00>}..{@code <0xFF>}, -1 where absent. */
     private final int[] byteIds = new int[256];
 
-    BpeModel(JsonNode model) {
+    /**
+     * Reads the {@code model} section with Jackson's streaming parser: the vocabulary and merges of a
+     * 150k-token tokenizer as a tree of JSON nodes take seconds to build, as plain strings a fraction.
+     */
+    static BpeModel read(JsonParser p) throws IOException {
+        if (p.currentToken() != JsonToken.START_OBJECT) throw new LortException("tokenizer.json: model is not an object");
+        ObjectNode options = Tokenizer.JSON.createObjectNode();
+        Map<String, Integer> vocab = new HashMap<>();
+        List<String[]> merges = new ArrayList<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            if (field.equals("vocab") && value == JsonToken.START_OBJECT) {
+                vocab = new HashMap<>(1 << 18);
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String token = p.currentName();
+                    p.nextToken();
+                    vocab.put(token, p.getIntValue());
+                }
+            } else if (field.equals("merges") && value == JsonToken.START_ARRAY) {
+                merges = new ArrayList<>(1 << 18);
+                for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
+                    if (t == JsonToken.VALUE_STRING) {
+                        String s = p.getText();
+                        int space = s.indexOf(' ');
+                        if (space < 0 || s.indexOf(' ', space + 1) >= 0)
+                            throw new LortException("tokenizer.json: merge " + merges.size() + " is not two tokens: \"" + s + "\"");
+                        merges.add(new String[] {s.substring(0, space), s.substring(space + 1)});
+                    } else if (t == JsonToken.START_ARRAY) {
+                        p.nextToken();
+                        String a = p.getText();
+                        p.nextToken();
+                        String b = p.getText();
+                        if (p.nextToken() != JsonToken.END_ARRAY)
+                            throw new LortException("tokenizer.json: merge " + merges.size() + " is not a pair of tokens");
+                        merges.add(new String[] {a, b});
+                    } else {
+                        throw new LortException("tokenizer.json: merge " + merges.size() + " is neither \"a b\" nor [\"a\", \"b\"]");
+                    }
+                }
+            } else {
+                options.set(field, p.readValueAsTree());
+            }
+        }
+        return new BpeModel(options, vocab, merges);
+    }
+
+    BpeModel(JsonNode model, Map<String, Integer> vocab, List<String[]> merges) {
         String type = model.path("type").asText("BPE");
         if (!type.equals("BPE"))
             throw new LortException("tokenizer.json: model type " + type + " is not supported (only BPE)");
-        if (!model.path("dropout").isNull() && !model.path("dropout").isMissingNode() && model.path("dropout").asDouble() > 0)
+        if (model.path("dropout").asDouble(0) > 0)
             throw new LortException("tokenizer.json: BPE dropout is not supported");
-        JsonNode vocabNode = model.path("vocab");
-        vocab = new HashMap<>(vocabNode.size() * 2);
+        this.vocab = vocab;
         int maxId = -1;
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            int id = e.getValue().asInt();
-            vocab.put(e.getKey(), id);
-            maxId = Math.max(maxId, id);
-        }
+        for (int id : vocab.values()) maxId = Math.max(maxId, id);
         idToToken = new String[maxId + 1];
         vocab.forEach((token, id) -> idToToken[id] = token);
         subwordPrefix = textOrNull(model.path("continuing_subword_prefix"));
@@ -61,24 +105,11 @@ final class BpeModel {
         ignoreMerges = model.path("ignore_merges").asBoolean(false);
         for (int b = 0; b < 256; b++) byteIds[b] = vocab.getOrDefault(String.format("<0x%02X>", b), -1);
 
-        JsonNode merges = model.path("merges");
         mergeRanks = new LongIntMap(merges.size());
         mergeResult = new int[merges.size()];
         int prefixLen = subwordPrefix == null ? 0 : subwordPrefix.length();
         for (int rank = 0; rank < merges.size(); rank++) {
-            JsonNode m = merges.get(rank);
-            String a, b;
-            if (m.isArray()) {
-                a = m.get(0).asText();
-                b = m.get(1).asText();
-            } else {
-                String s = m.asText();
-                int space = s.indexOf(' ');
-                if (space < 0 || s.indexOf(' ', space + 1) >= 0)
-                    throw new LortException("tokenizer.json: merge " + rank + " is not two tokens: \"" + s + "\"");
-                a = s.substring(0, space);
-                b = s.substring(space + 1);
-            }
+            String a = merges.get(rank)[0], b = merges.get(rank)[1];
             Integer ia = vocab.get(a), ib = vocab.get(b);
             Integer merged = vocab.get(a + b.substring(Math.min(prefixLen, b.length())));
             if (ia == null || ib == null || merged == null)

@@ -1,7 +1,10 @@
 package ai.lort.tokenizer;
 
 import ai.lort.LortException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,12 +42,12 @@ public final class Tokenizer {
     private final boolean addsBos;
     private final int vocabSize;
 
-    private Tokenizer(JsonNode tokenizer, JsonNode config) {
+    private Tokenizer(JsonNode tokenizer, BpeModel model, JsonNode config) {
         this.config = config;
         added = new AddedTokens(tokenizer.path("added_tokens"));
         normalizer = Normalizers.from(tokenizer.get("normalizer"));
         preTokenizer = PreTokenizers.from(tokenizer.get("pre_tokenizer"));
-        model = new BpeModel(tokenizer.path("model"));
+        this.model = model;
         postProcessor = PostProcessors.from(tokenizer.get("post_processor"));
         decoder = Decoders.from(tokenizer.get("decoder"));
         int size = model.idToToken.length;
@@ -66,7 +69,21 @@ public final class Tokenizer {
         byte[] json = files.apply("tokenizer.json")
                 .orElseThrow(() -> new LortException("no tokenizer.json beside the model: it is needed to turn text into tokens"));
         JsonNode config = files.apply("tokenizer_config.json").map(b -> parse(b, "tokenizer_config.json")).orElse(null);
-        return new Tokenizer(parse(json, "tokenizer.json"), config);
+        ObjectNode root = JSON.createObjectNode();
+        BpeModel model = null;
+        try (JsonParser p = JSON.createParser(json)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) throw new LortException("tokenizer.json is not a JSON object");
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                p.nextToken();
+                if (field.equals("model")) model = BpeModel.read(p);
+                else root.set(field, p.readValueAsTree());
+            }
+        } catch (IOException e) {
+            throw new LortException("tokenizer.json is not valid JSON: " + e.getMessage());
+        }
+        if (model == null) throw new LortException("tokenizer.json has no model section");
+        return new Tokenizer(root, model, config);
     }
 
     /** Loads from a folder holding {@code tokenizer.json} (and maybe {@code tokenizer_config.json}). */
