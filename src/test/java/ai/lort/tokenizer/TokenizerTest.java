@@ -65,6 +65,24 @@ class TokenizerTest {
         assertThat(failures).isEmpty();
     }
 
+    /** shared/data's excerpt tokenized story by story for stories260K (llama2.c's own encode). */
+    @Test
+    void tokenizesTheTinyStoriesExcerptLikeLlama2c() throws Exception {
+        Tokenizer tok = TokenizerCasesTest.tokenizer("stories260K");
+        String text = java.nio.file.Files.readString(ai.lort.testing.SharedData.require("data/tinystories-valid-excerpt.txt"));
+        List<String> expected = java.nio.file.Files.readAllLines(ai.lort.testing.SharedData.require("data/tinystories-valid-excerpt.tok512.txt"));
+        String[] stories = text.split("<\\|endoftext\\|>");
+        int checked = 0;
+        for (String story : stories) {
+            if (story.isBlank()) continue;
+            int[] ids = tok.encode(story.strip(), true);
+            assertThat(java.util.Arrays.stream(ids).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(" ")))
+                    .as("story " + checked).isEqualTo(expected.get(checked).strip());
+            checked++;
+        }
+        assertThat(checked).isEqualTo(expected.size());
+    }
+
     @Test
     void streamingAfterAPromptKeepsTheFirstSpace() {
         Tokenizer tok = TokenizerCasesTest.tokenizer("mistral");
