@@ -41,6 +41,9 @@ public final class Tokenizer {
     private final Set<Integer> eosIds;
     private final boolean addsBos;
     private final int vocabSize;
+    /** BOS / EOS ids that tokenizer_config.json's add_bos_token / add_eos_token ask for, or -1. */
+    private final int configBos;
+    private final int configEos;
 
     private Tokenizer(JsonNode tokenizer, BpeModel model, JsonNode config) {
         this.config = config;
@@ -57,6 +60,8 @@ public final class Tokenizer {
         bosId = bos == null ? OptionalInt.empty() : OptionalInt.of(bos);
         Integer eos = tokenId(specialTokenName("eos_token"));
         eosIds = eos == null ? Set.of() : Set.of(eos);
+        configBos = bos != null && config != null && config.path("add_bos_token").asBoolean(false) ? bos : -1;
+        configEos = eos != null && config != null && config.path("add_eos_token").asBoolean(false) ? eos : -1;
         int[] empty = encode("", true);
         addsBos = bos != null && empty.length > 0 && empty[0] == bos;
     }
@@ -128,7 +133,10 @@ public final class Tokenizer {
         return t != null ? Integer.valueOf(t.id()) : model.vocab.get(token);
     }
 
-    /** The ids of {@code text}; with {@code addSpecialTokens}, the post-processor's additions (e.g. BOS). */
+    /**
+     * The ids of {@code text}; with {@code addSpecialTokens}, the post-processor's additions (e.g. BOS),
+     * and a BOS / EOS that tokenizer_config.json's {@code add_bos_token} / {@code add_eos_token} ask for.
+     */
     public int[] encode(String text, boolean addSpecialTokens) {
         List<Integer> ids = new ArrayList<>();
         List<String> words = new ArrayList<>();
@@ -153,7 +161,13 @@ public final class Tokenizer {
                 first = false;
             }
         }
-        if (addSpecialTokens) ids = postProcessor.apply(ids);
+        if (addSpecialTokens) {
+            ids = postProcessor.apply(ids);
+            // transformers rebuilds the post-processor from add_bos_token / add_eos_token (Llama-style
+            // tokenizers); where tokenizer.json's own post-processor lacks what they ask for, add it.
+            if (configBos >= 0 && (ids.isEmpty() || ids.getFirst() != configBos)) ids.addFirst(configBos);
+            if (configEos >= 0 && (ids.isEmpty() || ids.getLast() != configEos)) ids.addLast(configEos);
+        }
         return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 

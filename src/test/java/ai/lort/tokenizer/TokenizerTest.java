@@ -46,6 +46,17 @@ class TokenizerTest {
         assertThat(qwen3.isSpecial(151667)).isFalse(); // <think> is an added token, not a special one
     }
 
+    @Test
+    void addsTheBosAndEosTheTokenizerConfigAsksFor() throws Exception {
+        var llama3 = Tokenizer.folderFiles(ai.lort.testing.SharedData.require("tokenizers/llama3"));
+        String config = "{\"bos_token\": \"<|begin_of_text|>\", \"eos_token\": \"<|end_of_text|>\", \"add_bos_token\": true, \"add_eos_token\": true}";
+        Tokenizer tok = Tokenizer.load(name -> name.equals("tokenizer_config.json")
+                ? Optional.of(config.getBytes(StandardCharsets.UTF_8)) : llama3.apply(name));
+        assertThat(tok.encode("Hello, world!", true)).containsExactly(128000, 9906, 11, 1917, 0, 128001);
+        assertThat(tok.encode("Hello, world!", false)).containsExactly(9906, 11, 1917, 0);
+        assertThat(tok.addsBos()).isTrue();
+    }
+
     /** Streaming a case's ids token by token gives the text decode gives for them all. */
     @ParameterizedTest
     @ValueSource(strings = {"mistral", "llama3", "qwen3", "stories260K"})
