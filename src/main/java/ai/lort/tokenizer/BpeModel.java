@@ -149,7 +149,7 @@ final class BpeModel {
     private int[] mergeWord(String word) {
         // Initial symbols, as in Hugging Face's BPE::merge_word (including where a pending unknown is flushed).
         List<Integer> symbols = new ArrayList<>(word.length());
-        int pendingUnk = 0; // 0 none, 1 pending
+        boolean pendingUnk = false; // an unknown character not yet added: fuse_unk may join the next one to it
         for (int i = 0; i < word.length(); ) {
             int cp = word.codePointAt(i);
             int end = i + Character.charCount(cp);
@@ -159,20 +159,19 @@ final class BpeModel {
             i = end;
             Integer id = vocab.get(s);
             if (id != null) {
-                if (pendingUnk > 0) {
-                    symbols.add(unkId);
-                    pendingUnk = 0;
-                }
+                if (pendingUnk) symbols.add(unkId);
+                pendingUnk = false;
                 symbols.add(id);
                 continue;
             }
+            // Hugging Face adds byte tokens without first flushing a pending unknown; so do we.
             if (byteFallback && addBytes(s, symbols)) continue;
             if (unkId != null) {
-                if (pendingUnk > 0 && !fuseUnk) symbols.add(unkId);
-                pendingUnk = 1;
+                if (pendingUnk && !fuseUnk) symbols.add(unkId);
+                pendingUnk = true;
             }
         }
-        if (pendingUnk > 0) symbols.add(unkId);
+        if (pendingUnk) symbols.add(unkId);
         return merge(symbols);
     }
 

@@ -32,7 +32,7 @@ public final class ChatTemplate {
     public ChatTemplate(String template, String bosToken, String eosToken) {
         // transformers renders with trim_blocks and lstrip_blocks, and Jinja drops one trailing newline.
         String t = template.endsWith("\n") ? template.substring(0, template.length() - 1) : template;
-        this.template = JinjaPython.rewrite(t);
+        this.template = TemplateRewriter.rewrite(t);
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
         CompositeELResolver resolver = new CompositeELResolver();
