@@ -46,7 +46,7 @@ small = [
     ("{{ 'a,b,,c,'.split(',') | tojson }}|{{ '  x y  '.split() | tojson }}|{{ 'a-b-c'.split('-', 1) | tojson }}", {}),
     ("{{ '\\n\\nx\\n'.strip('\\n') }}|{{ 'xxhixx'.lstrip('x') }}|{{ 'xxhixx'.rstrip('x') }}|{{ '  y '.strip() }}", {}),
     ("{{ 'Y' if 'Hello'.startswith('He') }}{{ 'Y' if 'Hello'.endswith('lo') }}{{ 'Y' if 'Hello'.startswith(('x', 'H')) }}{{ 'N' if 'Hello'.startswith('e') }} {{ 'ab'.upper() }}", {}),
-    ("{% for m in messages[::-1] %}{{ loop.index0 }}{{ m }}{% endfor %}", {"messages": ["a", "b", "c"]}),
+    ("{% for m in messages[::-1] %}{{ loop.index0 }}{{ m }}{% endfor %}|{{ word[::-1] }}|{{ messages[::-1] | join(',') }}", {"messages": ["a", "b", "c"], "word": "abc"}),
     ("{% set ns = namespace(n=items|length - 1, found=false) %}{% for i in items %}{% if i > 1 %}{% set ns.found = true %}{% endif %}{% endfor %}{{ ns.n }} {{ 'found' if ns.found }}", {"items": [1, 2, 3]}),
     ("{{ data | tojson }}|{{ data | tojson(indent=2) }}", {"data": {"b": [1, 2.5, None, True], "a": "q\"\\\n\tü", "e": {}, "f": []}}),
     ("{% if x is defined and x is false %}F{% elif x is defined %}T{% else %}U{% endif %}", {"x": False}),
