@@ -10,13 +10,17 @@ final class TemplateRewriter {
     private TemplateRewriter() {}
 
     private static final Pattern TAG = Pattern.compile("\\{\\{.*?\\}\\}|\\{%.*?%\\}", Pattern.DOTALL);
-    private static final Pattern REVERSE_SLICE = Pattern.compile("([A-Za-z_][\\w.]*(?:\\[[^\\[\\]]*\\])*)\\[\\s*:\\s*:\\s*-1\\s*\\]");
+    private static final Pattern REVERSE_SLICE = Pattern.compile("([A-Za-z_]\\w*(?:\\.\\w+|\\[[^\\[\\]]*\\])*)\\[\\s*:\\s*:\\s*-1\\s*\\]");
+    /** {@code not x is defined}: Jinja reads {@code not (x is defined)}, jinjava {@code (not x) is defined}. */
+    private static final Pattern NOT_IS = Pattern.compile(
+            "\\bnot\\s+([A-Za-z_]\\w*(?:\\.\\w+|\\[[^\\[\\]]*\\])*)\\s+is\\s+(not\\s+)?([A-Za-z_]\\w*)\\b(?!\\s*\\()");
     private static final Pattern KEYWORD = Pattern.compile("^\\s*[A-Za-z_]\\w*\\s*=(?!=)");
 
     /**
-     * Rewrites two Python forms jinjava parses differently: {@code x[::-1]} (no slice steps in
-     * jinjava) becomes {@code (x|reverse)}, and keyword arguments get parentheses, since jinjava
-     * binds {@code f(a=b|length - 1)} as {@code (a=b|length) - 1}.
+     * Rewrites Python forms jinjava parses differently: {@code x[::-1]} (no slice steps in jinjava)
+     * becomes {@code (x|reverse)}; {@code not x is defined} becomes {@code not (x is defined)}; and
+     * keyword arguments get parentheses, since jinjava binds {@code f(a=b|length - 1)} as
+     * {@code (a=b|length) - 1}.
      */
     static String rewrite(String template) {
         Matcher m = TAG.matcher(template);
@@ -26,6 +30,7 @@ final class TemplateRewriter {
             if (!tag.matches("(?s)\\{%-?\\s*(macro|call)\\b.*")) {
                 String inner = tag.substring(2, tag.length() - 2);
                 inner = REVERSE_SLICE.matcher(inner).replaceAll("($1|reverse)");
+                inner = NOT_IS.matcher(inner).replaceAll("not ($1 is $2$3)");
                 tag = tag.substring(0, 2) + parenthesizeKeywords(inner) + tag.substring(tag.length() - 2);
             }
             m.appendReplacement(out, Matcher.quoteReplacement(tag));

@@ -19,6 +19,13 @@ class TemplateRewriterTest {
     }
 
     @Test
+    void bindsNotLooserThanIs() {
+        assertThat(TemplateRewriter.rewrite("{%- if not tools is defined and not m['x'].y is not none %}"))
+                .isEqualTo("{%- if not (tools is defined) and not (m['x'].y is not none) %}");
+        assertThat(TemplateRewriter.rewrite("{% if not x is divisibleby(3) %}")).isEqualTo("{% if not x is divisibleby(3) %}");
+    }
+
+    @Test
     void turnsReverseSlicesIntoTheReverseFilter() {
         assertThat(TemplateRewriter.rewrite("{% for m in messages[::-1] %}{{ a.b[0][ : : -1 ] }}{% endfor %}"))
                 .isEqualTo("{% for m in (messages|reverse) %}{{ (a.b[0]|reverse) }}{% endfor %}");
