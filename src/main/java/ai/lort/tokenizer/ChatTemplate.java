@@ -36,7 +36,7 @@ public final class ChatTemplate {
         this.bosToken = bosToken == null ? "" : bosToken;
         this.eosToken = eosToken == null ? "" : eosToken;
         CompositeELResolver resolver = new CompositeELResolver();
-        resolver.add(new JinjaPython.StringMethods());
+        resolver.add(new JinjaPython.PythonMethods());
         resolver.add(JinjavaInterpreterResolver.DEFAULT_RESOLVER_READ_WRITE);
         this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
@@ -50,6 +50,7 @@ public final class ChatTemplate {
                         .build())
                 .build());
         jinjava.getGlobalContext().registerFilter(new JinjaPython.ToJson());
+        jinjava.getGlobalContext().registerFilter(new JinjaPython.Items());
         jinjava.getGlobalContext().registerFunction(
                 new ELFunctionDefinition("", "raise_exception", JinjaPython.class, "raiseException", String.class));
         jinjava.getGlobalContext().registerFunction(

@@ -25,8 +25,11 @@ import jinjava.javax.el.ELResolver;
 final class JinjaPython {
     private JinjaPython() {}
 
-    /** Resolves Python string methods on any string, before jinjava's own resolvers look for Java methods. */
-    static final class StringMethods extends ELResolver {
+    /**
+     * Resolves Python string methods on any string, and {@code dict.get(key, default)}, before
+     * jinjava's own resolvers look for Java methods.
+     */
+    static final class PythonMethods extends ELResolver {
         @Override public Class<?> getCommonPropertyType(ELContext c, Object base) { return null; }
 
         @Override public Iterator<FeatureDescriptor> getFeatureDescriptors(ELContext c, Object base) { return null; }
@@ -41,8 +44,14 @@ final class JinjaPython {
 
         @Override
         public Object invoke(ELContext c, Object base, Object method, Class<?>[] types, Object[] params) {
-            if (!(base instanceof String s) || !(method instanceof String name)) return null;
+            if (!(method instanceof String name)) return null;
             Object[] p = params == null ? new Object[0] : params;
+            if (base instanceof Map<?, ?> map && name.equals("get") && (p.length == 1 || p.length == 2)) {
+                c.setPropertyResolved(true);
+                Object value = map.get(p[0]);
+                return value != null || map.containsKey(p[0]) ? value : p.length == 2 ? p[1] : null;
+            }
+            if (!(base instanceof String s)) return null;
             Object result = call(s, name, p);
             if (result != NOT_FOUND) c.setPropertyResolved(true);
             return result == NOT_FOUND ? null : result;
@@ -129,6 +138,17 @@ final class JinjaPython {
             previousCased = Character.isLetter(ch);
         }
         return b.toString();
+    }
+
+    /** {@code |items}: a mapping's (key, value) pairs, for {@code {% for k, v in d|items %}}. */
+    static final class Items implements Filter {
+        @Override public String getName() { return "items"; }
+
+        @Override
+        public Object filter(Object var, JinjavaInterpreter interpreter, String... args) {
+            if (!(var instanceof Map<?, ?> map)) return List.of();
+            return map.entrySet().stream().map(e -> java.util.Arrays.asList(e.getKey(), e.getValue())).toList();
+        }
     }
 
     /** {@code |tojson} as transformers defines it: json.dumps with ensure_ascii=False, optional indent. */

@@ -43,6 +43,10 @@ for ctx in cases:
     out.append({"template": "qwen3", "context": ctx, "rendered": rendered})
 # Small templates for single features.
 small = [
+    ("{% for k, v in d|items %}{{ k }}={{ v }};{% endfor %}|{% for k, v in d.items() %}{{ k }}{% endfor %}|{{ d.get('a') }}{{ d.get('zz', 'dflt') }}",
+     {"d": {"b": 1, "a": "x"}}),
+    ("{{ m[1:] | length }}|{{ m[-1] }}|{{ m[:-1] | join }}|{{ m | map('upper') | join(',') }}|{% for x in m %}{% if x == 'b' %}{% break %}{% endif %}{{ x }}{% endfor %}",
+     {"m": ["a", "b", "c"]}),
     ("{{ 'a,b,,c,'.split(',') | tojson }}|{{ '  x y  '.split() | tojson }}|{{ 'a-b-c'.split('-', 1) | tojson }}", {}),
     ("{{ '\\n\\nx\\n'.strip('\\n') }}|{{ 'xxhixx'.lstrip('x') }}|{{ 'xxhixx'.rstrip('x') }}|{{ '  y '.strip() }}", {}),
     ("{{ 'Y' if 'Hello'.startswith('He') }}{{ 'Y' if 'Hello'.endswith('lo') }}{{ 'Y' if 'Hello'.startswith(('x', 'H')) }}{{ 'N' if 'Hello'.startswith('e') }} {{ 'ab'.upper() }}", {}),
