@@ -88,7 +88,7 @@ public final class ChatTemplate {
         return render(messages, addGenerationPrompt, Map.of());
     }
 
-    /** Renders with extra template variables (e.g. {@code enable_thinking}). */
+    /** Renders with extra template variables (e.g. {@code enable_thinking}, {@code tools}). */
     public String render(List<Message> messages, boolean addGenerationPrompt, Map<String, Object> variables) {
         List<Map<String, Object>> list = new ArrayList<>();
         for (Message m : messages) {
@@ -97,11 +97,19 @@ public final class ChatTemplate {
             map.put("content", m.content());
             list.add(map);
         }
+        return renderMessages(list, addGenerationPrompt, variables);
+    }
+
+    /**
+     * Renders messages given as maps, for fields beyond role and content ({@code tool_calls},
+     * {@code reasoning_content}...); values are strings, numbers, booleans, lists and maps.
+     */
+    public String renderMessages(List<Map<String, Object>> messages, boolean addGenerationPrompt, Map<String, Object> variables) {
         Map<String, Object> context = new HashMap<>(variables);
-        context.put("messages", list);
+        context.put("messages", messages);
         context.put("add_generation_prompt", addGenerationPrompt);
-        context.put("bos_token", bosToken);
-        context.put("eos_token", eosToken);
+        context.putIfAbsent("bos_token", bosToken);
+        context.putIfAbsent("eos_token", eosToken);
         return renderContext(context);
     }
 
