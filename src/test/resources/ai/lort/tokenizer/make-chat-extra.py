@@ -34,6 +34,11 @@ cases = [
     ({"messages": [{"role": "system", "content": "Be terse."}, {"role": "user", "content": "Hi é ✓"}],
       "tools": tools, "add_generation_prompt": True}),
     ({"messages": [{"role": "user", "content": "Hi"}], "add_generation_prompt": True, "enable_thinking": False}),
+    ({"messages": [{"role": "user", "content": "Weather?"},
+                   {"role": "assistant", "content": "", "reasoning_content": "\nneed a tool\n",
+                    "tool_calls": [{"function": {"name": "get_weather", "arguments": {"city": "Paris", "days": 2}}},
+                                   {"name": "raw", "arguments": "{\"x\": 1}"}]},
+                   {"role": "tool", "content": "21C"}], "add_generation_prompt": True}),
     ({"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "u"},
                    {"role": "system", "content": "late system"}], "add_generation_prompt": False}),
 ]
