@@ -87,7 +87,8 @@ final class JinjaPython {
     }
 
     private static boolean strips(String chars, int c) {
-        return chars == null ? Character.isWhitespace(c) : chars.indexOf(c) >= 0;
+        // Python's str.strip() whitespace: Java's whitespace plus the no-break spaces and U+0085.
+        return chars == null ? Character.isWhitespace(c) || Character.isSpaceChar(c) || c == 0x85 : chars.indexOf(c) >= 0;
     }
 
     static String lstrip(String s, String chars) {
