@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CompressCommand.class,
                 InspectCommand.class,
+                TokenizeCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
