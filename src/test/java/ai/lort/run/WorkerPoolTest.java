@@ -1,0 +1,38 @@
+package ai.lort.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+class WorkerPoolTest {
+    @Test
+    void everyIndexRunsExactlyOnce() {
+        for (int threads : new int[] {1, 2, 3, 5}) {
+            try (WorkerPool pool = new WorkerPool(threads)) {
+                for (int size : new int[] {0, 1, 2, 7, 64, 1001}) {
+                    for (int round = 0; round < 20; round++) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(size);
+                        pool.run(size, (from, to, worker) -> {
+                            assertThat(worker).isBetween(0, threads - 1);
+                            for (int i = from; i < to; i++) hits.incrementAndGet(i);
+                        });
+                        for (int i = 0; i < size; i++) assertThat(hits.get(i)).isEqualTo(1);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aWorkersFailureReachesTheCaller() {
+        try (WorkerPool pool = new WorkerPool(3)) {
+            assertThatThrownBy(() -> pool.run(30, (from, to, worker) -> { if (worker == 2) throw new IllegalStateException("boom"); }))
+                    .hasMessage("boom");
+            int[] sum = new int[1];
+            pool.run(1, (from, to, worker) -> sum[0] += to - from); // still usable
+            assertThat(sum[0]).isEqualTo(1);
+        }
+    }
+}
