@@ -1,6 +1,9 @@
 package ai.lort.run;
 
 import ai.lort.kernel.Matrix;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The CPU backend: buffers are heap {@code float[rows][cols]}, weights are {@link Matrix} kernels
@@ -10,6 +13,9 @@ import ai.lort.kernel.Matrix;
 public final class CpuBackend implements Backend {
     /** Weight rows per block in a batched matmul: small enough to stay in L1/L2 while every token of the batch uses them. */
     private static final int ROW_BLOCK = 16;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Multiply-adds below which an operation runs on the calling thread: waking workers costs more than it saves. */
+    private static final long PARALLEL_MIN_WORK = 1 << 16;
 
     private final WorkerPool pool;
     private float[][] scores = new float[0][];
@@ -84,10 +90,10 @@ public final class CpuBackend implements Backend {
         float[][] ys = rows(out), xs = rows(x);
         if (n == 1) {
             float[] x0 = xs[0], y0 = ys[0];
-            pool.run(m.rows(), (from, to, worker) -> m.matvec(x0, y0, from, to));
+            parallel(m.rows(), (long) m.rows() * m.cols(), (from, to, worker) -> m.matvec(x0, y0, from, to));
             return;
         }
-        pool.run(m.rows(), (from, to, worker) -> {
+        parallel(m.rows(), (long) m.rows() * m.cols() * n, (from, to, worker) -> {
             for (int r = from; r < to; r += ROW_BLOCK) {
                 int end = Math.min(to, r + ROW_BLOCK);
                 for (int t = 0; t < n; t++) m.matvec(xs[t], ys[t], r, end);
@@ -133,7 +139,8 @@ public final class CpuBackend implements Backend {
         int heads = shape.heads(), hd = shape.headDim(), group = heads / shape.kvHeads();
         float scale = shape.scale();
         float[][] scratch = scratch(keys.rows());
-        pool.run(n * heads, (from, to, worker) -> {
+        long work = (long) n * heads * (pos + n) * hd * 2;
+        parallel(n * heads, work, (from, to, worker) -> {
             float[] att = scratch[worker];
             for (int job = from; job < to; job++) {
                 int t = job / heads, h = job % heads;
@@ -143,10 +150,7 @@ public final class CpuBackend implements Backend {
                 float[] qv = qs[t];
                 float max = Float.NEGATIVE_INFINITY;
                 for (int s = first; s <= last; s++) {
-                    float[] k = ks[s];
-                    float dot = 0;
-                    for (int i = 0; i < hd; i++) dot += qv[qo + i] * k[ko + i];
-                    att[s] = dot * scale;
+                    att[s] = dot(qv, qo, ks[s], ko, hd) * scale;
                     max = Math.max(max, att[s]);
                 }
                 float sum = 0;
@@ -157,12 +161,39 @@ public final class CpuBackend implements Backend {
                 float[] ov = o[t];
                 for (int i = 0; i < hd; i++) ov[qo + i] = 0;
                 for (int s = first; s <= last; s++) {
-                    float p = att[s] / sum;
-                    float[] v = vs[s];
-                    for (int i = 0; i < hd; i++) ov[qo + i] += p * v[ko + i];
+                    axpy(att[s] / sum, vs[s], ko, ov, qo, hd);
                 }
             }
         });
+    }
+
+    /** {@code Σ a[ao + i] · b[bo + i]}, i < n, with the Vector API when n is a whole number of vectors. */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        if (n % F.length() != 0) {
+            float acc = 0;
+            for (int i = 0; i < n; i++) acc += a[ao + i] * b[bo + i];
+            return acc;
+        }
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < n; i += F.length())
+            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@code y[yo + i] += p · x[xo + i]}, i < n. */
+    static void axpy(float p, float[] x, int xo, float[] y, int yo, int n) {
+        if (n % F.length() != 0) {
+            for (int i = 0; i < n; i++) y[yo + i] += p * x[xo + i];
+            return;
+        }
+        FloatVector pv = FloatVector.broadcast(F, p);
+        for (int i = 0; i < n; i += F.length())
+            FloatVector.fromArray(F, x, xo + i).fma(pv, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+    }
+
+    private void parallel(int size, long work, WorkerPool.Task task) {
+        if (work < PARALLEL_MIN_WORK) task.run(0, size, 0);
+        else pool.run(size, task);
     }
 
     /** Per-thread score rows, grown once to the longest cache seen. */
