@@ -52,6 +52,14 @@ public final class ProgressBar {
         }
     }
 
+    /** Erases the bar on a terminal so that a report line can be printed in its place. */
+    public synchronized void clearLine() {
+        if (quiet || !tty) return;
+        out.print("\r\033[K");
+        out.flush();
+        lastDraw = 0;
+    }
+
     /** Final state; ends the line on a terminal. */
     public synchronized void finish(long done) {
         if (quiet) return;
