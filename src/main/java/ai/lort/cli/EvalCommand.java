@@ -7,7 +7,6 @@ import ai.lort.run.LlamaModel;
 import ai.lort.run.ModelConfig;
 import ai.lort.run.TextCodec;
 import ai.lort.run.WeightSource;
-import ai.lort.run.WeightSources;
 import ai.lort.util.ProgressBar;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -51,7 +50,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (WeightSource weights = WeightSources.open(model)) {
+        try (WeightSource weights = ModelWeights.open(model, false)) {
             ModelConfig config = ModelConfig.load(weights);
             int window = ctx != null ? ctx : Math.min(config.maxPositions(), 2048);
             if (window < 2) throw new LortException("--ctx must be at least 2");

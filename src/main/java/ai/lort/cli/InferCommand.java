@@ -8,7 +8,6 @@ import ai.lort.run.ModelConfig;
 import ai.lort.run.Sampler;
 import ai.lort.run.TextCodec;
 import ai.lort.run.WeightSource;
-import ai.lort.run.WeightSources;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -72,7 +71,7 @@ public final class InferCommand implements Callable<Integer> {
         if (temperature < 0) throw new LortException("--temperature must be >= 0 (0 is greedy)");
         if (!(topP > 0 && topP <= 1)) throw new LortException("--top-p must be in (0, 1]");
         Sampler sampler = new Sampler(temperature, topP, topK, seed != null ? seed : System.nanoTime());
-        try (WeightSource weights = WeightSources.open(model)) {
+        try (WeightSource weights = ModelWeights.open(model, false)) {
             ModelConfig config = ModelConfig.load(weights);
             int context = ctx != null ? ctx : Math.min(config.maxPositions(), 4096);
             try (LlamaModel m = LlamaModel.load(weights, new CpuBackend(threads(threads)), context)) {
