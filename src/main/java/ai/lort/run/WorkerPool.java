@@ -48,15 +48,21 @@ public final class WorkerPool implements AutoCloseable {
     public int threads() { return threads; }
 
     /** Runs {@code task} over {@code [0, size)} split across the threads; returns when all of it is done. */
-    public void run(int size, Task task) {
-        if (threads == 1 || size < 2) {
+    public void run(int size, Task task) { run(size, threads * CHUNKS_PER_THREAD, task); }
+
+    /**
+     * As {@link #run(int, Task)}, cut into {@code parts} chunks (fewer, larger parts suit kernels
+     * that pay a fixed cost per call, such as a compressed matrix's low-rank input).
+     */
+    public void run(int size, int parts, Task task) {
+        if (threads == 1 || size < 2 || parts < 2) {
             task.run(0, size, 0);
             return;
         }
         int gen = generation + 1;
         this.task = task;
         this.size = size;
-        this.chunks = Math.min(size, threads * CHUNKS_PER_THREAD);
+        this.chunks = Math.min(size, parts);
         done.set(0);
         claims.set((long) gen << 32);
         generation = gen;

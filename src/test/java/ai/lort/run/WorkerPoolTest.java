@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+@Timeout(60) // a lost chunk shows as a hang
 class WorkerPoolTest {
     @Test
     void everyIndexRunsExactlyOnce() {
@@ -14,10 +16,12 @@ class WorkerPoolTest {
                 for (int size : new int[] {0, 1, 2, 7, 64, 1001}) {
                     for (int round = 0; round < 20; round++) {
                         AtomicIntegerArray hits = new AtomicIntegerArray(size);
-                        pool.run(size, (from, to, worker) -> {
+                        int parts = round % 3 == 0 ? threads : size + 3; // one part per thread, and more parts than items
+                        WorkerPool.Task task = (from, to, worker) -> {
                             assertThat(worker).isBetween(0, threads - 1);
                             for (int i = from; i < to; i++) hits.incrementAndGet(i);
-                        });
+                        };
+                        if (round % 2 == 0) pool.run(size, task); else pool.run(size, parts, task);
                         for (int i = 0; i < size; i++) assertThat(hits.get(i)).isEqualTo(1);
                     }
                 }
