@@ -4,7 +4,8 @@ import ai.lort.LortException;
 import ai.lort.compress.CompressOptions;
 import ai.lort.compress.Compressor;
 import ai.lort.compress.LayerReport;
-import ai.lort.load.LocalModel;
+import ai.lort.load.LocatedModel;
+import ai.lort.load.ModelLocator;
 import ai.lort.load.SourceModel;
 import ai.lort.util.ProgressBar;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -88,10 +89,10 @@ public final class CompressCommand implements Callable<Integer> {
         CompressOptions opts = new CompressOptions(minDim, budget.bpw != null ? budget.bpw : CompressOptions.DEFAULT_BPW,
                 budget.rank, iterations, nThreads, seed, includeLmHead, verbose, quiet);
         PrintStream report = json ? System.err : System.out;
-        ModelSource.Located located = ModelSource.locate(model, revision, quiet);
+        LocatedModel located = ModelLocator.locate(model, revision, quiet);
         Compressor.Summary s;
         try (SourceModel source = SourceModel.open(located.local())) {
-            s = new Compressor(opts, report).run(source, output, located.provenance());
+            s = new Compressor(opts, report).run(source, output, new ObjectMapper().valueToTree(located.provenance()));
         }
         if (json) System.out.println(summaryJson(s));
         else if (!quiet) printSummary(report, s);

@@ -111,6 +111,7 @@ public final class Compressor {
                     writer.addTensor(t);
                     keptParams += t.elementCount();
                 }
+                ai.lort.load.PageCache.release(t.data());
                 done += t.byteSize();
                 bar.update(done);
             }

@@ -40,15 +40,16 @@ public final class RandomizedSvd {
     public record Factors(int rank, float[] b, float[] a, double[] singularValues) {}
 
     /**
-     * Truncated SVD of {@code w}. {@code powerIterations} passes of {@code W·Wᵀ} sharpen the
-     * spectrum (2 from a random start, 1 from a warm start is the usual choice).
+     * Truncated SVD of {@code w}. From a random start, {@code powerIterations} passes of
+     * {@code W·Wᵀ} sharpen the spectrum; from a warm start (a later call) the previous basis is
+     * already close, and the caller's repeated calls act as continued subspace iteration.
      */
     public Factors compute(float[] w, int powerIterations) {
         if (rank == 0 || l == 0) return new Factors(0, new float[0], new float[0], new double[0]);
         float[] yt = new float[l * m];
         float[] zt = new float[l * n];
         Linalg.mulRowsDot(w, m, n, omegaT, l, yt);
-        int passes = warm ? Math.max(1, powerIterations - 1) : powerIterations;
+        int passes = warm ? 0 : powerIterations;
         for (int q = 0; q < passes; q++) {
             Linalg.orthonormalizeRows(yt, l, m);
             Linalg.mulTransposedRowsAxpy(w, m, n, yt, l, zt);

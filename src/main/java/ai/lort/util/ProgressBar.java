@@ -21,7 +21,7 @@ public final class ProgressBar {
     private String suffix = "";
 
     public ProgressBar(String label, long total, boolean bytes, boolean quiet) {
-        this(System.err, label, total, bytes, quiet, System.console() != null);
+        this(System.err, label, total, bytes, quiet, System.console() != null && System.console().isTerminal());
     }
 
     public ProgressBar(PrintStream out, String label, long total, boolean bytes, boolean quiet, boolean tty) {

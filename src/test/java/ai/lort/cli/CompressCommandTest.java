@@ -263,8 +263,23 @@ class CompressCommandTest {
     }
 
     @Test
-    void hubIdWithoutHubSupportIsAClearError() {
-        Cli.Result r = Cli.run("compress", "-m", "nobody/no-such-model-xyz", "-o", tmp.resolve("o.lort").toString(), "-q");
+    void fullDisk() throws Exception {
+        Path model = TestModels.singleFile(tmp.resolve("m"), DType.F32);
+        Path small = Files.createDirectories(tmp.resolve("small"));
+        // A 64 KiB tmpfs stands in for a full disk; it needs root and mount rights.
+        Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", small.toString()).redirectErrorStream(true).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(p.waitFor() == 0, "skipped: cannot mount a small tmpfs here (needs root)");
+        try {
+            Cli.Result r = Cli.run("compress", "-m", model.toString(), "-o", small.resolve("o.lort").toString(), "-q");
+            assertCleanFailure(r, small, "disk full");
+        } finally {
+            new ProcessBuilder("umount", small.toString()).start().waitFor();
+        }
+    }
+
+    @Test
+    void unreachableHubIsAClearError() {
+        Cli.Result r = Cli.run("compress", "-m", "no-such-dir/also-missing@x/y", "-o", tmp.resolve("o.lort").toString(), "-q");
         assertThat(r.exitCode()).isNotZero();
         assertThat(r.err().strip().lines().filter(l -> !l.startsWith("WARNING")).count()).isEqualTo(1);
     }

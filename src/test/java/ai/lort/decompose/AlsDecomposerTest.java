@@ -29,7 +29,7 @@ class AlsDecomposerTest {
         assertThat(res.relativeError()).isLessThan(res.ternaryOnlyError() * 0.9);
         double recon = AlsDecomposer.error(w, m, n, res.scales(), res.t(), res.b(), res.a(), res.rank())
                 / Math.sqrt(AlsDecomposer.sumSquares(w));
-        assertThat(res.relativeError()).isCloseTo(recon, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(res.relativeError()).isCloseTo(recon, org.assertj.core.data.Offset.offset(1e-6)); // float vs double row sums
     }
 
     @Test
@@ -49,7 +49,7 @@ class AlsDecomposerTest {
         float[] r = new float[n];
         for (int i = 0; i < n; i++) r[i] = (float) rnd.nextGaussian();
         byte[] t = new byte[n];
-        float s = TernaryFit.fitRow(r, 0, n, t, 0);
+        float s = TernaryFit.fitRow(r, 0, n, t, 0, null);
         double err = 0;
         for (int i = 0; i < n; i++) err += Math.pow(r[i] - s * t[i], 2);
         // Brute force over all supports "top-k by magnitude" with their least-squares scale.
