@@ -5,8 +5,8 @@ import ai.lort.eval.Perplexity;
 import ai.lort.run.CpuBackend;
 import ai.lort.run.LlamaModel;
 import ai.lort.run.ModelConfig;
-import ai.lort.run.TextCodec;
 import ai.lort.run.WeightSource;
+import ai.lort.tokenizer.Tokenizer;
 import ai.lort.util.ProgressBar;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -57,9 +57,9 @@ public final class EvalCommand implements Callable<Integer> {
             ModelConfig config = ModelConfig.load(weights);
             int window = ctx != null ? ctx : Math.min(config.maxPositions(), 2048);
             if (window < 2) throw new LortException("--ctx must be at least 2");
-            int[] ids = input.tokens != null ? readIds(input.tokens) : TextCodec.load(weights).encode(readText(input.text), true);
+            int[] ids = input.tokens != null ? readIds(input.tokens) : Tokenizer.load(weights::file).encode(readText(input.text), true);
             try (LlamaModel m = LlamaModel.load(weights, new CpuBackend(InferCommand.threads(threads)), window)) {
-                ProgressBar progress = new ProgressBar("eval", ids.length, false, System.console() == null);
+                ProgressBar progress = new ProgressBar("eval", ids.length, false, json || System.console() == null || !System.console().isTerminal());
                 Perplexity.Result r = Perplexity.evaluate(m, ids, window, progress);
                 progress.finish(ids.length);
                 PrintWriter out = spec.commandLine().getOut();
