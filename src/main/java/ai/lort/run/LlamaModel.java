@@ -15,6 +15,8 @@ import ai.lort.run.Backend.Weight;
 public final class LlamaModel implements AutoCloseable {
     /** Tokens per batch when processing a prompt (matrix-matrix). */
     public static final int DEFAULT_BATCH = 32;
+    /** Context when none is asked for: long-context models would otherwise get a cache of many gigabytes. */
+    public static final int DEFAULT_CONTEXT = 4096;
 
     private final ModelConfig config;
     private final Backend backend;
@@ -77,7 +79,8 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * Loads the model from {@code weights} onto {@code backend}.
      *
-     * @param context maximum sequence length (KV-cache rows); 0 means the model's max_position_embeddings
+     * @param context maximum sequence length (KV-cache rows); 0 means the model's max_position_embeddings,
+     *                at most {@link #DEFAULT_CONTEXT} (the cache is allocated whole, up front)
      */
     public static LlamaModel load(WeightSource weights, Backend backend, int context) {
         return load(weights, backend, context, DEFAULT_BATCH);
@@ -85,7 +88,7 @@ public final class LlamaModel implements AutoCloseable {
 
     public static LlamaModel load(WeightSource weights, Backend backend, int context, int batch) {
         ModelConfig config = ModelConfig.load(weights);
-        int ctx = context > 0 ? context : config.maxPositions();
+        int ctx = context > 0 ? context : Math.min(config.maxPositions(), DEFAULT_CONTEXT);
         return new LlamaModel(config, backend, weights, ctx, batch);
     }
 

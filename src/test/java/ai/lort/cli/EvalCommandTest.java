@@ -57,4 +57,21 @@ class EvalCommandTest {
         assertThat(r[0]).as(r[2]).isEqualTo("0");
         assertThat(r[1].strip()).isEqualTo("432 383 286 261 376 298 315 421 395 317");
     }
+
+    @Test
+    void textIsTokenizedWithBosLikeTheReferenceIds() throws Exception {
+        Path dir = SharedData.require("models/stories260K");
+        Path data = SharedData.require("data");
+        // The first story, stripped, and its reference ids (<s> + the story's ids), as data/README.md describes.
+        String story = Files.readString(data.resolve("tinystories-valid-excerpt.txt")).split("<\\|endoftext\\|>")[0].strip();
+        String ids = Files.readString(data.resolve("tinystories-valid-excerpt.tok512.txt")).lines().findFirst().orElseThrow();
+        Path text = tmp.resolve("story.txt"), tokens = tmp.resolve("story.ids");
+        Files.writeString(text, story);
+        Files.writeString(tokens, ids);
+        String[] a = run("eval", "--model", dir.toString(), "--text", text.toString(), "--json");
+        String[] b = run("eval", "--model", dir.toString(), "--tokens", tokens.toString(), "--json");
+        assertThat(a[0]).as(a[2]).isEqualTo("0");
+        assertThat(a[1]).isEqualTo(b[1]);
+        assertThat(new ObjectMapper().readTree(a[1]).get("tokens").asInt()).isEqualTo(ids.split(" ").length - 1);
+    }
 }
