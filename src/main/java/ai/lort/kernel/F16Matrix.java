@@ -49,7 +49,7 @@ public final class F16Matrix implements Matrix {
             FloatVector f = bits.or(h.and(0x8000_0000)).reinterpretAsFloats();
             acc = f.fma(FloatVector.fromArray(F, x, xOff + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc);
         for (; i < n; i++) sum += Float.float16ToFloat(w.get(SHORT_LE, off + 2L * i)) * x[xOff + i];
         return sum;
     }

@@ -108,7 +108,7 @@ public final class TernaryLowRankMatrix implements Matrix {
             // Lanes never straddle two slots k: len divides 16 on the vector path.
             v.mul(SLOT_SCALE[(i % GROUP) / GROUP_BYTES]).intoArray(scratch, i);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc);
         for (; i < cols; i++) {
             sum += x[i];
             scratch[i] = x[i] * SLOT_SCALE[(i % GROUP) / GROUP_BYTES];
@@ -153,8 +153,8 @@ public final class TernaryLowRankMatrix implements Matrix {
                 b3 = ((FloatVector) w.and(0xC0).convert(VectorOperators.I2F, 0)).fma(x3, b3);
             }
         }
-        out[r0] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        out[r1] = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
+        out[r0] = Lanes.sum(a0.add(a1).add(a2.add(a3)));
+        out[r1] = Lanes.sum(b0.add(b1).add(b2.add(b3)));
     }
 
     /** The 2-bit code (t + 1) of weight {@code c} of the row at {@code rowOff}. */

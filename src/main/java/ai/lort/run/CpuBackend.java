@@ -1,5 +1,6 @@
 package ai.lort.run;
 
+import ai.lort.kernel.Lanes;
 import ai.lort.kernel.Matrix;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -222,7 +223,7 @@ public final class CpuBackend implements Backend {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < n; i += F.length())
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     /** {@code y[yo + i] += p · x[xo + i]}, i < n. */
