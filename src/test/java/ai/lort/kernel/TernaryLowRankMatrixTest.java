@@ -100,7 +100,8 @@ class TernaryLowRankMatrixTest {
             var f2 = CompletableFuture.runAsync(() -> m.matvec(x, split, 150, 301));
             f1.get();
             f2.get();
-            assertThat(split).isEqualTo(whole);
+            // Not bit-equal: reduceLanes(ADD) may sum in another order once C2 compiles the loop.
+            for (int r = 0; r < 301; r++) assertThat(split[r]).as("row %d", r).isCloseTo(whole[r], org.assertj.core.data.Offset.offset(1e-5f * (1 + Math.abs(whole[r]))));
         }
     }
 
