@@ -40,6 +40,8 @@ public final class TernaryLowRankMatrix implements Matrix {
     private final int rows, cols, rank, rowBytes, fullGroups;
     private final MemorySegment scales, a, b, codes;
     private final long weightBytes;
+    /** A and B hold only zero and normal halves: the fast F16 decode is exact (see F16Matrix). */
+    private final boolean plainFactors;
 
     public TernaryLowRankMatrix(CompressedLayer l) {
         if (!CompressedLayer.PACKING_T2_G64.equals(l.packing())) throw new IllegalArgumentException(l.name() + ": unsupported packing " + l.packing());
@@ -57,6 +59,7 @@ public final class TernaryLowRankMatrix implements Matrix {
         check(l, "b", b, 2L * rows * rank);
         check(l, "codes", codes, (long) rows * rowBytes);
         weightBytes = scales.byteSize() + a.byteSize() + b.byteSize() + codes.byteSize();
+        plainFactors = F16Matrix.plainHalves(a) && F16Matrix.plainHalves(b);
     }
 
     private static void check(CompressedLayer l, String what, MemorySegment s, long bytes) {
@@ -85,7 +88,8 @@ public final class TernaryLowRankMatrix implements Matrix {
             long rowOff = (long) r * rowBytes;
             float codeDot = VECTOR ? y[r] : 0;
             for (int c = tail; c < cols; c++) codeDot += code(rowOff, c) * x[c];
-            float lowRank = rank == 0 ? 0 : F16Matrix.dot(b, 2L * r * rank, scratch, cols, rank);
+            float lowRank = rank == 0 ? 0 : plainFactors ? F16Matrix.dotPlain(b, 2L * r * rank, scratch, cols, rank)
+                    : F16Matrix.dot(b, 2L * r * rank, scratch, cols, rank);
             y[r] = scales.getAtIndex(FLOAT_LE, r) * (codeDot - sumX) + lowRank;
         }
     }
@@ -116,7 +120,8 @@ public final class TernaryLowRankMatrix implements Matrix {
             sum += x[i];
             scratch[i] = x[i] * SLOT_SCALE[(i % GROUP) / GROUP_BYTES];
         }
-        for (int j = 0; j < rank; j++) scratch[cols + j] = F16Matrix.dot(a, 2L * j * cols, x, 0, cols);
+        for (int j = 0; j < rank; j++)
+            scratch[cols + j] = plainFactors ? F16Matrix.dotPlain(a, 2L * j * cols, x, 0, cols) : F16Matrix.dot(a, 2L * j * cols, x, 0, cols);
         return sum;
     }
 
