@@ -44,8 +44,10 @@ public final class CpuTimeBench {
                         new CompressedLayer("l", rows, cols, rank, l.packing(), copy(l.scales()), copy(l.a()), copy(l.b()), copy(l.codes()))));
                 Matrix[] bf16 = copies(mem, KernelBench.bf16Bytes(rows, cols), () -> new Bf16Matrix(copy(bf), rows, cols));
                 long[] tt = new long[rounds], tb = new long[rounds], ts = new long[rounds], tbs = new long[rounds];
-                // Untimed first: the scalar references and the new shape's loops get compiled.
-                for (int r = 0; r < 2; r++) {
+                // Untimed first, 3 s at least: the new shape takes paths the warm-up did not and
+                // gets recompiled (a shorter pause left the first shape measured half-compiled).
+                long until = System.nanoTime() + 3_000_000_000L;
+                for (int r = 0; r < 2 || System.nanoTime() < until; r++) {
                     time(ternary, x, y, false);
                     time(bf16, x, y, false);
                     if (mem.equals("hot")) {
