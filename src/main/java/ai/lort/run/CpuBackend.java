@@ -14,6 +14,8 @@ public final class CpuBackend implements Backend {
     /** Weight bytes per block of a batched matmul: about what stays in a core's L2 while every token of the batch uses it. */
     private static final long BATCH_BLOCK_BYTES = 256 << 10;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Narrower vectors for head sizes that are not a whole number of preferred vectors (stories260K: 8), used only where the hardware has wider ones. */
+    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256, F128 = FloatVector.SPECIES_128;
     /** Multiply-adds below which an operation runs on the calling thread: waking workers costs more than it saves. */
     private static final long PARALLEL_MIN_WORK = 1 << 16;
 
@@ -205,35 +207,54 @@ public final class CpuBackend implements Backend {
                     att[s] = (float) Math.exp(att[s] - max);
                     sum += att[s];
                 }
-                float[] ov = o[t];
-                for (int i = 0; i < hd; i++) ov[qo + i] = 0;
-                for (int s = first; s <= last; s++) axpy(att[s] / sum, vs[s], ko, ov, qo, hd);
+                for (int s = first; s <= last; s++) att[s] /= sum;
+                weightedSum(att, first, last, vs, ko, o[t], qo, hd);
             }
         }
     }
 
-    /** {@code Σ a[ao + i] · b[bo + i]}, i < n, with the Vector API when n is a whole number of vectors. */
+    /** {@code Σ a[ao + i] · b[bo + i]}, i < n: the Vector API with the widest vectors that fit n whole, else scalar. */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        if (n % F.length() != 0) {
-            float acc = 0;
-            for (int i = 0; i < n; i++) acc += a[ao + i] * b[bo + i];
-            return acc;
-        }
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < n; i += F.length())
-            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+        if (n % F.length() == 0) return dot(F, a, ao, b, bo, n);
+        if (F.length() > 8 && n % 8 == 0) return dot(F256, a, ao, b, bo, n);
+        if (F.length() > 4 && n % 4 == 0) return dot(F128, a, ao, b, bo, n);
+        float acc = 0;
+        for (int i = 0; i < n; i++) acc += a[ao + i] * b[bo + i];
+        return acc;
+    }
+
+    private static float dot(VectorSpecies<Float> species, float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector acc = FloatVector.zero(species);
+        for (int i = 0; i < n; i += species.length())
+            acc = FloatVector.fromArray(species, a, ao + i).fma(FloatVector.fromArray(species, b, bo + i), acc);
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /** {@code y[yo + i] += p · x[xo + i]}, i < n. */
-    static void axpy(float p, float[] x, int xo, float[] y, int yo, int n) {
-        if (n % F.length() != 0) {
-            for (int i = 0; i < n; i++) y[yo + i] += p * x[xo + i];
-            return;
+    /**
+     * {@code out[oo + i] = Σ_s p[s] · v[s][vo + i]} for s in [first, last], i < n. Each slice of the
+     * output is accumulated in a register over all s (a store per s would chain every position
+     * through memory).
+     */
+    static void weightedSum(float[] p, int first, int last, float[][] v, int vo, float[] out, int oo, int n) {
+        if (n % F.length() == 0) weightedSum(F, p, first, last, v, vo, out, oo, n);
+        else if (F.length() > 8 && n % 8 == 0) weightedSum(F256, p, first, last, v, vo, out, oo, n);
+        else if (F.length() > 4 && n % 4 == 0) weightedSum(F128, p, first, last, v, vo, out, oo, n);
+        else {
+            for (int i = 0; i < n; i++) {
+                float acc = 0;
+                for (int s = first; s <= last; s++) acc += p[s] * v[s][vo + i];
+                out[oo + i] = acc;
+            }
         }
-        FloatVector pv = FloatVector.broadcast(F, p);
-        for (int i = 0; i < n; i += F.length())
-            FloatVector.fromArray(F, x, xo + i).fma(pv, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+    }
+
+    private static void weightedSum(VectorSpecies<Float> species, float[] p, int first, int last, float[][] v, int vo, float[] out, int oo, int n) {
+        for (int i = 0; i < n; i += species.length()) {
+            FloatVector acc = FloatVector.zero(species);
+            for (int s = first; s <= last; s++)
+                acc = FloatVector.fromArray(species, v[s], vo + i).fma(FloatVector.broadcast(species, p[s]), acc);
+            acc.intoArray(out, oo + i);
+        }
     }
 
     @Override
