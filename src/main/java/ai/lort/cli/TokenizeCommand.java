@@ -4,6 +4,8 @@ import ai.lort.LortException;
 import ai.lort.tokenizer.ChatTemplate;
 import ai.lort.tokenizer.Message;
 import ai.lort.tokenizer.Tokenizer;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -81,7 +83,12 @@ public final class TokenizeCommand implements Runnable {
                 idArray.add(id);
                 tokens.add(tokenizer.tokenString(id));
             }
-            out.println(root.toString());
+            // Escaped non-ASCII keeps the JSON intact whatever the terminal's encoding.
+            try {
+                out.println(mapper.writer().with(JsonWriteFeature.ESCAPE_NON_ASCII).writeValueAsString(root));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
         } else {
             out.println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
         }

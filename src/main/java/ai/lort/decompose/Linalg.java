@@ -1,7 +1,6 @@
 package ai.lort.decompose;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,8 +19,19 @@ public final class Linalg {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length())
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    /**
+     * Sum of the lanes in lane order. {@code reduceLanes(ADD)} may add in a different order when
+     * interpreted than when compiled, and compression must give the same file for the same seed.
+     */
+    static float sumLanes(FloatVector v) {
+        float[] lanes = v.toArray();
+        float s = 0;
+        for (float x : lanes) s += x;
         return s;
     }
 

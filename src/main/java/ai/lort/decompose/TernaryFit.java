@@ -1,8 +1,10 @@
 package ai.lort.decompose;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,6 +21,47 @@ public final class TernaryFit {
 
     private TernaryFit() {}
 
+    /** Byte lanes matching the float lanes one to one (null when no such vector shape exists). */
+    private static final VectorSpecies<Byte> B = byteSpecies();
+
+    private static VectorSpecies<Byte> byteSpecies() {
+        try {
+            return VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Writes {@code t = sign(r)·[|r| > half]} and returns {@code ‖r − scale·t‖²} of the row. The row
+     * sum is accumulated in float lanes, the rows in double by the caller.
+     */
+    static double assign(float[] r, int off, int n, byte[] t, float half, float scale) {
+        int i = 0;
+        float err = 0;
+        if (B != null) {
+            FloatVector zero = FloatVector.zero(F), plus = FloatVector.broadcast(F, 1f), minus = FloatVector.broadcast(F, -1f);
+            FloatVector negScale = FloatVector.broadcast(F, -scale);
+            FloatVector acc = zero;
+            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, r, off + i);
+                FloatVector q = zero.blend(plus, v.compare(VectorOperators.GT, half)).blend(minus, v.compare(VectorOperators.LT, -half));
+                FloatVector d = q.fma(negScale, v); // v − scale·q
+                acc = d.fma(d, acc);
+                ((ByteVector) q.convertShape(VectorOperators.F2B, B, 0)).intoArray(t, off + i);
+            }
+            err = Linalg.sumLanes(acc);
+        }
+        for (; i < n; i++) {
+            float v = r[off + i];
+            byte q = v > half ? (byte) 1 : v < -half ? (byte) -1 : (byte) 0;
+            t[off + i] = q;
+            float d = v - scale * q;
+            err += d * d;
+        }
+        return err;
+    }
+
     /** out[0] = Σ |r_i| and out[1] = count over the entries with |r_i| > half (one vectorized pass). */
     static void support(float[] r, int off, int n, float half, double[] out) {
         FloatVector acc = FloatVector.zero(F);
@@ -29,7 +72,7 @@ public final class TernaryFit {
             acc = acc.add(a, above);
             count += above.trueCount();
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
+        double sum = Linalg.sumLanes(acc);
         for (; i < n; i++) {
             float a = Math.abs(r[off + i]);
             if (a > half) { sum += a; count++; }
@@ -83,14 +126,7 @@ public final class TernaryFit {
         }
         float half = (float) (s / 2);
         float scale = (float) s;
-        double err = 0;
-        for (int i = 0; i < n; i++) {
-            float v = r[off + i];
-            byte q = v > half ? (byte) 1 : v < -half ? (byte) -1 : (byte) 0;
-            t[off + i] = q;
-            float d = v - scale * q;
-            err += d * d;
-        }
+        double err = assign(r, off, n, t, half, scale);
         if (squaredError != null) squaredError[0] += err;
         return scale;
     }

@@ -23,11 +23,19 @@ final class AddedTokens {
     private final Map<Integer, List<Token>> rawByFirst = new HashMap<>();
     private final Map<Integer, List<Token>> normalizedByFirst = new HashMap<>();
 
-    AddedTokens(JsonNode added) {
+    /**
+     * Reads the added tokens. As in Hugging Face, a token whose text the model's vocabulary already
+     * has takes the vocabulary's id, whatever id the file gives it; and a {@code normalized} token
+     * is matched in normalized text by its own normalized form, which is also what it decodes to.
+     */
+    AddedTokens(JsonNode added, Map<String, Integer> modelVocab, java.util.function.UnaryOperator<String> normalizer) {
         for (JsonNode a : added) {
-            Token t = new Token(a.path("id").asInt(), a.path("content").asText(), a.path("special").asBoolean(false),
-                    a.path("normalized").asBoolean(!a.path("special").asBoolean(false)), a.path("lstrip").asBoolean(false),
-                    a.path("rstrip").asBoolean(false), a.path("single_word").asBoolean(false));
+            String content = a.path("content").asText();
+            boolean special = a.path("special").asBoolean(false);
+            boolean normalized = a.path("normalized").asBoolean(!special);
+            int id = modelVocab.getOrDefault(content, a.path("id").asInt());
+            Token t = new Token(id, normalized ? normalizer.apply(content) : content, special, normalized,
+                    a.path("lstrip").asBoolean(false), a.path("rstrip").asBoolean(false), a.path("single_word").asBoolean(false));
             if (t.content().isEmpty()) continue;
             all.add(t);
             byContent.put(t.content(), t);
@@ -72,8 +80,8 @@ final class AddedTokens {
                 continue;
             }
             int start = i, end = i + found.content().length();
-            if (found.lstrip()) while (start > plainStart && Character.isWhitespace(text.charAt(start - 1))) start--;
-            if (found.rstrip()) while (end < text.length() && Character.isWhitespace(text.charAt(end))) end++;
+            if (found.lstrip()) while (start > plainStart && Patterns.isWhiteSpace(text.charAt(start - 1))) start--;
+            if (found.rstrip()) while (end < text.length() && Patterns.isWhiteSpace(text.charAt(end))) end++;
             if (start > plainStart) out.add(new Segment(text.substring(plainStart, start), null));
             out.add(new Segment(text.substring(start, end), found));
             plainStart = end;
@@ -83,12 +91,19 @@ final class AddedTokens {
         return out;
     }
 
-    /** A single_word token must not touch a letter or digit on either side. */
+    /** Unicode's word characters (letters, marks, digits, connectors, joiners), as Rust's {@code \\w}. */
+    private static final java.util.regex.Pattern WORD_CHAR = java.util.regex.Pattern.compile("\\w", java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
+
+    /** A single_word token must not touch a word character on either side. */
     private static boolean wordBounded(Token t, String text, int at) {
         if (!t.singleWord()) return true;
         int end = at + t.content().length();
-        boolean before = at == 0 || !Character.isLetterOrDigit(text.codePointBefore(at));
-        boolean after = end == text.length() || !Character.isLetterOrDigit(text.codePointAt(end));
+        boolean before = at == 0 || !isWordChar(text.codePointBefore(at));
+        boolean after = end == text.length() || !isWordChar(text.codePointAt(end));
         return before && after;
+    }
+
+    private static boolean isWordChar(int cp) {
+        return WORD_CHAR.matcher(Character.toString(cp)).matches();
     }
 }

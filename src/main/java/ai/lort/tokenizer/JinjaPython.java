@@ -80,14 +80,19 @@ final class JinjaPython {
             case "replace" -> p.length > 2 ? replace(s, arg0, String.valueOf(p[1]), ((Number) p[2]).intValue())
                     : s.replace(arg0, String.valueOf(p[1]));
             case "join" -> String.join(s, ((Collection<?>) p[0]).stream().map(String::valueOf).toList());
-            case "isspace" -> !s.isEmpty() && s.chars().allMatch(Character::isWhitespace);
+            case "isspace" -> !s.isEmpty() && s.chars().allMatch(JinjaPython::isPythonSpace);
             case "isdigit" -> !s.isEmpty() && s.chars().allMatch(Character::isDigit);
             default -> NOT_FOUND;
         };
     }
 
+    /** Python's str.isspace(): Java's whitespace plus the no-break spaces and U+0085. */
+    private static boolean isPythonSpace(int c) {
+        return Character.isWhitespace(c) || Character.isSpaceChar(c) || c == 0x85;
+    }
+
     private static boolean strips(String chars, int c) {
-        return chars == null ? Character.isWhitespace(c) : chars.indexOf(c) >= 0;
+        return chars == null ? isPythonSpace(c) : chars.indexOf(c) >= 0;
     }
 
     static String lstrip(String s, String chars) {
@@ -106,8 +111,18 @@ final class JinjaPython {
     static List<String> split(String s, String sep, int maxSplit) {
         List<String> out = new ArrayList<>();
         if (sep == null) {
-            for (String w : s.strip().split("\\s+", maxSplit < 0 ? 0 : maxSplit + 1)) if (!w.isEmpty()) out.add(w);
-            return out;
+            int i = 0;
+            while (true) {
+                while (i < s.length() && isPythonSpace(s.charAt(i))) i++;
+                if (i == s.length()) return out;
+                if (maxSplit >= 0 && out.size() == maxSplit) {
+                    out.add(s.substring(i)); // Python keeps the rest as is, trailing spaces too
+                    return out;
+                }
+                int start = i;
+                while (i < s.length() && !isPythonSpace(s.charAt(i))) i++;
+                out.add(s.substring(start, i));
+            }
         }
         int from = 0, at;
         while ((maxSplit < 0 || out.size() < maxSplit) && (at = s.indexOf(sep, from)) >= 0) {

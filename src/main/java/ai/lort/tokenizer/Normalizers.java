@@ -42,7 +42,7 @@ final class Normalizers {
             case "Lowercase" -> s -> s.toLowerCase(Locale.ROOT);
             case "Strip" -> {
                 boolean left = n.path("strip_left").asBoolean(false), right = n.path("strip_right").asBoolean(false);
-                yield s -> left && right ? s.strip() : left ? s.stripLeading() : right ? s.stripTrailing() : s;
+                yield s -> Patterns.trim(s, left, right);
             }
             case "StripAccents" -> s -> s.replaceAll("\\p{Mn}", "");
             default -> throw new LortException("tokenizer.json: normalizer type " + type + " is not supported");

@@ -28,4 +28,21 @@ final class Patterns {
             throw new LortException("tokenizer.json: the " + where + " regex does not compile in Java: " + e.getDescription());
         }
     }
+
+    /**
+     * Unicode's White_Space property, which Rust's {@code char::is_whitespace} (and so Hugging Face's
+     * trimming) uses; Java's {@code Character.isWhitespace} differs (it counts U+001C..U+001F, not U+00A0).
+     */
+    static boolean isWhiteSpace(int c) {
+        return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680
+                || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+    }
+
+    /** Trims White_Space characters from either end. */
+    static String trim(String s, boolean left, boolean right) {
+        int from = 0, to = s.length();
+        while (left && from < to && isWhiteSpace(s.charAt(from))) from++;
+        while (right && to > from && isWhiteSpace(s.charAt(to - 1))) to--;
+        return s.substring(from, to);
+    }
 }

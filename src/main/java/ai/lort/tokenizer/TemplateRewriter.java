@@ -14,11 +14,14 @@ final class TemplateRewriter {
     /** {@code not x is defined}: Jinja reads {@code not (x is defined)}, jinjava {@code (not x) is defined}. */
     private static final Pattern NOT_IS = Pattern.compile(
             "\\bnot\\s+([A-Za-z_]\\w*(?:\\.\\w+|\\[[^\\[\\]]*\\])*)\\s+is\\s+(not\\s+)?([A-Za-z_]\\w*)\\b(?!\\s*\\()");
+    /** Escapes jinjava's string literals lack: {@code \\uXXXX}, {@code \\UXXXXXXXX}, {@code \\xXX} (and {@code \\\\}, to skip). */
+    private static final Pattern ESCAPE = Pattern.compile("\\\\\\\\|\\\\u(\\p{XDigit}{4})|\\\\U(\\p{XDigit}{8})|\\\\x(\\p{XDigit}{2})");
     private static final Pattern KEYWORD = Pattern.compile("^\\s*[A-Za-z_]\\w*\\s*=(?!=)");
 
     /**
      * Rewrites Python forms jinjava parses differently: {@code x[::-1]} (no slice steps in jinjava)
-     * becomes {@code (x|reverse)}; {@code not x is defined} becomes {@code not (x is defined)}; and
+     * becomes {@code (x|reverse)}; {@code not x is defined} becomes {@code not (x is defined)};
+     * {@code \\u00e9} in a string becomes the character; and
      * keyword arguments get parentheses, since jinjava binds {@code f(a=b|length - 1)} as
      * {@code (a=b|length) - 1}.
      */
@@ -31,12 +34,21 @@ final class TemplateRewriter {
                 String inner = tag.substring(2, tag.length() - 2);
                 inner = REVERSE_SLICE.matcher(inner).replaceAll("($1|reverse)");
                 inner = NOT_IS.matcher(inner).replaceAll("not ($1 is $2$3)");
+                inner = ESCAPE.matcher(inner).replaceAll(TemplateRewriter::unescape);
                 tag = tag.substring(0, 2) + parenthesizeKeywords(inner) + tag.substring(tag.length() - 2);
             }
             m.appendReplacement(out, Matcher.quoteReplacement(tag));
         }
         m.appendTail(out);
         return out.toString();
+    }
+
+    private static String unescape(java.util.regex.MatchResult m) {
+        String hex = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
+        if (hex == null) return Matcher.quoteReplacement(m.group());
+        String c = Character.toString(Integer.parseInt(hex, 16));
+        // A quote or backslash spelt in hex must stay escaped in the literal.
+        return Matcher.quoteReplacement(c.equals("'") || c.equals("\"") || c.equals("\\") ? "\\" + c : c);
     }
 
     /** In every parenthesized argument list, {@code name=value} becomes {@code name=(value)}. */

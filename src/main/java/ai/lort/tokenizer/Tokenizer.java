@@ -47,8 +47,8 @@ public final class Tokenizer {
 
     private Tokenizer(JsonNode tokenizer, BpeModel model, JsonNode config) {
         this.config = config;
-        added = new AddedTokens(tokenizer.path("added_tokens"));
         normalizer = Normalizers.from(tokenizer.get("normalizer"));
+        added = new AddedTokens(tokenizer.path("added_tokens"), model.vocab, normalizer);
         preTokenizer = PreTokenizers.from(tokenizer.get("pre_tokenizer"));
         this.model = model;
         postProcessor = PostProcessors.from(tokenizer.get("post_processor"));

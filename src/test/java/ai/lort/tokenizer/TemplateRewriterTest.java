@@ -26,6 +26,12 @@ class TemplateRewriterTest {
     }
 
     @Test
+    void spellsOutEscapesJinjavaLacks() {
+        assertThat(TemplateRewriter.rewrite("{{ 'caf\\u00e9 \\x41 \\U0001F600 \\\\u00e9 \\x27' }} \\u00e9"))
+                .isEqualTo("{{ 'café A 😀 \\\\u00e9 \\'' }} \\u00e9");
+    }
+
+    @Test
     void turnsReverseSlicesIntoTheReverseFilter() {
         assertThat(TemplateRewriter.rewrite("{% for m in messages[::-1] %}{{ a.b[0][ : : -1 ] }}{% endfor %}"))
                 .isEqualTo("{% for m in (messages|reverse) %}{{ (a.b[0]|reverse) }}{% endfor %}");

@@ -148,6 +148,61 @@ class TokenizerTest {
         assertThat(out).containsExactly("a", ",", "b", ",,", "c");
     }
 
+    /**
+     * Added-token options the shipped files do not use, on Mistral's tokenizer with four more added
+     * tokens; the expected ids and texts are Hugging Face tokenizers 0.23.2's.
+     */
+    @Test
+    void addedTokenOptionsBehaveAsInHuggingFace() throws Exception {
+        var mistral = Tokenizer.folderFiles(ai.lort.testing.SharedData.require("tokenizers/mistral"));
+        com.fasterxml.jackson.databind.node.ObjectNode json =
+                (com.fasterxml.jackson.databind.node.ObjectNode) Tokenizer.JSON.readTree(mistral.apply("tokenizer.json").orElseThrow());
+        json.withArray("added_tokens").addAll((com.fasterxml.jackson.databind.node.ArrayNode) Tokenizer.JSON.readTree("""
+                [{"id": 32000, "content": "<x>", "single_word": false, "lstrip": true, "rstrip": false, "normalized": false, "special": true},
+                 {"id": 32001, "content": "<y>", "single_word": false, "lstrip": false, "rstrip": true, "normalized": false, "special": false},
+                 {"id": 32002, "content": "word", "single_word": true, "lstrip": false, "rstrip": false, "normalized": false, "special": false},
+                 {"id": 32003, "content": "▁norm", "single_word": false, "lstrip": false, "rstrip": false, "normalized": true, "special": false}]"""));
+        byte[] bytes = Tokenizer.JSON.writeValueAsBytes(json);
+        Tokenizer tok = Tokenizer.load(name -> name.equals("tokenizer.json") ? Optional.of(bytes) : Optional.empty());
+        // "word" is in the vocabulary (2186): the added token takes that id; a joiner or a mark is part of a word.
+        assertThat(tok.encode("a word b", true)).containsExactly(1, 264, 28705, 2186, 28705, 287);
+        assertThat(tok.decode(new int[] {1, 264, 28705, 2186, 28705, 287}, true)).isEqualTo("a word  b");
+        assertThat(tok.encode("a\u200dword b", true)).containsExactly(1, 264, 29274, 2186, 287);
+        assertThat(tok.encode("x\u0327word", true)).containsExactly(1, 1318, 31968, 2186);
+        // lstrip / rstrip take Unicode White_Space only: U+001C and U+001D stay.
+        assertThat(tok.encode("ab\u001c<x>cd<y>\u001d e", true)).containsExactly(1, 534, 31134, 32000, 19958, 32001, 28705, 31236, 317);
+        assertThat(tok.encode("ab \t<x>cd<y>  e", true)).containsExactly(1, 534, 32000, 19958, 32001, 317);
+        assertThat(tok.decode(new int[] {1, 534, 32000, 19958, 32001, 317}, false)).isEqualTo("<s> ab<x> cd<y> e");
+        // A normalized added token is matched, and decoded, in its normalized form ("▁▁norm").
+        assertThat(tok.encode("a  norm", true)).containsExactly(1, 264, 6552);
+        assertThat(tok.decode(new int[] {1, 264, 6552}, true)).isEqualTo("a  norm");
+    }
+
+    /** The newer Llama/Mistral layout, a Metaspace pre-tokenizer and decoder; expected values are Hugging Face's. */
+    @ParameterizedTest
+    @ValueSource(strings = {"first,false", "always,true"})
+    void metaspaceLayoutsBehaveAsInHuggingFace(String variant) throws Exception {
+        String scheme = variant.split(",")[0];
+        boolean split = Boolean.parseBoolean(variant.split(",")[1]);
+        var mistral = Tokenizer.folderFiles(ai.lort.testing.SharedData.require("tokenizers/mistral"));
+        com.fasterxml.jackson.databind.node.ObjectNode json =
+                (com.fasterxml.jackson.databind.node.ObjectNode) Tokenizer.JSON.readTree(mistral.apply("tokenizer.json").orElseThrow());
+        String metaspace = "{\"type\": \"Metaspace\", \"replacement\": \"▁\", \"prepend_scheme\": \"" + scheme + "\", \"split\": " + split + "}";
+        json.putNull("normalizer");
+        json.set("pre_tokenizer", Tokenizer.JSON.readTree(metaspace));
+        json.set("decoder", Tokenizer.JSON.readTree(metaspace));
+        byte[] bytes = Tokenizer.JSON.writeValueAsBytes(json);
+        Tokenizer tok = Tokenizer.load(name -> name.equals("tokenizer.json") ? Optional.of(bytes) : Optional.empty());
+        assertThat(tok.encode(" Hello  world", true)).containsExactly(1, 22557, 28705, 1526);
+        assertThat(tok.decode(new int[] {1, 22557, 28705, 1526}, true)).isEqualTo("Hello  world");
+        assertThat(tok.decode(new int[] {1, 22557, 28705, 1526}, false)).isEqualTo("<s> Hello  world");
+        // "first" prepends only at the start of the text, not after an added token.
+        int[] ids = tok.encode("<s>Hi there</s> x", true);
+        assertThat(ids).containsExactly(1, 1, scheme.equals("first") ? 23809 : 15359, 736, 2, 1318);
+        assertThat(tok.decode(ids, false)).isEqualTo(scheme.equals("first") ? "<s><s>Hi there</s> x" : "<s><s> Hi there</s> x");
+        assertThat(tok.encode("", true)).containsExactly(1);
+    }
+
     static java.util.function.Function<String, Optional<byte[]>> files(Map<String, String> files) {
         return name -> Optional.ofNullable(files.get(name)).map(s -> s.getBytes(StandardCharsets.UTF_8));
     }

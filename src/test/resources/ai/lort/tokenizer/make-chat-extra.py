@@ -52,7 +52,7 @@ small = [
      {"d": {"b": 1, "a": "x"}}),
     ("{{ m[1:] | length }}|{{ m[-1] }}|{{ m[:-1] | join }}|{{ m | map('upper') | join(',') }}|{% for x in m %}{% if x == 'b' %}{% break %}{% endif %}{{ x }}{% endfor %}",
      {"m": ["a", "b", "c"]}),
-    ("{{ 'a,b,,c,'.split(',') | tojson }}|{{ '  x y  '.split() | tojson }}|{{ 'a-b-c'.split('-', 1) | tojson }}", {}),
+    ("{{ 'a,b,,c,'.split(',') | tojson }}|{{ '  x y  '.split() | tojson }}|{{ ' a\\u00a0b \\t c '.split(None, 1) | tojson }}|{{ 'a-b-c'.split('-', 1) | tojson }}", {}),
     ("{{ '\\n\\nx\\n'.strip('\\n') }}|{{ 'xxhixx'.lstrip('x') }}|{{ 'xxhixx'.rstrip('x') }}|{{ '  y '.strip() }}", {}),
     ("{{ 'Y' if 'Hello'.startswith('He') }}{{ 'Y' if 'Hello'.endswith('lo') }}{{ 'Y' if 'Hello'.startswith(('x', 'H')) }}{{ 'N' if 'Hello'.startswith('e') }} {{ 'ab'.upper() }}", {}),
     ("{% for m in messages[::-1] %}{{ loop.index0 }}{{ m }}{% endfor %}|{{ word[::-1] }}|{{ messages[::-1] | join(',') }}", {"messages": ["a", "b", "c"], "word": "abc"}),

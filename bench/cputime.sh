@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Kernels timed in thread CPU time, side by side in one JVM (see CpuTimeBench): use on a shared
+# machine, where JMH's wall-clock numbers mostly measure the scheduler.   bench/cputime.sh [rank] [rounds]
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$root/bin/lort-env.sh"
+cd "$root"
+mvn -q -B -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
+exec java --add-modules jdk.incubator.vector -Xmx2g -cp "target/test-classes:target/classes:$(cat target/bench.classpath)" ai.lort.bench.CpuTimeBench "$@"

@@ -1,0 +1,66 @@
+package ai.lort.kernel;
+
+import static ai.lort.kernel.VectorSpecs.F;
+import static ai.lort.kernel.VectorSpecs.S;
+import static ai.lort.kernel.VectorSpecs.SHORT_LE;
+import static ai.lort.kernel.VectorSpecs.I;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** Dense IEEE float16 weights, row-major little-endian, read in place (e.g. from a mapped file). */
+public final class F16Matrix implements Matrix {
+    private final MemorySegment w;
+    private final int rows, cols;
+
+    public F16Matrix(MemorySegment w, int rows, int cols) {
+        if (w.byteSize() != 2L * rows * cols) throw new IllegalArgumentException("F16 " + rows + "x" + cols + " needs " + 2L * rows * cols + " bytes, got " + w.byteSize());
+        this.w = w;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    @Override public int rows() { return rows; }
+    @Override public int cols() { return cols; }
+    @Override public long weightBytes() { return w.byteSize(); }
+
+    @Override
+    public void matvec(float[] x, float[] y, int rowFrom, int rowTo) {
+        for (int r = rowFrom; r < rowTo; r++) y[r] = dot(w, (long) r * cols * 2, x, 0, cols);
+    }
+
+    /** {@code Σ w[i]·x[xOff+i]} for the {@code n} float16 at byte {@code off} of {@code w}. */
+    static float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
+        // One loop, one accumulator: the decode is long enough to keep the FMAs apart, and a
+        // bigger body makes C2 stop inlining the vector calls (then every vector is boxed).
+        int len = F.length(), i = 0;
+        FloatVector acc = FloatVector.zero(F);
+        for (int upper = n - len; i <= upper; i += len) {
+            // VectorSpecs.halfToFloat, inline.
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * i, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+            IntVector em = h.and(0x7FFF);
+            IntVector normal = em.lanewise(VectorOperators.LSHL, 13).add(112 << 23);
+            IntVector sub = ((FloatVector) em.convert(VectorOperators.I2F, 0)).mul(0x1p-24f).reinterpretAsInts();
+            IntVector bits = normal.blend(sub, em.compare(VectorOperators.LT, 0x400)).blend(normal.add(112 << 23), em.compare(VectorOperators.GE, 0x7C00));
+            FloatVector f = bits.or(h.and(0x8000_0000)).reinterpretAsFloats();
+            acc = f.fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += Float.float16ToFloat(w.get(SHORT_LE, off + 2L * i)) * x[xOff + i];
+        return sum;
+    }
+
+    /** Plain reference for {@link #matvec}. */
+    public void scalarMatvec(float[] x, float[] y, int rowFrom, int rowTo) {
+        for (int r = rowFrom; r < rowTo; r++) {
+            float acc = 0;
+            long base = (long) r * cols * 2;
+            for (int c = 0; c < cols; c++) acc += Float.float16ToFloat(w.get(SHORT_LE, base + 2L * c)) * x[c];
+            y[r] = acc;
+        }
+    }
+}

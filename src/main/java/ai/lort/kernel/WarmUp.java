@@ -1,0 +1,49 @@
+package ai.lort.kernel;
+
+import ai.lort.format.CompressedLayer;
+import ai.lort.pack.TernaryPacker;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Runs every kernel on small synthetic weights until the JIT has compiled it. Until C2 compiles a
+ * Vector API loop, it runs in the interpreter or C1 with every vector boxed: the first matvecs of a
+ * real layer would take seconds (measured: 4-6 s for one 896×4864 ternary matvec). The kernels are
+ * static code shared by all matrices, so warming them on tiny ones once is enough.
+ */
+final class WarmUp {
+    private WarmUp() {}
+
+    /** Returns the milliseconds spent. */
+    static long run() {
+        long t0 = System.nanoTime();
+        int rows = 16, cols = TernaryPacker.GROUP + 5, rank = VectorSpecs.F.length() + 3;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment f32 = filled(arena, 4L * rows * cols), f16 = filled(arena, 2L * rows * cols);
+            Matrix[] ms = {
+                new F32Matrix(f32, rows, cols),
+                new F16Matrix(f16, rows, cols),
+                new Bf16Matrix(f16, rows, cols),
+                new TernaryLowRankMatrix(new CompressedLayer("warm-up", rows, cols, rank, CompressedLayer.PACKING_T2_G64,
+                        filled(arena, 4L * rows), filled(arena, 2L * rank * cols), filled(arena, 2L * rows * rank),
+                        filled(arena, (long) rows * TernaryPacker.rowBytes(cols)))),
+            };
+            float[] x = new float[cols], y = new float[rows];
+            for (int i = 0; i < cols; i++) x[i] = (i % 7) - 3;
+            // 20,000 calls of every method, past C2's thresholds (about 10,000 invocations + loop
+            // iterations). Matvecs of 2 rows, so the once-per-call code (the ternary kernel's
+            // prepare step) is called as often as the per-row code.
+            for (int round = 0; round < 10_000; round++)
+                for (Matrix m : ms) m.matvec(x, y, round % (rows - 1), round % (rows - 1) + 2);
+        }
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    /** Bytes 0x15: normal finite values in F32, F16 and BF16, and valid ternary codes (1, 1, 1, 0). */
+    private static MemorySegment filled(Arena arena, long bytes) {
+        MemorySegment s = arena.allocate(bytes, 64);
+        s.fill((byte) 0x15);
+        return s;
+    }
+}
