@@ -14,8 +14,6 @@ public final class CpuBackend implements Backend {
     /** Weight bytes per block of a batched matmul: about what stays in a core's L2 while every token of the batch uses it. */
     private static final long BATCH_BLOCK_BYTES = 256 << 10;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** Narrower vectors for head sizes that are not a whole number of preferred vectors (stories260K: 8), used only where the hardware has wider ones. */
-    private static final VectorSpecies<Float> F256 = FloatVector.SPECIES_256, F128 = FloatVector.SPECIES_128;
     /** Multiply-adds below which an operation runs on the calling thread: waking workers costs more than it saves. */
     private static final long PARALLEL_MIN_WORK = 1 << 16;
 
@@ -213,20 +211,20 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** {@code Σ a[ao + i] · b[bo + i]}, i < n: the Vector API with the widest vectors that fit n whole, else scalar. */
+    /**
+     * {@code Σ a[ao + i] · b[bo + i]}, i < n: the Vector API when n is a whole number of vectors,
+     * else scalar (tiny heads such as stories260K's 8). The species stays a constant: passed as an
+     * argument, C2 may not intrinsify the vectors and boxes every one of them.
+     */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        if (n % F.length() == 0) return dot(F, a, ao, b, bo, n);
-        if (F.length() > 8 && n % 8 == 0) return dot(F256, a, ao, b, bo, n);
-        if (F.length() > 4 && n % 4 == 0) return dot(F128, a, ao, b, bo, n);
-        float acc = 0;
-        for (int i = 0; i < n; i++) acc += a[ao + i] * b[bo + i];
-        return acc;
-    }
-
-    private static float dot(VectorSpecies<Float> species, float[] a, int ao, float[] b, int bo, int n) {
-        FloatVector acc = FloatVector.zero(species);
-        for (int i = 0; i < n; i += species.length())
-            acc = FloatVector.fromArray(species, a, ao + i).fma(FloatVector.fromArray(species, b, bo + i), acc);
+        if (n % F.length() != 0) {
+            float acc = 0;
+            for (int i = 0; i < n; i++) acc += a[ao + i] * b[bo + i];
+            return acc;
+        }
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < n; i += F.length())
+            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
@@ -236,23 +234,34 @@ public final class CpuBackend implements Backend {
      * through memory).
      */
     static void weightedSum(float[] p, int first, int last, float[][] v, int vo, float[] out, int oo, int n) {
-        if (n % F.length() == 0) weightedSum(F, p, first, last, v, vo, out, oo, n);
-        else if (F.length() > 8 && n % 8 == 0) weightedSum(F256, p, first, last, v, vo, out, oo, n);
-        else if (F.length() > 4 && n % 4 == 0) weightedSum(F128, p, first, last, v, vo, out, oo, n);
-        else {
-            for (int i = 0; i < n; i++) {
+        if (n % F.length() != 0) {
+            int i = 0;
+            for (; i + 4 <= n; i += 4) { // four independent sums per pass over the rows
+                float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                for (int s = first; s <= last; s++) {
+                    float[] row = v[s];
+                    float ps = p[s];
+                    a0 += ps * row[vo + i];
+                    a1 += ps * row[vo + i + 1];
+                    a2 += ps * row[vo + i + 2];
+                    a3 += ps * row[vo + i + 3];
+                }
+                out[oo + i] = a0;
+                out[oo + i + 1] = a1;
+                out[oo + i + 2] = a2;
+                out[oo + i + 3] = a3;
+            }
+            for (; i < n; i++) {
                 float acc = 0;
                 for (int s = first; s <= last; s++) acc += p[s] * v[s][vo + i];
                 out[oo + i] = acc;
             }
+            return;
         }
-    }
-
-    private static void weightedSum(VectorSpecies<Float> species, float[] p, int first, int last, float[][] v, int vo, float[] out, int oo, int n) {
-        for (int i = 0; i < n; i += species.length()) {
-            FloatVector acc = FloatVector.zero(species);
+        for (int i = 0; i < n; i += F.length()) {
+            FloatVector acc = FloatVector.zero(F);
             for (int s = first; s <= last; s++)
-                acc = FloatVector.fromArray(species, v[s], vo + i).fma(FloatVector.broadcast(species, p[s]), acc);
+                acc = FloatVector.fromArray(F, v[s], vo + i).fma(FloatVector.broadcast(F, p[s]), acc);
             acc.intoArray(out, oo + i);
         }
     }
