@@ -6,8 +6,8 @@
 // Conventions, shared with ai.lort.kernel.cuda.CudaKernels (the Java launcher):
 // - every kernel is extern "C" so its PTX name is the C name;
 // - activations, norms, rope tables and the KV cache are float32;
-// - the token id and the position live in device memory (int* step), so that a token step needs
-//   no kernel argument that changes from one token to the next (a CUDA graph can replay it);
+// - activation buffers are rows × cols row-major, one row per token of a batch; kernels that take
+//   a batch run its token t as blockIdx.y (the weights are then re-read from L2, not from memory);
 // - matrix-vector kernels run one warp per output row, blockDim.x = MATVEC_THREADS.
 //
 // The ternary kernel reads the t2-g64 layout exactly as ai.lort.pack.TernaryPacker writes it and
@@ -56,12 +56,14 @@ __device__ float block_max(float v, float* scratch) {
 // Ternary + low-rank: y = s ∘ (T x) + B (A x)
 // ---------------------------------------------------------------------------------------------
 
-// Phase 1: u = A x, A rank × cols float16 row-major. One warp per row of A.
+// Phase 1: u = A x, A rank × cols float16 row-major. One warp per row of A; token blockIdx.y.
 extern "C" __global__ void lort_lowrank_a(const __half* __restrict__ a, const float* __restrict__ x,
                                           float* __restrict__ u, int rank, int cols) {
     int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     int lane = threadIdx.x & 31;
     if (row >= rank) return;
+    x += (size_t)blockIdx.y * cols;
+    u += (size_t)blockIdx.y * rank;
     const __half* ar = a + (size_t)row * cols;
     float acc = 0.0f;
     for (int c = lane; c < cols; c += 32) acc += __half2float(ar[c]) * x[c];
@@ -69,7 +71,8 @@ extern "C" __global__ void lort_lowrank_a(const __half* __restrict__ a, const fl
     if (lane == 0) u[row] = acc;
 }
 
-// Phase 2: y[r] = s[r] * (sum code*x - sum x) + sum_j B[r][j] u[j]. One warp per row.
+// Phase 2: y[r] = s[r] * (sum code*x - sum x) + sum_j B[r][j] u[j]. One warp per row; token
+// blockIdx.y. x must be 16-byte aligned (the host passes whole rows of 16-byte multiples).
 extern "C" __global__ void lort_ternary_matvec(const unsigned int* __restrict__ codes,
                                                const float* __restrict__ scales,
                                                const __half* __restrict__ b, const float* __restrict__ u,
@@ -78,6 +81,9 @@ extern "C" __global__ void lort_ternary_matvec(const unsigned int* __restrict__ 
     int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     int lane = threadIdx.x & 31;
     if (row >= rows) return;
+    x += (size_t)blockIdx.y * cols;
+    u += (size_t)blockIdx.y * rank;
+    y += (size_t)blockIdx.y * rows;
     int words = (cols + 63) / 64 * 4;  // rowBytes(cols) / 4
     const unsigned int* cr = codes + (size_t)row * words;
     float acc = 0.0f, sx = 0.0f;
@@ -115,7 +121,9 @@ extern "C" __global__ void lort_ternary_matvec(const unsigned int* __restrict__ 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Dense matrix-vector products (uncompressed tensors, the output head): y = W x, W rows × cols.
+// Dense matrix-vector products (uncompressed tensors, the output head): y = W x, W rows × cols,
+// one warp per row, token blockIdx.y. Rows are vector-loaded when cols is a multiple of 8 (4 for
+// float32): the host only passes 256-byte aligned allocations, so every such row is aligned.
 // ---------------------------------------------------------------------------------------------
 
 __device__ __forceinline__ float load_f(const float* p, size_t i) { return __ldg(p + i); }
@@ -139,6 +147,8 @@ __device__ void matvec_half(const T* __restrict__ w, const float* __restrict__ x
     int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     int lane = threadIdx.x & 31;
     if (row >= rows) return;
+    x += (size_t)blockIdx.y * cols;
+    y += (size_t)blockIdx.y * rows;
     const T* wr = w + (size_t)row * cols;
     float acc = 0.0f;
     // Vector loads need 16-byte aligned rows: cols a multiple of 8 (the host aligns base pointers).
@@ -166,6 +176,8 @@ extern "C" __global__ void lort_matvec_f32(const float* __restrict__ w, const fl
     int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
     int lane = threadIdx.x & 31;
     if (row >= rows) return;
+    x += (size_t)blockIdx.y * cols;
+    y += (size_t)blockIdx.y * rows;
     const float* wr = w + (size_t)row * cols;
     float acc = 0.0f;
     if ((cols & 3) == 0) {
@@ -185,16 +197,16 @@ extern "C" __global__ void lort_matvec_f32(const float* __restrict__ w, const fl
 // The rest of a token step.
 // ---------------------------------------------------------------------------------------------
 
-// out = table[step[0]], a row of the embedding table (vocab × cols).
+// out[t] = table[tokens[t]], rows of the embedding table (vocab × cols); token t is blockIdx.y.
 template <typename T>
-__device__ void embed(const T* table, const int* step, float* out, int cols) {
+__device__ void embed(const T* table, const int* tokens, float* out, int cols) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < cols) out[i] = load_f(table, (size_t)step[0] * cols + i);
+    if (i < cols) out[(size_t)blockIdx.y * cols + i] = load_f(table, (size_t)tokens[blockIdx.y] * cols + i);
 }
 
-extern "C" __global__ void lort_embed_bf16(const __nv_bfloat16* t, const int* step, float* out, int cols) { embed(t, step, out, cols); }
-extern "C" __global__ void lort_embed_f16(const __half* t, const int* step, float* out, int cols) { embed(t, step, out, cols); }
-extern "C" __global__ void lort_embed_f32(const float* t, const int* step, float* out, int cols) { embed(t, step, out, cols); }
+extern "C" __global__ void lort_embed_bf16(const __nv_bfloat16* t, const int* tokens, float* out, int cols) { embed(t, tokens, out, cols); }
+extern "C" __global__ void lort_embed_f16(const __half* t, const int* tokens, float* out, int cols) { embed(t, tokens, out, cols); }
+extern "C" __global__ void lort_embed_f32(const float* t, const int* tokens, float* out, int cols) { embed(t, tokens, out, cols); }
 
 // out[v] = x[v] * w / rms(x[v]) for each vector v = blockIdx.x of n floats (one vector for the
 // layer norms, one per head for Qwen3's q_norm / k_norm). out may alias x.
@@ -208,52 +220,45 @@ extern "C" __global__ void lort_rmsnorm(const float* x, const float* __restrict_
     for (int i = threadIdx.x; i < n; i += blockDim.x) ov[i] = xv[i] * inv * w[i];
 }
 
-// Rotary embedding in place over nHeads heads of headDim, at position step[1]. cos/sin tables are
-// maxPos × headDim/2 (the host applies rope_theta and any scaling). interleaved = 0 rotates
-// (i, i + headDim/2) as Hugging Face checkpoints expect; 1 rotates (2i, 2i + 1).
+// Rotary embedding in place over the nHeads heads of headDim of x[t] (token t = blockIdx.y) at
+// position pos + t. cos/sin tables are positions × headDim/2 (the host applies rope_theta and any
+// scaling); pairs (i, i + headDim/2) are rotated, as Hugging Face checkpoints expect.
 extern "C" __global__ void lort_rope(float* x, const float* __restrict__ cosTab, const float* __restrict__ sinTab,
-                                     const int* step, int nHeads, int headDim, int interleaved) {
+                                     int pos, int nHeads, int headDim) {
     int half = headDim >> 1;
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nHeads * half) return;
     int h = i / half, p = i - h * half;
-    size_t t = (size_t)step[1] * half + p;
-    float c = cosTab[t], s = sinTab[t];
-    float* hx = x + (size_t)h * headDim;
-    int i0 = interleaved ? 2 * p : p, i1 = interleaved ? 2 * p + 1 : p + half;
-    float x0 = hx[i0], x1 = hx[i1];
-    hx[i0] = x0 * c - x1 * s;
-    hx[i1] = x1 * c + x0 * s;
+    size_t at = (size_t)(pos + blockIdx.y) * half + p;
+    float c = cosTab[at], s = sinTab[at];
+    float* hx = x + (size_t)blockIdx.y * nHeads * headDim + (size_t)h * headDim;
+    float x0 = hx[p], x1 = hx[p + half];
+    hx[p] = x0 * c - x1 * s;
+    hx[p + half] = x1 * c + x0 * s;
 }
 
-// Writes k and v (kvDim floats each) at position step[1] of one layer's caches (maxSeq × kvDim).
-extern "C" __global__ void lort_kv_write(const float* __restrict__ k, const float* __restrict__ v,
-                                         float* kc, float* vc, const int* step, int kvDim) {
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= kvDim) return;
-    size_t at = (size_t)step[1] * kvDim + i;
-    kc[at] = k[i];
-    vc[at] = v[i];
-}
-
-// Causal attention of one query token at position step[1] over positions 0..step[1] of one
-// layer's caches, grouped-query: head h reads kv head h / (nHeads / nKvHeads). One block per head.
-// Dynamic shared memory: (maxSeq + blockDim.x + 32) floats. Needs headDim <= blockDim.x.
+// Causal attention of query q[t] (token t = blockIdx.y, at position pos + t) over cache rows
+// [first, pos + t] of one layer's caches (rows of kvDim floats), first = 0 or the start of the
+// sliding window. Grouped-query: head h = blockIdx.x reads kv head h / (nHeads / nKvHeads).
+// Dynamic shared memory: (cacheRows + blockDim.x + 32) floats. Needs headDim <= blockDim.x.
 extern "C" __global__ void lort_attention(const float* __restrict__ q, const float* __restrict__ kc,
                                           const float* __restrict__ vc, float* __restrict__ out,
-                                          const int* step, int nHeads, int nKvHeads, int headDim,
-                                          float scale, int maxSeq) {
+                                          int pos, int nHeads, int nKvHeads, int headDim,
+                                          float scale, int window, int cacheRows) {
     extern __shared__ float smem[];
     float* scores = smem;
-    float* partial = smem + maxSeq;
+    float* partial = smem + cacheRows;
     float* scratch = partial + blockDim.x;
     int h = blockIdx.x, kvh = h / (nHeads / nKvHeads);
-    int kvDim = nKvHeads * headDim;
-    int len = step[1] + 1;
+    int kvDim = nKvHeads * headDim, qDim = nHeads * headDim;
+    int last = pos + blockIdx.y;
+    int first = window > 0 ? max(0, last - window + 1) : 0;
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
-    const float* qh = q + (size_t)h * headDim;
-    for (int t = warp; t < len; t += warps) {
-        const float* kt = kc + (size_t)t * kvDim + (size_t)kvh * headDim;
+    const float* qh = q + (size_t)blockIdx.y * qDim + (size_t)h * headDim;
+    kc += (size_t)kvh * headDim;
+    vc += (size_t)kvh * headDim;
+    for (int t = first + warp; t <= last; t += warps) {
+        const float* kt = kc + (size_t)t * kvDim;
         float d = 0.0f;
         for (int i = lane; i < headDim; i += 32) d += qh[i] * kt[i];
         d = warp_sum(d);
@@ -261,10 +266,10 @@ extern "C" __global__ void lort_attention(const float* __restrict__ q, const flo
     }
     __syncthreads();
     float m = -INFINITY;
-    for (int t = threadIdx.x; t < len; t += blockDim.x) m = fmaxf(m, scores[t]);
+    for (int t = first + threadIdx.x; t <= last; t += blockDim.x) m = fmaxf(m, scores[t]);
     m = block_max(m, scratch);
     float sum = 0.0f;
-    for (int t = threadIdx.x; t < len; t += blockDim.x) {
+    for (int t = first + threadIdx.x; t <= last; t += blockDim.x) {
         float e = __expf(scores[t] - m);
         scores[t] = e;
         sum += e;
@@ -274,13 +279,13 @@ extern "C" __global__ void lort_attention(const float* __restrict__ q, const flo
     int groups = blockDim.x / headDim, g = threadIdx.x / headDim, d = threadIdx.x - g * headDim;
     float acc = 0.0f;
     if (g < groups)
-        for (int t = g; t < len; t += groups) acc += scores[t] * vc[(size_t)t * kvDim + (size_t)kvh * headDim + d];
+        for (int t = first + g; t <= last; t += groups) acc += scores[t] * vc[(size_t)t * kvDim + d];
     partial[threadIdx.x] = acc;
     __syncthreads();
     if (threadIdx.x < headDim) {
         float o = 0.0f;
         for (int i = 0; i < groups; i++) o += partial[i * headDim + threadIdx.x];
-        out[(size_t)h * headDim + threadIdx.x] = o * inv;
+        out[(size_t)blockIdx.y * qDim + (size_t)h * headDim + threadIdx.x] = o * inv;
     }
 }
 
@@ -299,15 +304,22 @@ extern "C" __global__ void lort_add(const float* a, const float* b, float* out, 
     if (i < n) out[i] = a[i] + b[i];
 }
 
-// out = a (a device-side copy that a CUDA graph can hold like any other kernel)
+// x[i] += bias[i % cols] over n rows of cols (projection biases)
+extern "C" __global__ void lort_add_bias(float* x, const float* __restrict__ bias, int cols, int total) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < total) x[i] += bias[i % cols];
+}
+
+// out = a (KV-cache writes, picking a row); a kernel rather than a memcpy so that every op of a
+// step is a launch on the one stream.
 extern "C" __global__ void lort_copy(const float* a, float* out, int n) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) out[i] = a[i];
 }
 
-// step[0] = argmax(x), the lowest index among equal maxima (greedy sampling on the device, so the
-// next step's token never leaves it). One block.
-extern "C" __global__ void lort_argmax(const float* __restrict__ x, int n, int* step) {
+// out[0] = argmax(x), the lowest index among equal maxima (greedy sampling on the device: 4 bytes
+// come back instead of the logits). One block of 1024 threads.
+extern "C" __global__ void lort_argmax(const float* __restrict__ x, int n, int* out) {
     __shared__ float bestV[1024];
     __shared__ int bestI[1024];
     float v = -INFINITY;
@@ -330,10 +342,5 @@ extern "C" __global__ void lort_argmax(const float* __restrict__ x, int n, int* 
         }
         __syncthreads();
     }
-    if (threadIdx.x == 0) step[0] = bestI[0];
-}
-
-// step[1] += 1 after a step, so a replayed graph walks positions without a host copy.
-extern "C" __global__ void lort_next_position(int* step) {
-    if (threadIdx.x == 0 && blockIdx.x == 0) step[1] += 1;
+    if (threadIdx.x == 0) out[0] = bestI[0];
 }
