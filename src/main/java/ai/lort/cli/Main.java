@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CompressCommand.class,
                 InspectCommand.class,
+                InferCommand.class,
+                EvalCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {
