@@ -72,7 +72,7 @@ extern "C" __global__ void lort_lowrank_a(const __half* __restrict__ a, const fl
 }
 
 // Phase 2: y[r] = s[r] * (sum code*x - sum x) + sum_j B[r][j] u[j]. One warp per row; token
-// blockIdx.y. x must be 16-byte aligned (the host passes whole rows of 16-byte multiples).
+// blockIdx.y. Full words read x as float4 when x[t] is 16-byte aligned (cols a multiple of 4).
 extern "C" __global__ void lort_ternary_matvec(const unsigned int* __restrict__ codes,
                                                const float* __restrict__ scales,
                                                const __half* __restrict__ b, const float* __restrict__ u,
@@ -85,12 +85,13 @@ extern "C" __global__ void lort_ternary_matvec(const unsigned int* __restrict__ 
     u += (size_t)blockIdx.y * rank;
     y += (size_t)blockIdx.y * rows;
     int words = (cols + 63) / 64 * 4;  // rowBytes(cols) / 4
+    int fullCols = (reinterpret_cast<size_t>(x) & 15) == 0 ? cols : 0;  // no float4 loads if unaligned
     const unsigned int* cr = codes + (size_t)row * words;
     float acc = 0.0f, sx = 0.0f;
     for (int w = lane; w < words; w += 32) {
         unsigned int bits = __ldg(cr + w);
         int base = (w >> 2) * 64 + (w & 3) * 4;  // column of code k=0, j=0
-        if (base + 51 < cols) {  // the word's last column, base + 48 + 3, is inside the row
+        if (base + 51 < fullCols) {  // the word's last column, base + 48 + 3, is inside the row
             for (int k = 0; k < 4; k++) {
                 float4 xv = __ldg(reinterpret_cast<const float4*>(x + base + 16 * k));
                 unsigned int q = bits >> (2 * k);
@@ -98,7 +99,7 @@ extern "C" __global__ void lort_ternary_matvec(const unsigned int* __restrict__ 
                      + (float)((q >> 16) & 3) * xv.z + (float)((q >> 24) & 3) * xv.w;
                 sx += (xv.x + xv.y) + (xv.z + xv.w);
             }
-        } else {  // last group of a row whose cols is not a multiple of 64: skip the padding
+        } else {  // the last group of a row whose cols is not a multiple of 64: skip the padding
             for (int k = 0; k < 4; k++) {
                 for (int j = 0; j < 4; j++) {
                     int c = base + 16 * k + j;

@@ -55,13 +55,14 @@ final class TernaryKernelTranscript {
         if (row >= rows) return;
         int xo = by * cols, uo = by * rank, yo = by * rows;
         int words = (cols + 63) / 64 * 4;
+        int fullCols = (xo & 3) == 0 ? cols : 0;  // x[t] 16-byte aligned iff its float offset is a multiple of 4
         long cr = (long) row * words;  // in words
         float[] acc = new float[WARP], sx = new float[WARP], lr = new float[WARP];
         for (int lane = 0; lane < WARP; lane++) {
             for (int w = lane; w < words; w += 32) {
                 int bits = codes.getAtIndex(WORD, cr + w);
                 int base = (w >> 2) * 64 + (w & 3) * 4;
-                if (base + 51 < cols) {
+                if (base + 51 < fullCols) {
                     for (int k = 0; k < 4; k++) {
                         int xi = xo + base + 16 * k;  // the float4 at x + base + 16k
                         float x0 = x[xi], x1 = x[xi + 1], x2 = x[xi + 2], x3 = x[xi + 3];

@@ -1,0 +1,246 @@
+package ai.lort.kernel.cuda;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import ai.lort.LortException;
+import ai.lort.format.CompressedLayer;
+import ai.lort.load.DType;
+import ai.lort.load.Tensor;
+import ai.lort.run.Backend;
+import ai.lort.run.WeightSource;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@link Backend} on an NVIDIA GPU. Weights are uploaded once, unchanged (dense tensors in their
+ * file dtype, compressed layers as their packed t2-g64 codes, scales and FP16 factors); activations
+ * and the KV cache are float32 device buffers. A token step queues its kernels on one stream and
+ * copies nothing but the token ids in and, when the caller reads them, the logits out.
+ */
+public final class CudaBackend implements Backend {
+    private final CudaDevice device;
+    private final CudaKernels k;
+    private final Arena host = Arena.ofShared();
+    private final List<Long> allocations = new ArrayList<>();
+    /** Tensors already on the device, by identity of the source and name (a tied head reuses the embedding). */
+    private final Map<String, Long> uploaded = new HashMap<>();
+    private long weightBytes;
+    private long tokens;
+    private int tokenCapacity;
+    private long scratch;
+    private long scratchFloats;
+    private MemorySegment hostTokens = MemorySegment.NULL, hostRow = MemorySegment.NULL;
+
+    record Buf(long ptr, int rows, int cols) implements Buffer {
+        long row(int r) { return ptr + (long) r * cols * Float.BYTES; }
+    }
+
+    record Vec(long ptr, int length) implements Vector {}
+
+    record Table(long ptr, DType dtype, int rows, int cols) implements Embedding {}
+
+    /** A dense matrix (codes == 0) or a ternary + low-rank layer. */
+    record Mat(int rows, int cols, DType dtype, long dense, long codes, long scales, long a, long b, int rank)
+            implements Weight {}
+
+    public CudaBackend(CudaDevice device) {
+        this.device = device;
+        this.k = device.kernels();
+    }
+
+    /** Opens GPU 0. */
+    public static CudaBackend open() { return new CudaBackend(new CudaDevice(0)); }
+
+    public CudaDevice device() { return device; }
+
+    /** Bytes of weights one token step reads: every matrix once (for bandwidth reports). */
+    public long weightBytesPerToken() { return weightBytes; }
+
+    @Override
+    public String name() { return "cuda (" + device.description() + ")"; }
+
+    private long alloc(long bytes) {
+        long p = device.alloc(bytes);
+        allocations.add(p);
+        return p;
+    }
+
+    private long upload(MemorySegment data) {
+        long p = device.upload(data);
+        allocations.add(p);
+        return p;
+    }
+
+    private long uploadOnce(String key, MemorySegment data) {
+        Long p = uploaded.get(key);
+        if (p == null) {
+            p = upload(data);
+            uploaded.put(key, p);
+        }
+        return p;
+    }
+
+    @Override
+    public Buffer buffer(int rows, int cols) { return new Buf(alloc((long) rows * cols * Float.BYTES), rows, cols); }
+
+    @Override
+    public Weight matrix(WeightSource weights, String name) {
+        DeviceWeights.Raw raw = DeviceWeights.matrix(weights, name);
+        String key = System.identityHashCode(weights) + ":" + name;
+        if (raw.dense() != null) {
+            Tensor t = raw.dense();
+            if (t.rank() != 2) throw new LortException("tensor " + t + " should be a matrix");
+            kernelDtype(t);
+            weightBytes += t.byteSize();
+            return new Mat(t.rows(), t.cols(), t.dtype(), uploadOnce(key, t.data()), 0, 0, 0, 0, 0);
+        }
+        CompressedLayer c = raw.compressed();
+        if (!CompressedLayer.PACKING_T2_G64.equals(c.packing()))
+            throw new LortException(name + ": packing " + c.packing() + " has no CUDA kernel");
+        weightBytes += c.codes().byteSize() + c.scales().byteSize() + c.a().byteSize() + c.b().byteSize();
+        long a = c.rank() > 0 ? upload(c.a()) : 0, b = c.rank() > 0 ? upload(c.b()) : 0;
+        return new Mat(c.rows(), c.cols(), null, 0, upload(c.codes()), upload(c.scales()), a, b, c.rank());
+    }
+
+    private static DType kernelDtype(Tensor t) {
+        return switch (t.dtype()) {
+            case F32, F16, BF16 -> t.dtype();
+            default -> throw new LortException("tensor " + t + ": the CUDA backend reads F32, F16 or BF16 weights only");
+        };
+    }
+
+    @Override
+    public Vector vector(float[] values) {
+        MemorySegment s = host.allocate(JAVA_FLOAT, Math.max(1, values.length));
+        MemorySegment.copy(values, 0, s, JAVA_FLOAT, 0, values.length);
+        Vec v = new Vec(upload(s), values.length);
+        device.synchronize();  // the staging copy of s is done; s stays in the arena until close
+        return v;
+    }
+
+    @Override
+    public Embedding embedding(WeightSource weights, String name) {
+        Tensor t = DeviceWeights.tensor(weights, name);
+        kernelDtype(t);
+        long p = uploadOnce(System.identityHashCode(weights) + ":" + name, t.data());
+        return new Table(p, t.dtype(), t.rows(), t.cols());
+    }
+
+    @Override
+    public void embed(Embedding table, int[] ids, int from, int n, Buffer out) {
+        Table t = (Table) table;
+        ensureTokens(n);
+        for (int i = 0; i < n; i++) {
+            int id = ids[from + i];
+            if (id < 0 || id >= t.rows) throw new LortException("token id " + id + " is outside the vocabulary (0.." + (t.rows - 1) + ")");
+            hostTokens.setAtIndex(JAVA_INT, i, id);
+        }
+        device.copyToDevice(tokens, hostTokens, (long) n * Integer.BYTES);
+        k.embed(t.dtype, t.ptr, tokens, ((Buf) out).ptr, t.cols, n);
+    }
+
+    private void ensureTokens(int n) {
+        if (n <= tokenCapacity) return;
+        tokenCapacity = Math.max(n, 64);
+        tokens = alloc((long) tokenCapacity * Integer.BYTES);
+        hostTokens = host.allocate(JAVA_INT, tokenCapacity);
+    }
+
+    @Override
+    public void rmsNorm(Buffer out, Buffer x, Vector weight, float eps, int n) {
+        k.rmsNorm(((Buf) x).ptr, ((Vec) weight).ptr, ((Buf) out).ptr, x.cols(), n, eps);
+    }
+
+    @Override
+    public void headRmsNorm(Buffer x, Vector weight, int headDim, float eps, int n) {
+        long p = ((Buf) x).ptr;
+        k.rmsNorm(p, ((Vec) weight).ptr, p, headDim, n * (x.cols() / headDim), eps);
+    }
+
+    @Override
+    public void matmul(Buffer out, Weight w, Buffer x, int n) {
+        Mat m = (Mat) w;
+        long xp = ((Buf) x).ptr, yp = ((Buf) out).ptr;
+        if (m.codes == 0) {
+            k.matvec(m.dtype, m.dense, xp, yp, m.rows, m.cols, n);
+        } else {
+            k.ternary(m.codes, m.scales, m.a, m.b, lowRankScratch((long) n * m.rank), xp, yp, m.rows, m.cols, m.rank, n);
+        }
+    }
+
+    /** {@code u = A x} of a ternary layer: n × rank floats, grown once to the largest need. */
+    private long lowRankScratch(long floats) {
+        if (floats > scratchFloats) {
+            scratchFloats = Math.max(floats, 1024);
+            scratch = alloc(scratchFloats * Float.BYTES);
+        }
+        return scratch;
+    }
+
+    @Override
+    public void addBias(Buffer x, Vector bias, int n) {
+        k.addBias(((Buf) x).ptr, ((Vec) bias).ptr, x.cols(), n * x.cols());
+    }
+
+    @Override
+    public void rope(Buffer x, int headDim, Vector cos, Vector sin, int pos, int n) {
+        k.rope(((Buf) x).ptr, ((Vec) cos).ptr, ((Vec) sin).ptr, pos, x.cols() / headDim, headDim, n);
+    }
+
+    @Override
+    public void copyRows(Buffer dst, int dstRow, Buffer src, int srcRow, int n) {
+        if (dst.cols() != src.cols()) throw new IllegalArgumentException("copyRows between " + src.cols() + " and " + dst.cols() + " columns");
+        k.copy(((Buf) src).row(srcRow), ((Buf) dst).row(dstRow), n * src.cols());
+    }
+
+    @Override
+    public void attention(Buffer out, Buffer q, Buffer keys, Buffer values, Attention shape, int pos, int n) {
+        k.attention(((Buf) q).ptr, ((Buf) keys).ptr, ((Buf) values).ptr, ((Buf) out).ptr, pos, shape.heads(), shape.kvHeads(),
+                shape.headDim(), shape.scale(), shape.window(), keys.rows(), n);
+    }
+
+    @Override
+    public void siluMul(Buffer gate, Buffer up, int n) {
+        long g = ((Buf) gate).ptr;
+        k.siluMul(g, ((Buf) up).ptr, g, n * gate.cols());
+    }
+
+    @Override
+    public void add(Buffer x, Buffer y, int n) {
+        long a = ((Buf) x).ptr;
+        k.add(a, ((Buf) y).ptr, a, n * x.cols());
+    }
+
+    @Override
+    public void read(Buffer src, int row, float[] dst) {
+        int count = Math.min(dst.length, src.cols());
+        if (hostRow.byteSize() < (long) count * Float.BYTES) hostRow = host.allocate(JAVA_FLOAT, count);
+        device.copyToHost(hostRow, ((Buf) src).row(row), (long) count * Float.BYTES);
+        MemorySegment.copy(hostRow, JAVA_FLOAT, 0, dst, 0, count);
+    }
+
+    /** Greedy sampling on the device: the index of the largest value of row {@code row}; 4 bytes come back. */
+    public int argmax(Buffer src, int row) {
+        ensureTokens(1);
+        k.argmax(((Buf) src).row(row), src.cols(), tokens);
+        device.copyToHost(hostTokens, tokens, Integer.BYTES);
+        return hostTokens.getAtIndex(JAVA_INT, 0);
+    }
+
+    /** Waits for every queued kernel (timing). */
+    public void synchronize() { device.synchronize(); }
+
+    @Override
+    public void close() {
+        device.synchronize();
+        for (long p : allocations) device.free(p);
+        allocations.clear();
+        device.close();
+        host.close();
+    }
+}
