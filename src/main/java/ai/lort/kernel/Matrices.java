@@ -13,25 +13,16 @@ public final class Matrices {
     /** A dense 2-D tensor (F32, F16 or BF16) used in place. */
     public static Matrix dense(Tensor t) {
         if (t.rank() != 2) throw new IllegalArgumentException(t + " is not a matrix");
-        // Placeholder scalar implementation; replaced by the Vector API kernels.
-        int rows = t.rows(), cols = t.cols();
-        return new Matrix() {
-            public int rows() { return rows; }
-            public int cols() { return cols; }
-            public long weightBytes() { return t.byteSize(); }
-            public void matvec(float[] x, float[] y, int from, int to) {
-                for (int r = from; r < to; r++) {
-                    float acc = 0;
-                    long base = (long) r * cols;
-                    for (int c = 0; c < cols; c++) acc += t.getFloat(base + c) * x[c];
-                    y[r] = acc;
-                }
-            }
+        return switch (t.dtype()) {
+            case F32 -> new F32Matrix(t.data(), t.rows(), t.cols());
+            case F16 -> new F16Matrix(t.data(), t.rows(), t.cols());
+            case BF16 -> new Bf16Matrix(t.data(), t.rows(), t.cols());
+            default -> throw new IllegalArgumentException(t + ": no matrix kernel for dtype " + t.dtype());
         };
     }
 
     /** A compressed layer, run from its packed form. */
     public static Matrix compressed(CompressedLayer layer) {
-        throw new UnsupportedOperationException("ternary kernel not implemented yet");
+        return new TernaryLowRankMatrix(layer);
     }
 }

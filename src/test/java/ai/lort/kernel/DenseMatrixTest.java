@@ -1,0 +1,75 @@
+package ai.lort.kernel;
+
+import static ai.lort.kernel.KernelTesting.assertClose;
+import static ai.lort.kernel.KernelTesting.gaussian;
+import static ai.lort.kernel.KernelTesting.segment;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.lort.load.DType;
+import ai.lort.load.Tensor;
+import ai.lort.util.Half;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class DenseMatrixTest {
+    static final int[] ROWS = {1, 3, 17};
+    static final int[] COLS = {1, 7, 15, 16, 17, 63, 64, 65, 172, 896};
+
+    @Test
+    void vectorMatchesScalarForEveryDtypeAndOddShape() {
+        Random rnd = new Random(42);
+        for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16})
+            for (int rows : ROWS)
+                for (int cols : COLS)
+                    for (boolean offHeap : new boolean[] {false, true}) check(rnd, dtype, rows, cols, offHeap);
+    }
+
+    private static void check(Random rnd, DType dtype, int rows, int cols, boolean offHeap) {
+        float[] w = gaussian(rnd, rows * cols);
+        ByteBuffer buf = ByteBuffer.allocate(rows * cols * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : w) {
+            switch (dtype) {
+                case F32 -> buf.putFloat(v);
+                case F16 -> buf.putShort(Half.floatToF16(v));
+                default -> buf.putShort(Half.floatToBf16(v));
+            }
+        }
+        Tensor t = new Tensor("w", dtype, new long[] {rows, cols}, segment(buf.array(), offHeap));
+        Matrix m = Matrices.dense(t);
+        assertThat(m.getClass().getSimpleName()).isEqualTo(switch (dtype) { case F32 -> "F32Matrix"; case F16 -> "F16Matrix"; default -> "Bf16Matrix"; });
+        assertThat(m.weightBytes()).isEqualTo((long) rows * cols * dtype.size());
+
+        float[] x = gaussian(rnd, cols);
+        float[] want = new float[rows], got = new float[rows], ref = new float[rows];
+        double[] bound = new double[rows];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) {
+                double wc = t.getFloat((long) r * cols + c);
+                want[r] += (float) (wc * x[c]);
+                bound[r] += Math.abs(wc * x[c]);
+            }
+        // Two disjoint ranges, as two threads would call it.
+        int mid = rows / 2;
+        m.matvec(x, got, 0, mid);
+        m.matvec(x, got, mid, rows);
+        switch (m) {
+            case F32Matrix f -> f.scalarMatvec(x, ref, 0, rows);
+            case F16Matrix f -> f.scalarMatvec(x, ref, 0, rows);
+            case Bf16Matrix f -> f.scalarMatvec(x, ref, 0, rows);
+            default -> throw new AssertionError(m);
+        }
+        String what = dtype + " " + rows + "x" + cols + (offHeap ? " off-heap" : " heap");
+        assertClose(got, ref, bound, what + " vector vs scalar");
+        assertClose(ref, want, bound, what + " scalar vs definition");
+    }
+
+    @Test
+    void rejectsWrongSizesAndTypes() {
+        Tensor t = new Tensor("w", DType.BF16, new long[] {2, 3}, segment(new byte[10], false));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Matrices.dense(t)).isInstanceOf(IllegalArgumentException.class);
+        Tensor i8 = new Tensor("w", DType.I8, new long[] {2, 3}, segment(new byte[6], false));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Matrices.dense(i8)).hasMessageContaining("I8");
+    }
+}
