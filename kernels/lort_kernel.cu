@@ -71,23 +71,12 @@ extern "C" __global__ void lort_lowrank_a(const __half* __restrict__ a, const fl
     if (lane == 0) u[row] = acc;
 }
 
-// Phase 2: y[r] = s[r] * (sum code*x - sum x) + sum_j B[r][j] u[j]. One warp per row; token
-// blockIdx.y. Full words read x as float4 when x[t] is 16-byte aligned (cols a multiple of 4).
-extern "C" __global__ void lort_ternary_matvec(const unsigned int* __restrict__ codes,
-                                               const float* __restrict__ scales,
-                                               const __half* __restrict__ b, const float* __restrict__ u,
-                                               const float* __restrict__ x, float* __restrict__ y,
-                                               int rows, int cols, int rank) {
-    int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
-    int lane = threadIdx.x & 31;
-    if (row >= rows) return;
-    x += (size_t)blockIdx.y * cols;
-    u += (size_t)blockIdx.y * rank;
-    y += (size_t)blockIdx.y * rows;
+// One lane's share of a t2-g64 row: acc += sum code*x, sx += sum x over the words lane, lane + 32, ...
+// Full words read x as float4 when x is 16-byte aligned (x[t] of a batch is when cols % 4 == 0).
+__device__ __forceinline__ void ternary_row(const unsigned int* __restrict__ cr, const float* __restrict__ x,
+                                            int cols, int lane, float& acc, float& sx) {
     int words = (cols + 63) / 64 * 4;  // rowBytes(cols) / 4
     int fullCols = (reinterpret_cast<size_t>(x) & 15) == 0 ? cols : 0;  // no float4 loads if unaligned
-    const unsigned int* cr = codes + (size_t)row * words;
-    float acc = 0.0f, sx = 0.0f;
     for (int w = lane; w < words; w += 32) {
         unsigned int bits = __ldg(cr + w);
         int base = (w >> 2) * 64 + (w & 3) * 4;  // column of code k=0, j=0
@@ -112,9 +101,60 @@ extern "C" __global__ void lort_ternary_matvec(const unsigned int* __restrict__ 
             }
         }
     }
+}
+
+// Phase 2: y[r] = s[r] * (sum code*x - sum x) + sum_j B[r][j] u[j]. One warp per row; token blockIdx.y.
+extern "C" __global__ void lort_ternary_matvec(const unsigned int* __restrict__ codes,
+                                               const float* __restrict__ scales,
+                                               const __half* __restrict__ b, const float* __restrict__ u,
+                                               const float* __restrict__ x, float* __restrict__ y,
+                                               int rows, int cols, int rank) {
+    int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    int lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    x += (size_t)blockIdx.y * cols;
+    u += (size_t)blockIdx.y * rank;
+    y += (size_t)blockIdx.y * rows;
+    float acc = 0.0f, sx = 0.0f;
+    ternary_row(codes + (size_t)row * ((cols + 63) / 64 * 4), x, cols, lane, acc, sx);
     float lr = 0.0f;
     const __half* br = b + (size_t)row * rank;
     for (int j = lane; j < rank; j += 32) lr += __half2float(br[j]) * u[j];
+    acc = warp_sum(acc);
+    sx = warp_sum(sx);
+    lr = warp_sum(lr);
+    if (lane == 0) y[row] = scales[row] * (acc - sx) + lr;
+}
+
+// Both phases in one launch (at 0.5B parameters a step is bound by the number of launches, not by
+// bytes): every block first computes all of u = A x into shared memory, its warps taking the rows
+// of A in turn, then each warp does one output row as lort_ternary_matvec does. The cost is A read
+// once per block, from L2; blocks of FUSED_THREADS (32 rows) keep that to rank/16 bytes per weight.
+// Dynamic shared memory: rank floats.
+extern "C" __global__ void lort_ternary_fused(const unsigned int* __restrict__ codes,
+                                              const float* __restrict__ scales,
+                                              const __half* __restrict__ a, const __half* __restrict__ b,
+                                              const float* __restrict__ x, float* __restrict__ y,
+                                              int rows, int cols, int rank) {
+    extern __shared__ float su[];
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
+    x += (size_t)blockIdx.y * cols;
+    y += (size_t)blockIdx.y * rows;
+    for (int j = warp; j < rank; j += warps) {
+        const __half* ar = a + (size_t)j * cols;
+        float acc = 0.0f;
+        for (int c = lane; c < cols; c += 32) acc += __half2float(ar[c]) * x[c];
+        acc = warp_sum(acc);
+        if (lane == 0) su[j] = acc;
+    }
+    __syncthreads();
+    int row = blockIdx.x * warps + warp;
+    if (row >= rows) return;  // after the barrier: every thread reached it
+    float acc = 0.0f, sx = 0.0f;
+    ternary_row(codes + (size_t)row * ((cols + 63) / 64 * 4), x, cols, lane, acc, sx);
+    float lr = 0.0f;
+    const __half* br = b + (size_t)row * rank;
+    for (int j = lane; j < rank; j += 32) lr += __half2float(br[j]) * su[j];
     acc = warp_sum(acc);
     sx = warp_sum(sx);
     lr = warp_sum(lr);

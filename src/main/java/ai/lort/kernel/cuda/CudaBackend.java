@@ -29,6 +29,8 @@ public final class CudaBackend implements Backend {
     private final List<Long> allocations = new ArrayList<>();
     /** Tensors already on the device, by identity of the source and name (a tied head reuses the embedding). */
     private final Map<String, Long> uploaded = new HashMap<>();
+    /** One launch per ternary matmul ({@code lort_ternary_fused}) rather than two; LORT_CUDA_FUSED=0 turns it off. */
+    private boolean fusedLowRank = !"0".equals(System.getenv("LORT_CUDA_FUSED"));
     private long weightBytes;
     private long tokens;
     private int tokenCapacity;
@@ -57,6 +59,9 @@ public final class CudaBackend implements Backend {
     public static CudaBackend open() { return new CudaBackend(new CudaDevice(0)); }
 
     public CudaDevice device() { return device; }
+
+    /** Chooses the fused (one launch) or two-phase ternary kernels, for comparisons. */
+    public void setFusedLowRank(boolean fused) { this.fusedLowRank = fused; }
 
     /** Bytes of weights one token step reads: every matrix once (for bandwidth reports). */
     public long weightBytesPerToken() { return weightBytes; }
@@ -168,6 +173,8 @@ public final class CudaBackend implements Backend {
         long xp = ((Buf) x).ptr, yp = ((Buf) out).ptr;
         if (m.codes == 0) {
             k.matvec(m.dtype, m.dense, xp, yp, m.rows, m.cols, n);
+        } else if (fusedLowRank) {
+            k.ternaryFused(m.codes, m.scales, m.a, m.b, xp, yp, m.rows, m.cols, m.rank, n);
         } else {
             k.ternary(m.codes, m.scales, m.a, m.b, lowRankScratch((long) n * m.rank), xp, yp, m.rows, m.cols, m.rank, n);
         }

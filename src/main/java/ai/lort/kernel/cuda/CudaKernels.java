@@ -42,6 +42,15 @@ public final class CudaKernels {
                 args.clear().ptr(codes).ptr(scales).ptr(b).ptr(u).ptr(x).ptr(y).i32(rows).i32(cols).i32(rank));
     }
 
+    /** Threads per block of {@code lort_ternary_fused}: 32 rows share one computation of {@code A x}. */
+    public static final int FUSED_THREADS = 1024;
+
+    /** {@link #ternary} in one launch: every block computes {@code A x} into shared memory first. */
+    public void ternaryFused(long codes, long scales, long a, long b, long x, long y, int rows, int cols, int rank, int n) {
+        launcher.launch("lort_ternary_fused", blocks(rows, FUSED_THREADS / 32), n, FUSED_THREADS, rank * Float.BYTES,
+                args.clear().ptr(codes).ptr(scales).ptr(a).ptr(b).ptr(x).ptr(y).i32(rows).i32(cols).i32(rank));
+    }
+
     /** {@code y[t] = W x[t]} for a dense F32, F16 or BF16 matrix (rows × cols). */
     public void matvec(DType type, long w, long x, long y, int rows, int cols, int n) {
         launcher.launch(kernelFor("lort_matvec_", type), blocks(rows, ROWS_PER_BLOCK), n, MATVEC_THREADS, 0,

@@ -80,7 +80,11 @@ public final class GpuCheck {
                 }
             }
             try (SyntheticModel w = new SyntheticModel(SyntheticModel.TINY, 8, 6)) {
-                failures += compare(w, "tiny-synthetic t2-g64 rank 8 (cols 64 and 172)");
+                failures += compare(w, "tiny-synthetic t2-g64 rank 8 (cols 64 and 172), fused kernel", true);
+                failures += compare(w, "tiny-synthetic t2-g64 rank 8 (cols 64 and 172), two-phase kernels", false);
+            }
+            try (SyntheticModel w = new SyntheticModel(SyntheticModel.QWEN25_05B_SMALL, 32, 8)) {
+                failures += compare(w, "synthetic Qwen2.5-0.5B widths, 2 layers, t2-g64 rank 32", true);
             }
             try (SyntheticModel w = new SyntheticModel(SyntheticModel.TINY, 0, 7)) {
                 failures += compare(w, "tiny-synthetic t2-g64 rank 0");
@@ -92,10 +96,14 @@ public final class GpuCheck {
     }
 
     /** Greedy decoding on both backends in lock step (fed the CPU's choice); 1 on a mismatch. */
-    int compare(WeightSource weights, String name) {
+    int compare(WeightSource weights, String name) { return compare(weights, name, true); }
+
+    int compare(WeightSource weights, String name, boolean fused) {
         int context = PROMPT.length + steps + 1;
+        CudaBackend cuda = CudaBackend.open();
+        cuda.setFusedLowRank(fused);
         try (LlamaModel cpu = LlamaModel.load(weights, new CpuBackend(cpuThreads), context, 8);
-             LlamaModel gpu = LlamaModel.load(weights, CudaBackend.open(), context, 8)) {
+             LlamaModel gpu = LlamaModel.load(weights, cuda, context, 8)) {
             float[] lc = new float[cpu.vocabSize()], lg = new float[gpu.vocabSize()];
             cpu.prefill(PROMPT, 0, PROMPT.length, 0);
             gpu.prefill(PROMPT, 0, PROMPT.length, 0);
@@ -107,7 +115,11 @@ public final class GpuCheck {
                 gpu.logits(0, lg);
                 for (int i = 0; i < lc.length; i++) maxDiff = Math.max(maxDiff, Math.abs(lc[i] - lg[i]));
                 next[0] = argmax(lc);
-                if (firstMismatch < 0 && argmax(lg) != next[0]) firstMismatch = s;
+                int g = argmax(lg);
+                // Random synthetic weights have near-ties that float rounding may break either way;
+                // the real models' top-1/top-2 gaps are all above 0.01, so there the choice must agree.
+                boolean tie = weights instanceof SyntheticModel && lc[next[0]] - lc[g] <= TOLERANCE;
+                if (firstMismatch < 0 && g != next[0] && !tie) firstMismatch = s;
                 if (s == steps) break;
                 cpu.forward(next, 0, 1, PROMPT.length + s, false);
                 gpu.forward(next, 0, 1, PROMPT.length + s, false);
@@ -139,7 +151,8 @@ public final class GpuCheck {
             long t0 = System.nanoTime();
             try (SyntheticModel w = new SyntheticModel(shape, r, 42)) {
                 System.out.printf(Locale.ROOT, "BENCH %s: built in memory in %.1f s%n", label, (System.nanoTime() - t0) / 1e9);
-                gpu[v] = benchGpu(w, label);
+                gpu[v] = benchGpu(w, label, true);
+                if (r >= 0) benchGpu(w, label + " two-phase", false);
                 cpu[v] = benchCpu(w, label);
             }
         }
@@ -167,8 +180,9 @@ public final class GpuCheck {
     }
 
     /** Decode tokens/s on the GPU; prints the bandwidth and launches per token. */
-    private double benchGpu(SyntheticModel w, String label) {
+    private double benchGpu(SyntheticModel w, String label, boolean fused) {
         CudaBackend backend = CudaBackend.open();
+        backend.setFusedLowRank(fused);
         int prompt = 8;
         try (LlamaModel m = LlamaModel.load(w, backend, prompt + tokens + 2, 8)) {
             int[] ids = new int[prompt];

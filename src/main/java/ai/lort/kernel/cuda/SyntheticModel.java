@@ -51,6 +51,8 @@ public final class SyntheticModel implements WeightSource, DeviceWeights.Packed 
 
     /** Qwen2.5-0.5B: 24 layers, hidden 896, MLP 4864, 14 heads, 2 kv heads, vocabulary 151936. */
     public static final Shape QWEN25_05B = new Shape("Qwen2.5-0.5B", 896, 4864, 24, 14, 2, 64, 151936, true);
+    /** Qwen2.5-0.5B's widths with 2 layers and a small vocabulary: a quick CPU-vs-GPU check at real sizes. */
+    public static final Shape QWEN25_05B_SMALL = new Shape("Qwen2.5-0.5B-widths", 896, 4864, 2, 14, 2, 64, 4096, true);
     /** Tiny, with widths that are not multiples of 64 (padding in every ternary row) and head_dim 8, like stories260K. */
     public static final Shape TINY = new Shape("tiny-synthetic", 64, 172, 2, 8, 4, 8, 512, true);
 

@@ -41,6 +41,7 @@ class KernelSignatureTest {
         try (Arena arena = Arena.ofConfined()) {
             CudaKernels k = new CudaKernels(checker, arena);
             k.ternary(1, 2, 3, 4, 5, 6, 7, 896, 896, 32, 1);
+            k.ternaryFused(1, 2, 3, 4, 5, 6, 4864, 896, 32, 3);
             for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16}) {
                 k.matvec(t, 1, 2, 3, 151936, 896, 1);
                 k.embed(t, 1, 2, 3, 896, 4);

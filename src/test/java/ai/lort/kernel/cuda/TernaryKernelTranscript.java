@@ -6,7 +6,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * A line-by-line Java transcription of {@code lort_lowrank_a} and {@code lort_ternary_matvec} in
+ * A line-by-line Java transcription of {@code lort_lowrank_a}, {@code lort_ternary_matvec} and
+ * {@code lort_ternary_fused} (with their shared {@code ternary_row}) in
  * {@code kernels/lort_kernel.cu}: the same grid (from {@link CudaKernels}), the same thread → row and
  * lane → word mapping, the same little-endian 32-bit word loads, unsigned shifts and masks, the
  * same tail guard, and the warp reductions in {@code __shfl_xor_sync} butterfly order. A layout or
@@ -54,41 +55,80 @@ final class TernaryKernelTranscript {
         int row = (bx * blockDim + warpStart) >> 5;
         if (row >= rows) return;
         int xo = by * cols, uo = by * rank, yo = by * rows;
-        int words = (cols + 63) / 64 * 4;
-        int fullCols = (xo & 3) == 0 ? cols : 0;  // x[t] 16-byte aligned iff its float offset is a multiple of 4
-        long cr = (long) row * words;  // in words
         float[] acc = new float[WARP], sx = new float[WARP], lr = new float[WARP];
         for (int lane = 0; lane < WARP; lane++) {
-            for (int w = lane; w < words; w += 32) {
-                int bits = codes.getAtIndex(WORD, cr + w);
-                int base = (w >> 2) * 64 + (w & 3) * 4;
-                if (base + 51 < fullCols) {
-                    for (int k = 0; k < 4; k++) {
-                        int xi = xo + base + 16 * k;  // the float4 at x + base + 16k
-                        float x0 = x[xi], x1 = x[xi + 1], x2 = x[xi + 2], x3 = x[xi + 3];
-                        int q = bits >>> (2 * k);
-                        acc[lane] += (float) (q & 3) * x0 + (float) ((q >>> 8) & 3) * x1
-                                + (float) ((q >>> 16) & 3) * x2 + (float) ((q >>> 24) & 3) * x3;
-                        sx[lane] += (x0 + x1) + (x2 + x3);
-                    }
-                } else {
-                    for (int k = 0; k < 4; k++) {
-                        for (int j = 0; j < 4; j++) {
-                            int c = base + 16 * k + j;
-                            if (c < cols) {
-                                float xv = x[xo + c];
-                                acc[lane] += (float) ((bits >>> (8 * j + 2 * k)) & 3) * xv;
-                                sx[lane] += xv;
-                            }
-                        }
-                    }
-                }
-            }
+            ternaryRow(codes, (long) row * ((cols + 63) / 64 * 4), x, xo, cols, lane, acc, sx);
             int br = row * rank;
             for (int j = lane; j < rank; j += 32) lr[lane] += Half.f16ToFloat(b[br + j]) * u[uo + j];
         }
         float accSum = warpSum(acc), sxSum = warpSum(sx), lrSum = warpSum(lr);
         y[yo + row] = scales[row] * (accSum - sxSum) + lrSum;
+    }
+
+    /** lort_ternary_fused, as {@link CudaKernels#ternaryFused} launches it. */
+    static void ternaryFused(MemorySegment codes, float[] scales, short[] a, short[] b, float[] x, float[] y,
+                             int rows, int cols, int rank, int n) {
+        int blockDim = CudaKernels.FUSED_THREADS, warps = blockDim >> 5;
+        int gridX = (rows + warps - 1) / warps;
+        for (int by = 0; by < n; by++) {
+            int xo = by * cols, yo = by * rows;
+            for (int bx = 0; bx < gridX; bx++) {
+                float[] su = new float[rank];  // the block's shared memory
+                for (int warp = 0; warp < warps; warp++) {
+                    for (int j = warp; j < rank; j += warps) {
+                        int ar = j * cols;
+                        float[] acc = new float[WARP];
+                        for (int lane = 0; lane < WARP; lane++)
+                            for (int c = lane; c < cols; c += 32) acc[lane] += Half.f16ToFloat(a[ar + c]) * x[xo + c];
+                        su[j] = warpSum(acc);
+                    }
+                }
+                // __syncthreads()
+                for (int warp = 0; warp < warps; warp++) {
+                    int row = bx * warps + warp;
+                    if (row >= rows) continue;
+                    float[] acc = new float[WARP], sx = new float[WARP], lr = new float[WARP];
+                    for (int lane = 0; lane < WARP; lane++) {
+                        ternaryRow(codes, (long) row * ((cols + 63) / 64 * 4), x, xo, cols, lane, acc, sx);
+                        int br = row * rank;
+                        for (int j = lane; j < rank; j += 32) lr[lane] += Half.f16ToFloat(b[br + j]) * su[j];
+                    }
+                    float accSum = warpSum(acc), sxSum = warpSum(sx), lrSum = warpSum(lr);
+                    y[yo + row] = scales[row] * (accSum - sxSum) + lrSum;
+                }
+            }
+        }
+    }
+
+    /** ternary_row: one lane's share of a row whose words start at word {@code cr}; x[t] starts at float {@code xo}. */
+    private static void ternaryRow(MemorySegment codes, long cr, float[] x, int xo, int cols, int lane, float[] acc, float[] sx) {
+        int words = (cols + 63) / 64 * 4;
+        int fullCols = (xo & 3) == 0 ? cols : 0;  // x[t] is 16-byte aligned iff its float offset is a multiple of 4
+        for (int w = lane; w < words; w += 32) {
+            int bits = codes.getAtIndex(WORD, cr + w);
+            int base = (w >> 2) * 64 + (w & 3) * 4;
+            if (base + 51 < fullCols) {
+                for (int k = 0; k < 4; k++) {
+                    int xi = xo + base + 16 * k;  // the float4 at x + base + 16k
+                    float x0 = x[xi], x1 = x[xi + 1], x2 = x[xi + 2], x3 = x[xi + 3];
+                    int q = bits >>> (2 * k);
+                    acc[lane] += (float) (q & 3) * x0 + (float) ((q >>> 8) & 3) * x1
+                            + (float) ((q >>> 16) & 3) * x2 + (float) ((q >>> 24) & 3) * x3;
+                    sx[lane] += (x0 + x1) + (x2 + x3);
+                }
+            } else {
+                for (int k = 0; k < 4; k++) {
+                    for (int j = 0; j < 4; j++) {
+                        int c = base + 16 * k + j;
+                        if (c < cols) {
+                            float xv = x[xo + c];
+                            acc[lane] += (float) ((bits >>> (8 * j + 2 * k)) & 3) * xv;
+                            sx[lane] += xv;
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /** warp_sum: for o = 16, 8, 4, 2, 1 every lane adds lane (l ^ o)'s value from before the step; lane 0's result. */

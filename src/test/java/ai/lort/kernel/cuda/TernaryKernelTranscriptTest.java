@@ -63,6 +63,12 @@ class TernaryKernelTranscriptTest {
             return y;
         }
 
+        float[] fusedTranscript() {
+            float[] y = new float[n * rows];
+            TernaryKernelTranscript.ternaryFused(MemorySegment.ofArray(packed), scales, a, b, x, y, rows, cols, rank, n);
+            return y;
+        }
+
         CompressedLayer layer(Arena arena) {
             MemorySegment sc = arena.allocate(4L * rows), as = arena.allocate(2L * a.length), bs = arena.allocate(2L * b.length);
             for (int i = 0; i < rows; i++) sc.setAtIndex(F32, i, scales[i]);
@@ -94,6 +100,18 @@ class TernaryKernelTranscriptTest {
             Case c = Case.random(rnd, s[0], s[1], s[2], s[3]);
             assertClose(c.transcript(), c.reference(), "rows " + s[0] + " cols " + s[1] + " rank " + s[2] + " n " + s[3]);
         }
+    }
+
+    @Test
+    void fusedTranscriptMatchesTheScalarReference() {
+        Random rnd = new Random(8);
+        for (int[] s : SHAPES) {
+            Case c = Case.random(rnd, s[0], s[1], s[2], s[3]);
+            assertClose(c.fusedTranscript(), c.reference(), "fused, rows " + s[0] + " cols " + s[1] + " rank " + s[2] + " n " + s[3]);
+        }
+        // more rows than one block of 32, so several blocks each compute u
+        Case c = Case.random(rnd, 100, 192, 40, 2);
+        assertClose(c.fusedTranscript(), c.reference(), "fused, 4 blocks");
     }
 
     @Test
