@@ -1,6 +1,8 @@
 package ai.lort.kernel.cuda;
 
 import ai.lort.LortException;
+import ai.lort.run.Backend;
+import ai.lort.run.CpuBackend;
 import java.io.PrintStream;
 
 /** Resolves {@code --device} to the backend that will run: {@link DeviceChoice#CPU} or {@link DeviceChoice#CUDA}. */
@@ -23,6 +25,15 @@ public final class Devices {
             throw new LortException("--device cuda: no usable GPU: " + problem + "; use --device cpu or auto");
         stderr.println("lort: device cpu (no usable GPU: " + problem + ")");
         return DeviceChoice.CPU;
+    }
+
+    /**
+     * The backend {@code --device} asks for: {@link #select} then a {@link CudaBackend} on GPU 0 or a
+     * {@link CpuBackend} of {@code cpuThreads} threads. What {@code lort infer} and {@code lort eval}
+     * call instead of {@code new CpuBackend(threads)}.
+     */
+    public static Backend backend(DeviceChoice choice, int cpuThreads, PrintStream stderr) {
+        return select(choice, stderr) == DeviceChoice.CUDA ? CudaBackend.open() : new CpuBackend(cpuThreads);
     }
 
     /** Why CUDA cannot be used here, or null when a GPU is usable (driver loads, cuInit works, one device at least). */
