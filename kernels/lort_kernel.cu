@@ -8,7 +8,10 @@
 // - activations, norms, rope tables and the KV cache are float32;
 // - activation buffers are rows × cols row-major, one row per token of a batch; kernels that take
 //   a batch run its token t as blockIdx.y (the weights are then re-read from L2, not from memory);
-// - matrix-vector kernels run one warp per output row, blockDim.x = MATVEC_THREADS.
+// - matrix-vector kernels run one warp per output row, blockDim.x = MATVEC_THREADS;
+// - the position of a step is read from device memory (int* pos, uploaded by the host when it
+//   changes), so that one token step launches the same kernels with the same arguments as the
+//   previous one and can be replayed as a CUDA graph.
 //
 // The ternary kernel reads the t2-g64 layout exactly as ai.lort.pack.TernaryPacker writes it and
 // the .lort file stores it: per row, groups of 64 weights in 16 bytes; weight 64g + 16k + i
@@ -262,15 +265,15 @@ extern "C" __global__ void lort_rmsnorm(const float* x, const float* __restrict_
 }
 
 // Rotary embedding in place over the nHeads heads of headDim of x[t] (token t = blockIdx.y) at
-// position pos + t. cos/sin tables are positions × headDim/2 (the host applies rope_theta and any
+// position pos[0] + t. cos/sin tables are positions × headDim/2 (the host applies rope_theta and any
 // scaling); pairs (i, i + headDim/2) are rotated, as Hugging Face checkpoints expect.
 extern "C" __global__ void lort_rope(float* x, const float* __restrict__ cosTab, const float* __restrict__ sinTab,
-                                     int pos, int nHeads, int headDim) {
+                                     const int* pos, int nHeads, int headDim) {
     int half = headDim >> 1;
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= nHeads * half) return;
     int h = i / half, p = i - h * half;
-    size_t at = (size_t)(pos + blockIdx.y) * half + p;
+    size_t at = (size_t)(pos[0] + blockIdx.y) * half + p;
     float c = cosTab[at], s = sinTab[at];
     float* hx = x + (size_t)blockIdx.y * nHeads * headDim + (size_t)h * headDim;
     float x0 = hx[p], x1 = hx[p + half];
@@ -278,13 +281,13 @@ extern "C" __global__ void lort_rope(float* x, const float* __restrict__ cosTab,
     hx[p + half] = x1 * c + x0 * s;
 }
 
-// Causal attention of query q[t] (token t = blockIdx.y, at position pos + t) over cache rows
-// [first, pos + t] of one layer's caches (rows of kvDim floats), first = 0 or the start of the
+// Causal attention of query q[t] (token t = blockIdx.y, at position pos[0] + t) over cache rows
+// [first, pos[0] + t] of one layer's caches (rows of kvDim floats), first = 0 or the start of the
 // sliding window. Grouped-query: head h = blockIdx.x reads kv head h / (nHeads / nKvHeads).
 // Dynamic shared memory: (cacheRows + blockDim.x + 32) floats. Needs headDim <= blockDim.x.
 extern "C" __global__ void lort_attention(const float* __restrict__ q, const float* __restrict__ kc,
                                           const float* __restrict__ vc, float* __restrict__ out,
-                                          int pos, int nHeads, int nKvHeads, int headDim,
+                                          const int* pos, int nHeads, int nKvHeads, int headDim,
                                           float scale, int window, int cacheRows) {
     extern __shared__ float smem[];
     float* scores = smem;
@@ -292,7 +295,7 @@ extern "C" __global__ void lort_attention(const float* __restrict__ q, const flo
     float* scratch = partial + blockDim.x;
     int h = blockIdx.x, kvh = h / (nHeads / nKvHeads);
     int kvDim = nKvHeads * headDim, qDim = nHeads * headDim;
-    int last = pos + blockIdx.y;
+    int last = pos[0] + blockIdx.y;
     int first = window > 0 ? max(0, last - window + 1) : 0;
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     const float* qh = q + (size_t)blockIdx.y * qDim + (size_t)h * headDim;
@@ -356,6 +359,12 @@ extern "C" __global__ void lort_add_bias(float* x, const float* __restrict__ bia
 extern "C" __global__ void lort_copy(const float* a, float* out, int n) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) out[i] = a[i];
+}
+
+// dst[pos[0] * rowFloats + i] = src[i] for i < count: the KV-cache write of a step's keys or values.
+extern "C" __global__ void lort_copy_to_position(const float* src, float* dst, const int* pos, int rowFloats, int count) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < count) dst[(size_t)pos[0] * rowFloats + i] = src[i];
 }
 
 // out[0] = argmax(x), the lowest index among equal maxima (greedy sampling on the device: 4 bytes

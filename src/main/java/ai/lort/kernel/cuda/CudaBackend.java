@@ -20,11 +20,14 @@ import java.util.Map;
  * The {@link Backend} on an NVIDIA GPU. Weights are uploaded once, unchanged (dense tensors in their
  * file dtype, compressed layers as their packed t2-g64 codes, scales and FP16 factors); activations
  * and the KV cache are float32 device buffers. A token step queues its kernels on one stream and
- * copies nothing but the token ids in and, when the caller reads them, the logits out.
+ * copies nothing but the token ids (and the position, when it changes) in and, when the caller
+ * reads them, the logits out. With graphs on ({@code LORT_CUDA_GRAPH=1}), one-token steps are
+ * replayed as a CUDA graph ({@link StepGraph}).
  */
 public final class CudaBackend implements Backend {
     private final CudaDevice device;
     private final CudaKernels k;
+    private final StepGraph graph;
     private final Arena host = Arena.ofShared();
     private final List<Long> allocations = new ArrayList<>();
     /** Tensors already on the device, by identity of the source and name (a tied head reuses the embedding). */
@@ -37,6 +40,10 @@ public final class CudaBackend implements Backend {
     private long scratch;
     private long scratchFloats;
     private MemorySegment hostTokens = MemorySegment.NULL, hostRow = MemorySegment.NULL;
+    /** The position of the current step on the device (kernels read it there), and its value. */
+    private final long position;
+    private final MemorySegment hostPosition;
+    private int positionOnDevice = -1;
 
     record Buf(long ptr, int rows, int cols) implements Buffer {
         long row(int r) { return ptr + (long) r * cols * Float.BYTES; }
@@ -50,13 +57,21 @@ public final class CudaBackend implements Backend {
     record Mat(int rows, int cols, DType dtype, long dense, long codes, long scales, long a, long b, int rank)
             implements Weight {}
 
-    public CudaBackend(CudaDevice device) {
+    public CudaBackend(CudaDevice device, boolean graphs) {
         this.device = device;
-        this.k = device.kernels();
+        this.graph = new StepGraph(device, host, graphs);
+        this.k = new CudaKernels(graph, host);
+        this.position = alloc(Integer.BYTES);
+        this.hostPosition = host.allocate(JAVA_INT);
     }
 
-    /** Opens GPU 0. */
-    public static CudaBackend open() { return new CudaBackend(new CudaDevice(0)); }
+    /** Opens GPU 0; CUDA graphs when {@code LORT_CUDA_GRAPH=1}. */
+    public static CudaBackend open() { return open("1".equals(System.getenv("LORT_CUDA_GRAPH"))); }
+
+    public static CudaBackend open(boolean graphs) { return new CudaBackend(new CudaDevice(0), graphs); }
+
+    /** Kernels launched one by one and graphs launched so far: {kernels, graphs}. */
+    public long[] launchCounts() { return new long[] {graph.kernelLaunches(), graph.graphLaunches()}; }
 
     public CudaDevice device() { return device; }
 
@@ -139,6 +154,8 @@ public final class CudaBackend implements Backend {
     @Override
     public void embed(Embedding table, int[] ids, int from, int n, Buffer out) {
         Table t = (Table) table;
+        if (n == 1) graph.beginStep();
+        else graph.flush();
         ensureTokens(n);
         for (int i = 0; i < n; i++) {
             int id = ids[from + i];
@@ -196,18 +213,31 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void rope(Buffer x, int headDim, Vector cos, Vector sin, int pos, int n) {
-        k.rope(((Buf) x).ptr, ((Vec) cos).ptr, ((Vec) sin).ptr, pos, x.cols() / headDim, headDim, n);
+        k.rope(((Buf) x).ptr, ((Vec) cos).ptr, ((Vec) sin).ptr, position(pos), x.cols() / headDim, headDim, n);
+    }
+
+    /** The device int holding {@code pos}, uploaded only when it changes (once a step). */
+    private long position(int pos) {
+        if (pos != positionOnDevice) {
+            hostPosition.set(JAVA_INT, 0, pos);
+            device.copyToDevice(position, hostPosition, Integer.BYTES);
+            positionOnDevice = pos;
+        }
+        return position;
     }
 
     @Override
     public void copyRows(Buffer dst, int dstRow, Buffer src, int srcRow, int n) {
         if (dst.cols() != src.cols()) throw new IllegalArgumentException("copyRows between " + src.cols() + " and " + dst.cols() + " columns");
-        k.copy(((Buf) src).row(srcRow), ((Buf) dst).row(dstRow), n * src.cols());
+        if (dstRow == positionOnDevice)  // a KV-cache write: the same launch at every step
+            k.copyToPosition(((Buf) src).row(srcRow), ((Buf) dst).ptr, position, dst.cols(), n * src.cols());
+        else
+            k.copy(((Buf) src).row(srcRow), ((Buf) dst).row(dstRow), n * src.cols());
     }
 
     @Override
     public void attention(Buffer out, Buffer q, Buffer keys, Buffer values, Attention shape, int pos, int n) {
-        k.attention(((Buf) q).ptr, ((Buf) keys).ptr, ((Buf) values).ptr, ((Buf) out).ptr, pos, shape.heads(), shape.kvHeads(),
+        k.attention(((Buf) q).ptr, ((Buf) keys).ptr, ((Buf) values).ptr, ((Buf) out).ptr, position(pos), shape.heads(), shape.kvHeads(),
                 shape.headDim(), shape.scale(), shape.window(), keys.rows(), n);
     }
 
@@ -226,6 +256,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void read(Buffer src, int row, float[] dst) {
         int count = Math.min(dst.length, src.cols());
+        graph.flush();
         if (hostRow.byteSize() < (long) count * Float.BYTES) hostRow = host.allocate(JAVA_FLOAT, count);
         device.copyToHost(hostRow, ((Buf) src).row(row), (long) count * Float.BYTES);
         MemorySegment.copy(hostRow, JAVA_FLOAT, 0, dst, 0, count);
@@ -233,6 +264,7 @@ public final class CudaBackend implements Backend {
 
     /** Greedy sampling on the device: the index of the largest value of row {@code row}; 4 bytes come back. */
     public int argmax(Buffer src, int row) {
+        graph.flush();
         ensureTokens(1);
         k.argmax(((Buf) src).row(row), src.cols(), tokens);
         device.copyToHost(hostTokens, tokens, Integer.BYTES);
@@ -240,10 +272,14 @@ public final class CudaBackend implements Backend {
     }
 
     /** Waits for every queued kernel (timing). */
-    public void synchronize() { device.synchronize(); }
+    public void synchronize() {
+        graph.flush();
+        device.synchronize();
+    }
 
     @Override
     public void close() {
+        graph.close();
         device.synchronize();
         for (long p : allocations) device.free(p);
         allocations.clear();

@@ -12,7 +12,7 @@ import java.util.Map;
  * Not thread-safe: one forward pass drives it (the context is made current on the constructing
  * thread; {@link #makeCurrent} binds it to another).
  */
-public final class CudaDevice implements KernelLauncher, AutoCloseable {
+public final class CudaDevice implements GraphLauncher, AutoCloseable {
     private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
 
     private final CudaDriver driver;
@@ -67,6 +67,28 @@ public final class CudaDevice implements KernelLauncher, AutoCloseable {
         driver.launch(f, gridX, gridY, block, sharedBytes, stream, args.pointers(), kernel);
         launches++;
     }
+
+    @Override
+    public MemorySegment capture(Runnable launches) {
+        driver.beginCapture(stream);
+        try {
+            launches.run();
+        } catch (RuntimeException e) {
+            try {
+                driver.destroyGraph(driver.endCapture(stream));
+            } catch (RuntimeException ignored) {
+                // the capture is already invalid; the first error is the one to report
+            }
+            throw e;
+        }
+        return driver.endCapture(stream);
+    }
+
+    @Override
+    public void launchGraph(MemorySegment exec) { driver.launchGraph(exec, stream); }
+
+    @Override
+    public void destroyGraph(MemorySegment exec) { driver.destroyGraph(exec); }
 
     private MemorySegment function(String kernel) {
         MemorySegment f = functions.get(kernel);

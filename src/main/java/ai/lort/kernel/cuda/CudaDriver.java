@@ -29,6 +29,8 @@ public final class CudaDriver {
     static final int ATTR_MAX_SHARED_OPTIN = 97;
     private static final int FUNC_MAX_DYNAMIC_SHARED = 8;
     private static final int STREAM_NON_BLOCKING = 1;
+    /** CU_STREAM_CAPTURE_MODE_RELAXED: no other thread's CUDA calls are policed during a capture. */
+    private static final int CAPTURE_RELAXED = 2;
 
     private static final Object LOCK = new Object();
     private static CudaDriver instance;
@@ -38,7 +40,8 @@ public final class CudaDriver {
             cuDeviceGetName, cuDeviceGetAttribute, cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRelease,
             cuCtxSetCurrent, cuModuleLoadData, cuModuleGetFunction, cuFuncSetAttribute, cuMemAlloc, cuMemFree,
             cuMemGetInfo, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemsetD8, cuStreamCreate, cuStreamSynchronize,
-            cuLaunchKernel;
+            cuLaunchKernel, cuStreamBeginCapture, cuStreamEndCapture, cuGraphInstantiate, cuGraphLaunch, cuGraphDestroy,
+            cuGraphExecDestroy;
 
     private CudaDriver(SymbolLookup lib) {
         cuInit = bind(lib, "cuInit", JAVA_INT);
@@ -64,6 +67,12 @@ public final class CudaDriver {
         cuStreamSynchronize = bind(lib, "cuStreamSynchronize", ADDRESS);
         cuLaunchKernel = bind(lib, "cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
+        cuStreamBeginCapture = bind(lib, "cuStreamBeginCapture_v2", ADDRESS, JAVA_INT);
+        cuStreamEndCapture = bind(lib, "cuStreamEndCapture", ADDRESS, ADDRESS);
+        cuGraphInstantiate = bind(lib, "cuGraphInstantiateWithFlags", ADDRESS, ADDRESS, JAVA_LONG);
+        cuGraphLaunch = bind(lib, "cuGraphLaunch", ADDRESS, ADDRESS);
+        cuGraphDestroy = bind(lib, "cuGraphDestroy", ADDRESS);
+        cuGraphExecDestroy = bind(lib, "cuGraphExecDestroy", ADDRESS);
     }
 
     private static MethodHandle bind(SymbolLookup lib, String name, MemoryLayout... args) {
@@ -276,6 +285,40 @@ public final class CudaDriver {
             throw new IllegalStateException(t);
         }
     }
+
+    // ---- CUDA graphs ------------------------------------------------------------------------
+
+    /** Starts recording the stream's work into a graph instead of running it. */
+    public void beginCapture(MemorySegment stream) {
+        check(call(cuStreamBeginCapture, stream, CAPTURE_RELAXED), "cuStreamBeginCapture_v2");
+    }
+
+    /** Ends the capture and returns the executable graph ({@code CUgraphExec}) of what was recorded. */
+    public MemorySegment endCapture(MemorySegment stream) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment graph = a.allocate(ADDRESS), exec = a.allocate(ADDRESS);
+            check(call(cuStreamEndCapture, stream, graph), "cuStreamEndCapture");
+            MemorySegment g = graph.get(ADDRESS, 0);
+            try {
+                check(call(cuGraphInstantiate, exec, g, 0L), "cuGraphInstantiateWithFlags");
+            } finally {
+                check(call(cuGraphDestroy, g), "cuGraphDestroy");
+            }
+            return exec.get(ADDRESS, 0);
+        }
+    }
+
+    public void launchGraph(MemorySegment exec, MemorySegment stream) {
+        int r;
+        try {
+            r = (int) cuGraphLaunch.invokeExact(exec, stream);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        if (r != 0) check(r, "cuGraphLaunch");
+    }
+
+    public void destroyGraph(MemorySegment exec) { check(call(cuGraphExecDestroy, exec), "cuGraphExecDestroy"); }
 
     /** {@code cuLaunchKernel} with a 1-D block; {@code params} is the {@code void**} of arguments. */
     public void launch(MemorySegment function, int gridX, int gridY, int block, int sharedBytes,

@@ -77,22 +77,22 @@ public final class CudaKernels {
         launcher.launch("lort_rmsnorm", count, 1, NORM_THREADS, 0, args.clear().ptr(x).ptr(w).ptr(out).i32(size).f32(eps));
     }
 
-    /** Rotary embedding of {@code n} rows of {@code heads × headDim}, row t at position pos + t. */
-    public void rope(long x, long cos, long sin, int pos, int heads, int headDim, int n) {
+    /** Rotary embedding of {@code n} rows of {@code heads × headDim}, row t at position *pos + t (pos: a device int). */
+    public void rope(long x, long cos, long sin, long pos, int heads, int headDim, int n) {
         launcher.launch("lort_rope", blocks((long) heads * (headDim / 2), ELEMENTWISE_THREADS), n, ELEMENTWISE_THREADS, 0,
-                args.clear().ptr(x).ptr(cos).ptr(sin).i32(pos).i32(heads).i32(headDim));
+                args.clear().ptr(x).ptr(cos).ptr(sin).ptr(pos).i32(heads).i32(headDim));
     }
 
     /** Dynamic shared memory of one attention block for a cache of {@code cacheRows} positions. */
     public static int attentionSharedBytes(int cacheRows) { return (cacheRows + ATTENTION_THREADS + 32) * Float.BYTES; }
 
-    /** Causal grouped-query attention of {@code n} queries (query t at position pos + t). */
-    public void attention(long q, long keys, long values, long out, int pos, int heads, int kvHeads, int headDim,
+    /** Causal grouped-query attention of {@code n} queries (query t at position *pos + t; pos: a device int). */
+    public void attention(long q, long keys, long values, long out, long pos, int heads, int kvHeads, int headDim,
                           float scale, int window, int cacheRows, int n) {
         if (headDim > ATTENTION_THREADS || headDim % 2 != 0 || heads % kvHeads != 0)
             throw new IllegalArgumentException("attention shape heads " + heads + ", kv heads " + kvHeads + ", head dim " + headDim);
         launcher.launch("lort_attention", heads, n, ATTENTION_THREADS, attentionSharedBytes(cacheRows),
-                args.clear().ptr(q).ptr(keys).ptr(values).ptr(out).i32(pos).i32(heads).i32(kvHeads).i32(headDim)
+                args.clear().ptr(q).ptr(keys).ptr(values).ptr(out).ptr(pos).i32(heads).i32(kvHeads).i32(headDim)
                         .f32(scale).i32(window).i32(cacheRows));
     }
 
@@ -118,6 +118,12 @@ public final class CudaKernels {
     public void copy(long src, long dst, int count) {
         launcher.launch("lort_copy", blocks(count, ELEMENTWISE_THREADS), 1, ELEMENTWISE_THREADS, 0,
                 args.clear().ptr(src).ptr(dst).i32(count));
+    }
+
+    /** {@code dst[*pos · rowFloats + i] = src[i]} for i < count (KV-cache writes; pos: a device int). */
+    public void copyToPosition(long src, long dst, long pos, int rowFloats, int count) {
+        launcher.launch("lort_copy_to_position", blocks(count, ELEMENTWISE_THREADS), 1, ELEMENTWISE_THREADS, 0,
+                args.clear().ptr(src).ptr(dst).ptr(pos).i32(rowFloats).i32(count));
     }
 
     /** {@code out[0] = argmax(x[0..count))} (one int on the device). */

@@ -58,6 +58,19 @@ public final class KernelArgs {
         return this;
     }
 
+    /** Sets the whole list from kinds and raw values as {@link #raw} returns them (replays). */
+    public KernelArgs set(Kind[] kinds, long[] raw) {
+        clear();
+        for (int i = 0; i < kinds.length; i++) {
+            switch (kinds[i]) {
+                case POINTER -> ptr(raw[i]);
+                case INT -> i32((int) raw[i]);
+                case FLOAT -> f32(Float.intBitsToFloat((int) raw[i]));
+            }
+        }
+        return this;
+    }
+
     public int count() { return count; }
 
     public Kind kind(int i) { return kinds[i]; }

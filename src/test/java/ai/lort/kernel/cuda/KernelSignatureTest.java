@@ -53,6 +53,7 @@ class KernelSignatureTest {
             k.add(1, 2, 3, 896);
             k.addBias(1, 2, 896, 896 * 3);
             k.copy(1, 2, 128);
+            k.copyToPosition(1, 2, 3, 128, 128);
             k.argmax(1, 151936, 2);
         }
         assertThat(launched).as("every kernel of the PTX has a launcher").containsExactlyInAnyOrderElementsOf(signatures.keySet());
