@@ -25,7 +25,7 @@ import java.util.Map;
  * replayed as a CUDA graph ({@link StepGraph}).
  */
 public final class CudaBackend implements Backend {
-    private final CudaDevice device;
+    private final Gpu device;
     private final CudaKernels k;
     private final StepGraph graph;
     private final Arena host = Arena.ofShared();
@@ -57,7 +57,7 @@ public final class CudaBackend implements Backend {
     record Mat(int rows, int cols, DType dtype, long dense, long codes, long scales, long a, long b, int rank)
             implements Weight {}
 
-    public CudaBackend(CudaDevice device, boolean graphs) {
+    public CudaBackend(Gpu device, boolean graphs) {
         this.device = device;
         this.graph = new StepGraph(device, host, graphs);
         this.k = new CudaKernels(graph, host);
@@ -73,7 +73,7 @@ public final class CudaBackend implements Backend {
     /** Kernels launched one by one and graphs launched so far: {kernels, graphs}. */
     public long[] launchCounts() { return new long[] {graph.kernelLaunches(), graph.graphLaunches()}; }
 
-    public CudaDevice device() { return device; }
+    public Gpu device() { return device; }
 
     /** Chooses the fused (one launch) or two-phase ternary kernels, for comparisons. */
     public void setFusedLowRank(boolean fused) { this.fusedLowRank = fused; }

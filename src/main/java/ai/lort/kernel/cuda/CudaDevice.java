@@ -12,7 +12,7 @@ import java.util.Map;
  * Not thread-safe: one forward pass drives it (the context is made current on the constructing
  * thread; {@link #makeCurrent} binds it to another).
  */
-public final class CudaDevice implements GraphLauncher, AutoCloseable {
+public final class CudaDevice implements Gpu {
     private static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
 
     private final CudaDriver driver;
@@ -47,6 +47,7 @@ public final class CudaDevice implements GraphLauncher, AutoCloseable {
     public CudaKernels kernels() { return kernels; }
 
     /** Name, compute capability, SM count and driver version, for logs. */
+    @Override
     public String description() { return description; }
 
     /** Peak memory bandwidth from the clock and bus width, bytes/s (DDR: two transfers a clock). */
@@ -109,29 +110,35 @@ public final class CudaDevice implements GraphLauncher, AutoCloseable {
     }
 
     /** Device memory, zeroed. */
+    @Override
     public long alloc(long bytes) {
         long p = driver.alloc(bytes);
-        driver.zero(p, bytes);
+        driver.zero(p, bytes, stream);
         return p;
     }
 
     /** Copies host memory to a new device allocation. */
+    @Override
     public long upload(MemorySegment host) {
         long p = driver.alloc(host.byteSize());
         driver.copyToDevice(p, host, host.byteSize(), stream);
         return p;
     }
 
+    @Override
     public void copyToDevice(long dst, MemorySegment src, long bytes) { driver.copyToDevice(dst, src, bytes, stream); }
 
     /** Copies device memory to the host, waiting for the stream (and so for every queued kernel). */
+    @Override
     public void copyToHost(MemorySegment dst, long src, long bytes) {
         driver.copyToHost(dst, src, bytes, stream);
         driver.synchronize(stream);
     }
 
+    @Override
     public void free(long pointer) { driver.free(pointer); }
 
+    @Override
     public void synchronize() { driver.synchronize(stream); }
 
     @Override

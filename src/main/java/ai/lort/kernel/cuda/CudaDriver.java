@@ -39,7 +39,7 @@ public final class CudaDriver {
     private final MethodHandle cuInit, cuDriverGetVersion, cuGetErrorName, cuDeviceGetCount, cuDeviceGet,
             cuDeviceGetName, cuDeviceGetAttribute, cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRelease,
             cuCtxSetCurrent, cuModuleLoadData, cuModuleGetFunction, cuFuncSetAttribute, cuMemAlloc, cuMemFree,
-            cuMemGetInfo, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemsetD8, cuStreamCreate, cuStreamSynchronize,
+            cuMemGetInfo, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemsetD8Async, cuStreamCreate, cuStreamSynchronize,
             cuLaunchKernel, cuStreamBeginCapture, cuStreamEndCapture, cuGraphInstantiate, cuGraphLaunch, cuGraphDestroy,
             cuGraphExecDestroy;
 
@@ -62,7 +62,7 @@ public final class CudaDriver {
         cuMemGetInfo = bind(lib, "cuMemGetInfo_v2", ADDRESS, ADDRESS);
         cuMemcpyHtoDAsync = bind(lib, "cuMemcpyHtoDAsync_v2", JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS);
         cuMemcpyDtoHAsync = bind(lib, "cuMemcpyDtoHAsync_v2", ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS);
-        cuMemsetD8 = bind(lib, "cuMemsetD8_v2", JAVA_LONG, JAVA_INT, JAVA_LONG);
+        cuMemsetD8Async = bind(lib, "cuMemsetD8Async", JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS);
         cuStreamCreate = bind(lib, "cuStreamCreate", ADDRESS, JAVA_INT);
         cuStreamSynchronize = bind(lib, "cuStreamSynchronize", ADDRESS);
         cuLaunchKernel = bind(lib, "cuLaunchKernel", ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
@@ -265,7 +265,10 @@ public final class CudaDriver {
         }
     }
 
-    public void zero(long dst, long bytes) { check(call(cuMemsetD8, dst, 0, bytes), "cuMemsetD8_v2"); }
+    /** Queues zeroing on {@code stream} (not the legacy stream, which our non-blocking stream does not wait for). */
+    public void zero(long dst, long bytes, MemorySegment stream) {
+        check(call(cuMemsetD8Async, dst, 0, bytes, stream), "cuMemsetD8Async");
+    }
 
     /** A stream that does not synchronize with the legacy default stream. */
     public MemorySegment createStream() {
