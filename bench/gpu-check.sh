@@ -50,6 +50,8 @@ if [ ! -x "$dir/runtime/bin/java" ] || [ ! -f "$dir/lort.jar" ]; then
   if command -v java >/dev/null 2>&1 || [ -n "${JAVA_HOME:-}" ]; then bundle
   else echo "gpu-check: no bundle at $dir and no JDK to build one; run 'bench/gpu-check.sh bundle' on a machine with JDK 25 and copy $dir here" >&2; exit 2; fi
 fi
+# Copies can lose the executable bits (some transfers do); the runtime needs them.
+chmod +x "$dir/runtime/bin/"* "$dir/runtime/lib/jspawnhelper" 2>/dev/null || true
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.memory --format=csv,noheader || true
 log="$dir/gpu-check.log"
 set +e
