@@ -28,12 +28,29 @@ public final class Devices {
     }
 
     /**
-     * The backend {@code --device} asks for: {@link #select} then a {@link CudaBackend} on GPU 0 or a
-     * {@link CpuBackend} of {@code cpuThreads} threads. What {@code lort infer} and {@code lort eval}
-     * call instead of {@code new CpuBackend(threads)}.
+     * The backend {@code --device} asks for, as {@link #select} decides it, except that {@code auto}
+     * also falls back to the CPU when the GPU is there but cannot run LoRT's kernels (a driver too
+     * old for the PTX, say). What {@code lort infer} and {@code lort eval} call instead of
+     * {@code new CpuBackend(threads)}.
      */
     public static Backend backend(DeviceChoice choice, int cpuThreads, PrintStream stderr) {
-        return select(choice, stderr) == DeviceChoice.CUDA ? CudaBackend.open() : new CpuBackend(cpuThreads);
+        if (choice == DeviceChoice.CPU) return new CpuBackend(cpuThreads);
+        String problem = cudaProblem();
+        if (problem != null) {
+            if (choice == DeviceChoice.CUDA) throw new LortException("--device cuda: no usable GPU: " + problem + "; use --device cpu or auto");
+            stderr.println("lort: device cpu (no usable GPU: " + problem + ")");
+            return new CpuBackend(cpuThreads);
+        }
+        try {
+            CudaBackend b = CudaBackend.open();
+            if (choice == DeviceChoice.AUTO) stderr.println("lort: device " + b.name());
+            return b;
+        } catch (LortException e) {
+            // e.g. a driver too old for the PTX: auto still runs, on the CPU
+            if (choice == DeviceChoice.CUDA) throw new LortException("--device cuda: " + e.getMessage(), e);
+            stderr.println("lort: device cpu (the GPU could not be used: " + e.getMessage() + ")");
+            return new CpuBackend(cpuThreads);
+        }
     }
 
     /** Why CUDA cannot be used here, or null when a GPU is usable (driver loads, cuInit works, one device at least). */

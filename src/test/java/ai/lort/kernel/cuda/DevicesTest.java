@@ -42,6 +42,22 @@ class DevicesTest {
     }
 
     @Test
+    void autoBackendRunsOnTheCpuWithoutAGpu() {
+        if (Devices.cudaProblem() != null) {
+            try (var b = Devices.backend(DeviceChoice.AUTO, 1, stderr)) {
+                assertThat(b.name()).startsWith("cpu");
+            }
+            assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("lort: device cpu (no usable GPU: ");
+            assertThatThrownBy(() -> Devices.backend(DeviceChoice.CUDA, 1, stderr)).isInstanceOf(LortException.class)
+                    .hasMessageStartingWith("--device cuda: no usable GPU: ");
+        } else {
+            try (var b = Devices.backend(DeviceChoice.AUTO, 1, stderr)) {
+                assertThat(b.name()).startsWith("cuda");
+            }
+        }
+    }
+
+    @Test
     void cudaWithoutAGpuIsAClearError() {
         if (Devices.cudaProblem() == null) {
             assertThat(Devices.select(DeviceChoice.CUDA, stderr)).isEqualTo(DeviceChoice.CUDA);
