@@ -55,6 +55,21 @@ __device__ float block_max(float v, float* scratch) {
     return v;
 }
 
+__device__ __forceinline__ float load_f(const float* p, size_t i) { return __ldg(p + i); }
+__device__ __forceinline__ float load_f(const __half* p, size_t i) { return __half2float(p[i]); }
+__device__ __forceinline__ float load_f(const __nv_bfloat16* p, size_t i) { return __bfloat162float(p[i]); }
+
+// 16-byte chunk of 8 half-precision values times x[c..c+7].
+template <typename T>
+__device__ __forceinline__ float dot8(const T* w, const float* x) {
+    uint4 raw = __ldg(reinterpret_cast<const uint4*>(w));
+    const T* h = reinterpret_cast<const T*>(&raw);
+    float4 x0 = __ldg(reinterpret_cast<const float4*>(x));
+    float4 x1 = __ldg(reinterpret_cast<const float4*>(x + 4));
+    return load_f(h, 0) * x0.x + load_f(h, 1) * x0.y + load_f(h, 2) * x0.z + load_f(h, 3) * x0.w
+         + load_f(h, 4) * x1.x + load_f(h, 5) * x1.y + load_f(h, 6) * x1.z + load_f(h, 7) * x1.w;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Ternary + low-rank: y = s ∘ (T x) + B (A x)
 // ---------------------------------------------------------------------------------------------
@@ -143,10 +158,16 @@ extern "C" __global__ void lort_ternary_fused(const unsigned int* __restrict__ c
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     x += (size_t)blockIdx.y * cols;
     y += (size_t)blockIdx.y * rows;
+    // 16-byte loads of A (8 halves) when its rows and x are 16-byte aligned: every block reads all of A
+    bool wide = (cols & 7) == 0 && (reinterpret_cast<size_t>(x) & 15) == 0;
     for (int j = warp; j < rank; j += warps) {
         const __half* ar = a + (size_t)j * cols;
         float acc = 0.0f;
-        for (int c = lane; c < cols; c += 32) acc += __half2float(ar[c]) * x[c];
+        if (wide) {
+            for (int c = lane * 8; c < cols; c += 256) acc += dot8(ar + c, x + c);
+        } else {
+            for (int c = lane; c < cols; c += 32) acc += __half2float(ar[c]) * x[c];
+        }
         acc = warp_sum(acc);
         if (lane == 0) su[j] = acc;
     }
@@ -169,21 +190,6 @@ extern "C" __global__ void lort_ternary_fused(const unsigned int* __restrict__ c
 // one warp per row, token blockIdx.y. Rows are vector-loaded when cols is a multiple of 8 (4 for
 // float32): the host only passes 256-byte aligned allocations, so every such row is aligned.
 // ---------------------------------------------------------------------------------------------
-
-__device__ __forceinline__ float load_f(const float* p, size_t i) { return __ldg(p + i); }
-__device__ __forceinline__ float load_f(const __half* p, size_t i) { return __half2float(p[i]); }
-__device__ __forceinline__ float load_f(const __nv_bfloat16* p, size_t i) { return __bfloat162float(p[i]); }
-
-// 16-byte chunk of 8 half-precision values times x[c..c+7].
-template <typename T>
-__device__ __forceinline__ float dot8(const T* w, const float* x) {
-    uint4 raw = __ldg(reinterpret_cast<const uint4*>(w));
-    const T* h = reinterpret_cast<const T*>(&raw);
-    float4 x0 = __ldg(reinterpret_cast<const float4*>(x));
-    float4 x1 = __ldg(reinterpret_cast<const float4*>(x + 4));
-    return load_f(h, 0) * x0.x + load_f(h, 1) * x0.y + load_f(h, 2) * x0.z + load_f(h, 3) * x0.w
-         + load_f(h, 4) * x1.x + load_f(h, 5) * x1.y + load_f(h, 6) * x1.z + load_f(h, 7) * x1.w;
-}
 
 template <typename T>
 __device__ void matvec_half(const T* __restrict__ w, const float* __restrict__ x, float* __restrict__ y,

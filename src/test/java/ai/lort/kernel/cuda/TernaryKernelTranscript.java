@@ -74,12 +74,18 @@ final class TernaryKernelTranscript {
             int xo = by * cols, yo = by * rows;
             for (int bx = 0; bx < gridX; bx++) {
                 float[] su = new float[rank];  // the block's shared memory
+                boolean wide = (cols & 7) == 0 && (xo & 3) == 0;
                 for (int warp = 0; warp < warps; warp++) {
                     for (int j = warp; j < rank; j += warps) {
                         int ar = j * cols;
                         float[] acc = new float[WARP];
-                        for (int lane = 0; lane < WARP; lane++)
-                            for (int c = lane; c < cols; c += 32) acc[lane] += Half.f16ToFloat(a[ar + c]) * x[xo + c];
+                        for (int lane = 0; lane < WARP; lane++) {
+                            if (wide) {
+                                for (int c = lane * 8; c < cols; c += 256) acc[lane] += dot8(a, ar + c, x, xo + c);
+                            } else {
+                                for (int c = lane; c < cols; c += 32) acc[lane] += Half.f16ToFloat(a[ar + c]) * x[xo + c];
+                            }
+                        }
                         su[j] = warpSum(acc);
                     }
                 }
@@ -129,6 +135,13 @@ final class TernaryKernelTranscript {
                 }
             }
         }
+    }
+
+    /** dot8: eight halves from one 16-byte load times two float4s of x, summed left to right. */
+    private static float dot8(short[] w, int wi, float[] x, int xi) {
+        return Half.f16ToFloat(w[wi]) * x[xi] + Half.f16ToFloat(w[wi + 1]) * x[xi + 1] + Half.f16ToFloat(w[wi + 2]) * x[xi + 2]
+                + Half.f16ToFloat(w[wi + 3]) * x[xi + 3] + Half.f16ToFloat(w[wi + 4]) * x[xi + 4] + Half.f16ToFloat(w[wi + 5]) * x[xi + 5]
+                + Half.f16ToFloat(w[wi + 6]) * x[xi + 6] + Half.f16ToFloat(w[wi + 7]) * x[xi + 7];
     }
 
     /** warp_sum: for o = 16, 8, 4, 2, 1 every lane adds lane (l ^ o)'s value from before the step; lane 0's result. */
