@@ -6,10 +6,12 @@ import ai.lort.run.CpuBackend;
 import ai.lort.run.LlamaModel;
 import ai.lort.run.SafetensorsWeights;
 import ai.lort.run.WeightSource;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
  * Everything LoRT checks on a GPU, in one run (bench/gpu-check.sh starts it with a jlink-ed runtime):
@@ -30,6 +32,9 @@ public final class GpuCheck {
     private static final float TOLERANCE = 1e-2f;
 
     private Path models = defaultModels();
+    /** The GPU to open for each backend; tests pass an emulated one. */
+    private Supplier<Gpu> gpus = () -> new CudaDevice(0);
+    private SyntheticModel.Shape benchShape = SyntheticModel.QWEN25_05B;
     private boolean bench, checks = true;
     private int tokens = 128, cpuTokens = 8, cpuThreads = 2, rank = 32, steps = 48;
 
@@ -59,9 +64,23 @@ public final class GpuCheck {
         return (shared != null ? Path.of(shared) : Path.of("..", "shared")).resolve("models");
     }
 
+    /** For tests: runs on {@code gpus} (an emulation), benchmarks {@code shape}, few tokens. */
+    GpuCheck emulated(Supplier<Gpu> gpus, Path models, SyntheticModel.Shape shape) {
+        this.gpus = gpus;
+        this.models = models;
+        this.benchShape = shape;
+        this.bench = true;
+        this.tokens = 4;
+        this.cpuTokens = 2;
+        this.steps = 4;
+        return this;
+    }
+
+    private CudaBackend backend(boolean graphs) { return new CudaBackend(gpus.get(), graphs); }
+
     /** Runs the checks and the benchmark; returns the number of failed checks. */
     public int run() {
-        String problem = Devices.cudaProblem();
+        String problem = benchShape == SyntheticModel.QWEN25_05B ? Devices.cudaProblem() : null;
         if (problem != null) {
             System.out.println("FAIL no usable GPU: " + problem);
             return 1;
@@ -102,7 +121,7 @@ public final class GpuCheck {
 
     int compare(WeightSource weights, String name, boolean fused, boolean graphs) {
         int context = PROMPT.length + steps + 1;
-        CudaBackend cuda = CudaBackend.open(graphs);
+        CudaBackend cuda = backend(graphs);
         cuda.setFusedLowRank(fused);
         try (LlamaModel cpu = LlamaModel.load(weights, new CpuBackend(cpuThreads), context, 8);
              LlamaModel gpu = LlamaModel.load(weights, cuda, context, 8)) {
@@ -145,7 +164,7 @@ public final class GpuCheck {
 
     private void bench() {
         launchOverhead();
-        SyntheticModel.Shape shape = SyntheticModel.QWEN25_05B;
+        SyntheticModel.Shape shape = benchShape;
         double[] gpu = new double[2], cpu = new double[2];
         for (int v = 0; v < 2; v++) {
             int r = v == 0 ? -1 : rank;
@@ -168,27 +187,29 @@ public final class GpuCheck {
 
     /** Time of a launch of a one-thread kernel, the floor of a step made of many small kernels. */
     private void launchOverhead() {
-        try (CudaDevice d = new CudaDevice(0)) {
+        try (Gpu d = gpus.get(); Arena arena = Arena.ofConfined()) {
+            CudaKernels k = new CudaKernels(d, arena);
             long buf = d.alloc(1024);
-            int n = 20000;
-            for (int i = 0; i < 1000; i++) d.kernels().copy(buf, buf + 512, 1);
+            int n = benchShape == SyntheticModel.QWEN25_05B ? 20000 : 10;
+            for (int i = 0; i < Math.min(n, 1000); i++) k.copy(buf, buf + 512, 1);
             d.synchronize();
             long t0 = System.nanoTime();
-            for (int i = 0; i < n; i++) d.kernels().copy(buf, buf + 512, 1);
+            for (int i = 0; i < n; i++) k.copy(buf, buf + 512, 1);
             d.synchronize();
             double us = (System.nanoTime() - t0) / 1e3 / n;
             System.out.printf(Locale.ROOT, "BENCH launch overhead: %.2f us per kernel launch (%d launches of a 1-element copy, queued then synchronized)%n", us, n);
-            System.out.println("BENCH device: " + d.description() + String.format(Locale.ROOT, ", peak memory bandwidth %.0f GB/s", d.peakBandwidth() / 1e9));
+            String peak = d instanceof CudaDevice c ? String.format(Locale.ROOT, ", peak memory bandwidth %.0f GB/s", c.peakBandwidth() / 1e9) : "";
+            System.out.println("BENCH device: " + d.description() + peak);
             d.free(buf);
         }
     }
 
     /** Decode tokens/s on the GPU; prints the bandwidth and launches per token. */
     private double benchGpu(SyntheticModel w, String label, boolean fused, boolean graphs) {
-        CudaBackend backend = CudaBackend.open(graphs);
+        CudaBackend backend = backend(graphs);
         backend.setFusedLowRank(fused);
         int prompt = 8;
-        try (LlamaModel m = LlamaModel.load(w, backend, prompt + tokens + 2, 8)) {
+        try (LlamaModel m = LlamaModel.load(w, backend, prompt + tokens + 3, 8)) {
             int[] ids = new int[prompt];
             for (int i = 0; i < prompt; i++) ids[i] = 100 + i;
             float[] logits = new float[m.vocabSize()];
@@ -196,12 +217,14 @@ public final class GpuCheck {
             m.prefill(ids, 0, prompt, 0);
             m.logits(0, logits);
             next[0] = argmax(logits);
-            // warm-up: JIT of the Java side and of the module's kernels
-            m.forward(next, 0, 1, prompt, false);
-            m.logits(0, logits);
+            // warm-up: JIT of the Java side, first launches; with graphs, a step recorded and one captured
+            for (int i = 0; i < 2; i++) {
+                m.forward(next, 0, 1, prompt + i, false);
+                m.logits(0, logits);
+            }
             long[] launches0 = backend.launchCounts();
             long t0 = System.nanoTime();
-            for (int i = 1; i <= tokens / 2; i++) {
+            for (int i = 2; i < 2 + tokens / 2; i++) {
                 m.forward(next, 0, 1, prompt + i, false);
                 m.logits(0, logits);
                 next[0] = argmax(logits);
@@ -211,12 +234,12 @@ public final class GpuCheck {
             double launches = (launches1[0] - launches0[0]) / (double) (tokens / 2);
             double graphLaunches = (launches1[1] - launches0[1]) / (double) (tokens / 2);
             long t1 = System.nanoTime();
-            for (int i = tokens / 2 + 1; i <= tokens; i++) m.forward(next, 0, 1, prompt + i, false);
+            for (int i = 2 + tokens / 2; i < 2 + tokens; i++) m.forward(next, 0, 1, prompt + i, false);
             backend.synchronize();
             double stepsOnly = (tokens - tokens / 2) / ((System.nanoTime() - t1) / 1e9);
             long bytes = backend.weightBytesPerToken();
             System.out.printf(Locale.ROOT, "BENCH %s cuda: %.1f tokens/s with logits to the host and argmax there, %.1f tokens/s for the steps"
-                            + " alone; %.1f MB of weights per token -> %.0f GB/s (%.0f GB/s steps alone); per token %.0f kernel launches, %.2f graph launches%n",
+                            + " alone; %.1f MB of weights per token -> %.1f GB/s (%.1f GB/s steps alone); per token %.0f kernel launches, %.2f graph launches%n",
                     label, withLogits, stepsOnly, bytes / 1e6, bytes * withLogits / 1e9, bytes * stepsOnly / 1e9, launches, graphLaunches);
             return withLogits;
         }
