@@ -219,6 +219,7 @@ public final class CudaBackend implements Backend {
     /** The device int holding {@code pos}, uploaded only when it changes (once a step). */
     private long position(int pos) {
         if (pos != positionOnDevice) {
+            graph.beforeWrite(position);
             hostPosition.set(JAVA_INT, 0, pos);
             device.copyToDevice(position, hostPosition, Integer.BYTES);
             positionOnDevice = pos;

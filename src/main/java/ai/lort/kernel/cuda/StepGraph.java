@@ -54,7 +54,7 @@ final class StepGraph implements KernelLauncher {
 
     private final GraphLauncher device;
     private final KernelArgs replayArgs;
-    private final boolean enabled;
+    private boolean enabled;
     private Mode mode = Mode.EAGER;
     private List<Launch> previous = List.of();
     private final List<Launch> current = new ArrayList<>();
@@ -106,6 +106,27 @@ final class StepGraph implements KernelLauncher {
                 current.add(Launch.of(kernel, gridX, gridY, block, shared, args));
                 dropGraph();
                 mode = Mode.RECORD;
+            }
+        }
+    }
+
+    /**
+     * The host is about to write device memory at {@code pointer} (the position): launches held back
+     * that read it must run first, with the old value, so they are run now, the graph dropped, and
+     * graphs turned off (a caller that writes in the middle of its steps would break every graph).
+     */
+    void beforeWrite(long pointer) {
+        if (mode != Mode.DEFER) return;
+        for (int i = 0; i < cursor; i++) {
+            Launch l = previous.get(i);
+            for (int a = 0; a < l.kinds.length; a++) {
+                if (l.kinds[a] == KernelArgs.Kind.POINTER && l.raw[a] == pointer) {
+                    replay(previous, cursor);
+                    dropGraph();
+                    enabled = false;
+                    mode = Mode.EAGER;
+                    return;
+                }
             }
         }
     }

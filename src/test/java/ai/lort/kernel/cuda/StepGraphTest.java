@@ -98,6 +98,29 @@ class StepGraphTest {
     }
 
     @Test
+    void aWriteToMemoryThatHeldBackLaunchesReadRunsThemFirst() {
+        StepGraph g = new StepGraph(device, arena, true);
+        KernelArgs a = new KernelArgs(arena);
+        for (int s = 0; s < 3; s++) {
+            g.beginStep();
+            g.launch("read", 1, 1, 32, 0, a.clear().ptr(77));
+            g.beforeWrite(77);  // e.g. the position, written once a step after a reader: not the usual order
+            g.launch("after", 1, 1, 32, 0, a.clear().ptr(77));
+            g.flush();
+        }
+        // the third step had a graph; the write made the held-back reader run before it, eagerly, and turned graphs off
+        assertThat(device.log.subList(device.log.size() - 2, device.log.size())).containsExactly("read(77)", "after(77)");
+        assertThat(g.hasGraph()).isFalse();
+        assertThat(device.graphsAlive).isZero();
+        device.log.clear();
+        g.beginStep();
+        g.launch("other", 1, 1, 32, 0, a.clear().ptr(5));
+        g.beforeWrite(77);  // nothing held back reads 77: no effect
+        g.flush();
+        assertThat(device.log).containsExactly("other(5)");
+    }
+
+    @Test
     void launchesOutsideStepsAndWithGraphsOffRunAtOnce() {
         StepGraph off = new StepGraph(device, arena, false);
         KernelArgs a = new KernelArgs(arena);
