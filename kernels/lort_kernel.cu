@@ -26,6 +26,9 @@
 
 #define FULL_MASK 0xffffffffu
 #define MATVEC_THREADS 256
+// Blocks of lort_ternary_fused; __launch_bounds__ keeps its registers within what 1024 threads may
+// use on every target (without it, sm_75 code takes 66 registers a thread and the launch fails).
+#define FUSED_THREADS 1024
 
 __device__ __forceinline__ float warp_sum(float v) {
     // Butterfly order; the Java transcription (TernaryKernelTranscript) adds lanes in this order.
@@ -149,7 +152,7 @@ extern "C" __global__ void lort_ternary_matvec(const unsigned int* __restrict__ 
 // of A in turn, then each warp does one output row as lort_ternary_matvec does. The cost is A read
 // once per block, from L2; blocks of FUSED_THREADS (32 rows) keep that to rank/16 bytes per weight.
 // Dynamic shared memory: rank floats.
-extern "C" __global__ void lort_ternary_fused(const unsigned int* __restrict__ codes,
+extern "C" __global__ void __launch_bounds__(FUSED_THREADS) lort_ternary_fused(const unsigned int* __restrict__ codes,
                                               const float* __restrict__ scales,
                                               const __half* __restrict__ a, const __half* __restrict__ b,
                                               const float* __restrict__ x, float* __restrict__ y,
@@ -375,7 +378,7 @@ extern "C" __global__ void lort_copy_to_position(const float* src, float* dst, c
 
 // out[0] = argmax(x), the lowest index among equal maxima (greedy sampling on the device: 4 bytes
 // come back instead of the logits). One block of 1024 threads.
-extern "C" __global__ void lort_argmax(const float* __restrict__ x, int n, int* out) {
+extern "C" __global__ void __launch_bounds__(1024) lort_argmax(const float* __restrict__ x, int n, int* out) {
     __shared__ float bestV[1024];
     __shared__ int bestI[1024];
     float v = -INFINITY;

@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,8 +56,13 @@ class PtxStalenessTest {
                 .isEqualTo(body(made));
     }
 
+    /**
+     * The committed PTX assembles for Turing, Ampere and Hopper, and every kernel's registers fit the
+     * block size it is launched with (65536 registers per block): a kernel over the limit would only
+     * fail on a GPU, at launch, with CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES.
+     */
     @Test
-    void committedPtxAssemblesForTuringAndHopper(@TempDir Path tmp) throws Exception {
+    void committedPtxAssemblesAndFitsItsBlocksFromTuringToHopper(@TempDir Path tmp) throws Exception {
         boolean ptxas;
         try {
             ptxas = run(List.of("ptxas", "--version")) == 0;
@@ -63,11 +70,30 @@ class PtxStalenessTest {
             ptxas = false;
         }
         assumeTrue(ptxas, "skipped: ptxas not on PATH");
-        for (String arch : new String[] {"sm_75", "sm_90"}) {
-            int rc = run(List.of("ptxas", "-arch=" + arch, COMMITTED.toString(), "-o", tmp.resolve(arch + ".cubin").toString()));
-            assertThat(rc).as("ptxas -arch=%s kernels/lort_kernel.ptx", arch).isZero();
+        for (String arch : new String[] {"sm_75", "sm_80", "sm_86", "sm_90"}) {
+            Path log = tmp.resolve(arch + ".log");
+            Process p = new ProcessBuilder("ptxas", "-v", "-arch=" + arch, COMMITTED.toString(), "-o", tmp.resolve(arch + ".cubin").toString())
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            assertThat(p.waitFor()).as("ptxas -arch=%s kernels/lort_kernel.ptx", arch).isZero();
+            String kernel = null;
+            int checked = 0;
+            for (String line : Files.readAllLines(log)) {
+                Matcher entry = ENTRY.matcher(line), regs = REGISTERS.matcher(line);
+                if (entry.find()) kernel = entry.group(1);
+                else if (regs.find() && kernel != null) {
+                    int block = kernel.equals("lort_ternary_fused") ? CudaKernels.FUSED_THREADS
+                            : kernel.equals("lort_argmax") ? 1024 : 256;
+                    assertThat(Integer.parseInt(regs.group(1)) * block).as("%s registers × %d threads on %s", kernel, block, arch)
+                            .isLessThanOrEqualTo(65536);
+                    checked++;
+                }
+            }
+            assertThat(checked).as("kernels checked on %s", arch).isGreaterThan(10);
         }
     }
+
+    private static final Pattern ENTRY = Pattern.compile("Compiling entry function '(\\w+)'");
+    private static final Pattern REGISTERS = Pattern.compile("Used (\\d+) registers");
 
     @Test
     void jarResourceIsTheCommittedPtxOrAFreshBuildOfIt() throws Exception {
