@@ -168,6 +168,9 @@ final class EmulatedGpu implements Gpu {
             case "lort_matvec_f32", "lort_matvec_f16", "lort_matvec_bf16" -> {
                 int rows = (int) r[3], cols = (int) r[4];
                 int size = kernel.endsWith("f32") ? 4 : 2;
+                // the kernel's vector loads (16 bytes) fault on a GPU unless W and x are 16-byte aligned
+                if (cols % (16 / size) == 0 && (r[0] % 16 != 0 || r[1] % 16 != 0))
+                    throw new AssertionError(kernel + ": vector loads from unaligned W or x");
                 MemorySegment w = at(r[0], (long) rows * cols * size);
                 float[] x = floats(r[1], (long) n * cols), y = new float[n * rows];
                 for (int t = 0; t < n; t++)
