@@ -20,8 +20,9 @@ import java.util.Map;
  * The {@link Backend} on an NVIDIA GPU. Weights are uploaded once, unchanged (dense tensors in their
  * file dtype, compressed layers as their packed t2-g64 codes, scales and FP16 factors); activations
  * and the KV cache are float32 device buffers. A token step queues its kernels on one stream and
- * copies nothing but the token ids (and the position, when it changes) in and, when the caller
- * reads them, the logits out. With graphs on ({@code LORT_CUDA_GRAPH=1}), one-token steps are
+ * copies nothing but its token ids in (one copy, with the step's position: the previous one plus the
+ * previous batch, corrected by a second copy when the caller jumps) and, when the caller reads
+ * them, the logits out. With graphs on ({@code LORT_CUDA_GRAPH=1}), one-token steps are
  * replayed as a CUDA graph ({@link StepGraph}).
  */
 public final class CudaBackend implements Backend {
@@ -35,14 +36,15 @@ public final class CudaBackend implements Backend {
     /** One launch per ternary matmul ({@code lort_ternary_fused}) rather than two; LORT_CUDA_FUSED=0 turns it off. */
     private boolean fusedLowRank = !"0".equals(System.getenv("LORT_CUDA_FUSED"));
     private long weightBytes;
-    private long tokens;
+    /** Device ints {position, token 0, token 1, ...}: one upload a step; kernels read the position there. */
+    private long step;
     private int tokenCapacity;
+    private int lastBatch;
+    private long argmaxOut;
     private long scratch;
     private long scratchFloats;
-    private MemorySegment hostTokens = MemorySegment.NULL, hostRow = MemorySegment.NULL;
-    /** The position of the current step on the device (kernels read it there), and its value. */
-    private final long position;
-    private final MemorySegment hostPosition;
+    private MemorySegment hostStep = MemorySegment.NULL, hostRow = MemorySegment.NULL;
+    /** The value of the position in device memory ({@code step[0]}); -1 before the first step. */
     private int positionOnDevice = -1;
 
     record Buf(long ptr, int rows, int cols) implements Buffer {
@@ -61,8 +63,7 @@ public final class CudaBackend implements Backend {
         this.device = device;
         this.graph = new StepGraph(device, host, graphs);
         this.k = new CudaKernels(graph, host);
-        this.position = alloc(Integer.BYTES);
-        this.hostPosition = host.allocate(JAVA_INT);
+        ensureStep(64);
     }
 
     /** Opens GPU 0; CUDA graphs when {@code LORT_CUDA_GRAPH=1}. */
@@ -156,21 +157,27 @@ public final class CudaBackend implements Backend {
         Table t = (Table) table;
         if (n == 1) graph.beginStep();
         else graph.flush();
-        ensureTokens(n);
+        ensureStep(n);
         for (int i = 0; i < n; i++) {
             int id = ids[from + i];
             if (id < 0 || id >= t.rows) throw new LortException("token id " + id + " is outside the vocabulary (0.." + (t.rows - 1) + ")");
-            hostTokens.setAtIndex(JAVA_INT, i, id);
+            hostStep.setAtIndex(JAVA_INT, 1 + i, id);
         }
-        device.copyToDevice(tokens, hostTokens, (long) n * Integer.BYTES);
-        k.embed(t.dtype, t.ptr, tokens, ((Buf) out).ptr, t.cols, n);
+        // The position this step most likely has: generation goes on where the last batch ended.
+        int predicted = positionOnDevice < 0 ? 0 : positionOnDevice + lastBatch;
+        hostStep.setAtIndex(JAVA_INT, 0, predicted);
+        device.copyToDevice(step, hostStep, (n + 1L) * Integer.BYTES);
+        positionOnDevice = predicted;
+        lastBatch = n;
+        k.embed(t.dtype, t.ptr, step + Integer.BYTES, ((Buf) out).ptr, t.cols, n);
     }
 
-    private void ensureTokens(int n) {
+    private void ensureStep(int n) {
         if (n <= tokenCapacity) return;
         tokenCapacity = Math.max(n, 64);
-        tokens = alloc((long) tokenCapacity * Integer.BYTES);
-        hostTokens = host.allocate(JAVA_INT, tokenCapacity);
+        step = alloc((tokenCapacity + 1L) * Integer.BYTES);
+        hostStep = host.allocate(JAVA_INT, tokenCapacity + 1L);
+        positionOnDevice = -1;  // the new buffer holds no position yet
     }
 
     @Override
@@ -216,22 +223,22 @@ public final class CudaBackend implements Backend {
         k.rope(((Buf) x).ptr, ((Vec) cos).ptr, ((Vec) sin).ptr, position(pos), x.cols() / headDim, headDim, n);
     }
 
-    /** The device int holding {@code pos}, uploaded only when it changes (once a step). */
+    /** The device int holding {@code pos}: uploaded with the tokens, or here when the prediction missed. */
     private long position(int pos) {
         if (pos != positionOnDevice) {
-            graph.beforeWrite(position);
-            hostPosition.set(JAVA_INT, 0, pos);
-            device.copyToDevice(position, hostPosition, Integer.BYTES);
+            graph.beforeWrite(step);
+            hostStep.setAtIndex(JAVA_INT, 0, pos);
+            device.copyToDevice(step, hostStep, Integer.BYTES);
             positionOnDevice = pos;
         }
-        return position;
+        return step;
     }
 
     @Override
     public void copyRows(Buffer dst, int dstRow, Buffer src, int srcRow, int n) {
         if (dst.cols() != src.cols()) throw new IllegalArgumentException("copyRows between " + src.cols() + " and " + dst.cols() + " columns");
         if (dstRow == positionOnDevice)  // a KV-cache write: the same launch at every step
-            k.copyToPosition(((Buf) src).row(srcRow), ((Buf) dst).ptr, position, dst.cols(), n * src.cols());
+            k.copyToPosition(((Buf) src).row(srcRow), ((Buf) dst).ptr, step, dst.cols(), n * src.cols());
         else
             k.copy(((Buf) src).row(srcRow), ((Buf) dst).row(dstRow), n * src.cols());
     }
@@ -266,10 +273,11 @@ public final class CudaBackend implements Backend {
     /** Greedy sampling on the device: the index of the largest value of row {@code row}; 4 bytes come back. */
     public int argmax(Buffer src, int row) {
         graph.flush();
-        ensureTokens(1);
-        k.argmax(((Buf) src).row(row), src.cols(), tokens);
-        device.copyToHost(hostTokens, tokens, Integer.BYTES);
-        return hostTokens.getAtIndex(JAVA_INT, 0);
+        if (argmaxOut == 0) argmaxOut = alloc(Integer.BYTES);
+        k.argmax(((Buf) src).row(row), src.cols(), argmaxOut);
+        MemorySegment out = host.allocate(JAVA_INT);
+        device.copyToHost(out, argmaxOut, Integer.BYTES);
+        return out.get(JAVA_INT, 0);
     }
 
     /** Waits for every queued kernel (timing). */

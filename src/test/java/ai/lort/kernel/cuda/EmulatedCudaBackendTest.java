@@ -64,6 +64,29 @@ class EmulatedCudaBackendTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void aGenerationStepCopiesOneUploadInAndTheLogitsOut() {
+        try (SafetensorsWeights w = new SafetensorsWeights(SourceModel.open(LocalModel.resolve(SharedData.require("models/stories260K"))));
+             LlamaModel m = LlamaModel.load(w, new CudaBackend(new EmulatedGpu(), true), 32, 4)) {
+            EmulatedGpu gpu = (EmulatedGpu) ((CudaBackend) m.backend()).device();
+            float[] logits = new float[m.vocabSize()];
+            m.prefill(PROMPT, 0, PROMPT.length, 0);
+            m.logits(0, logits);
+            long in = gpu.copiesIn, out = gpu.copiesOut;
+            int[] next = {GpuCheck.argmax(logits)};
+            for (int s = 0; s < 5; s++) {
+                m.forward(next, 0, 1, PROMPT.length + s, false);
+                m.logits(0, logits);
+                next[0] = GpuCheck.argmax(logits);
+            }
+            assertThat(gpu.copiesIn - in).as("uploads in 5 steps").isEqualTo(5);
+            assertThat(gpu.copiesOut - out).as("downloads in 5 steps").isEqualTo(5);
+            // a jump back (a new conversation at position 0) corrects the position with one more upload
+            m.forward(next, 0, 1, 0, false);
+            assertThat(gpu.copiesIn - in).isEqualTo(7);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"stories260K", "tiny-qwen3"})
     void graphsReplayStepsWithTheSameResults(String model) {

@@ -29,7 +29,7 @@ final class EmulatedGpu implements Gpu {
     private final Map<Long, List<StepGraph.Launch>> graphs = new TreeMap<>();
     private List<StepGraph.Launch> capturing;
     private long next = 0x7000_0000_0000L, nextGraph = 1;
-    long launches, graphLaunches;
+    long launches, graphLaunches, copiesIn, copiesOut;
 
     @Override
     public String description() { return "emulated GPU"; }
@@ -50,10 +50,16 @@ final class EmulatedGpu implements Gpu {
     }
 
     @Override
-    public void copyToDevice(long dst, MemorySegment src, long bytes) { at(dst, bytes).copyFrom(src.asSlice(0, bytes)); }
+    public void copyToDevice(long dst, MemorySegment src, long bytes) {
+        copiesIn++;
+        at(dst, bytes).copyFrom(src.asSlice(0, bytes));
+    }
 
     @Override
-    public void copyToHost(MemorySegment dst, long src, long bytes) { dst.asSlice(0, bytes).copyFrom(at(src, bytes)); }
+    public void copyToHost(MemorySegment dst, long src, long bytes) {
+        copiesOut++;
+        dst.asSlice(0, bytes).copyFrom(at(src, bytes));
+    }
 
     @Override
     public void free(long pointer) {
