@@ -1,10 +1,141 @@
 package ai.lort.cli;
 
+import ai.lort.LortException;
+import ai.lort.compress.CompressOptions;
+import ai.lort.compress.Compressor;
+import ai.lort.compress.LayerReport;
+import ai.lort.load.LocatedModel;
+import ai.lort.load.ModelLocator;
+import ai.lort.load.SourceModel;
+import ai.lort.util.ProgressBar;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
-@Command(name = "compress", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = "Compress a safetensors model into a .lort file.")
-public final class CompressCommand implements Runnable {
+@Command(name = "compress", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
+        description = {"Compress a safetensors model into a self-contained .lort file:",
+                "every selected linear layer W becomes diag(s)*T + B*A (T ternary, B*A low rank)."},
+        footer = {"", "Examples:",
+                "  lort-compress --model Qwen/Qwen2.5-0.5B",
+                "  lort-compress --model /path/to/model/directory",
+                "  lort-compress --model ~/models/my-llm --min-dim 64 --output my-llm-compressed.lort"})
+public final class CompressCommand implements Callable<Integer> {
+    @Option(names = {"-m", "--model"}, paramLabel = "<MODEL>", defaultValue = "Qwen/Qwen2.5-0.5B",
+            description = "Model ID (HF) or local path [default: ${DEFAULT-VALUE}]")
+    String model;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "<OUTPUT>", defaultValue = "model.lort",
+            description = "Output .lort file [default: ${DEFAULT-VALUE}]")
+    Path output;
+
+    @Option(names = "--min-dim", paramLabel = "<MIN_DIM>", defaultValue = "128",
+            description = "Min layer size to compress [default: ${DEFAULT-VALUE}]")
+    int minDim;
+
+    @ArgGroup(exclusive = true)
+    Budget budget = new Budget();
+
+    static final class Budget {
+        @Option(names = "--bpw", paramLabel = "<BITS>",
+                description = "Target bits per weight over the compressed layers; sets each layer's rank [default: 2.2]")
+        Double bpw;
+
+        @Option(names = "--rank", paramLabel = "<R>", description = "Fixed rank of the low-rank term for every layer (instead of --bpw)")
+        Integer rank;
+    }
+
+    @Option(names = "--iters", paramLabel = "<N>", defaultValue = "" + CompressOptions.DEFAULT_ITERATIONS,
+            description = "Max alternating-least-squares iterations per layer (stops earlier when the error improves by < 1e-4) [default: ${DEFAULT-VALUE}]")
+    int iterations;
+
+    @Option(names = "--threads", paramLabel = "<N>", description = "Worker threads, one layer each [default: all cores]")
+    Integer threads;
+
+    @Option(names = "--seed", paramLabel = "<SEED>", defaultValue = "42", description = "Random seed; results are identical for the same seed [default: ${DEFAULT-VALUE}]")
+    long seed;
+
+    @Option(names = "--include-lm-head", description = "Also compress the output head (lm_head)")
+    boolean includeLmHead;
+
+    @Option(names = "--revision", paramLabel = "<REV>", description = "Hub revision (branch, tag or commit) when --model is a hub id")
+    String revision;
+
+    @Option(names = "--json", description = "Print a machine-readable summary on stdout (the report goes to stderr)")
+    boolean json;
+
+    @Option(names = "--verbose", description = "List every tensor that is not compressed, with the reason")
+    boolean verbose;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress or per-layer lines; errors only (and the --json summary)")
+    boolean quiet;
+
     @Override
-    public void run() { throw new ai.lort.LortException("not implemented yet"); }
+    public Integer call() {
+        if (minDim < 1) throw new LortException("--min-dim must be at least 1");
+        if (iterations < 0) throw new LortException("--iters must be 0 or more");
+        if (budget.bpw != null && !(budget.bpw >= 1.0 && budget.bpw <= 16)) throw new LortException("--bpw " + budget.bpw + " is out of range; use a value between 1 and 16 (default 2.2)");
+        if (budget.rank != null && budget.rank < 0) throw new LortException("--rank must be 0 or more");
+        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (nThreads < 1) throw new LortException("--threads must be at least 1");
+        CompressOptions opts = new CompressOptions(minDim, budget.bpw != null ? budget.bpw : CompressOptions.DEFAULT_BPW,
+                budget.rank, iterations, nThreads, seed, includeLmHead, verbose, quiet);
+        PrintStream report = json ? System.err : System.out;
+        LocatedModel located = ModelLocator.locate(model, revision, quiet);
+        Compressor.Summary s;
+        try (SourceModel source = SourceModel.open(located.local())) {
+            s = new Compressor(opts, report).run(source, output, new ObjectMapper().valueToTree(located.provenance()));
+        }
+        if (json) System.out.println(summaryJson(s));
+        else if (!quiet) printSummary(report, s);
+        return 0;
+    }
+
+    private void printSummary(PrintStream out, Compressor.Summary s) {
+        out.println();
+        out.printf(Locale.ROOT, "compressed  %d layers, %,d parameters at %.3f bits per weight%n", s.layers().size(), s.compressedParams(), s.bitsPerWeight());
+        out.printf(Locale.ROOT, "kept        %,d parameters as they were%n", s.keptParams());
+        out.printf(Locale.ROOT, "error       mean %.4f, max %.4f (relative Frobenius, ||W - W'|| / ||W||)%n", s.meanError(), s.maxError());
+        out.printf(Locale.ROOT, "file        %s: %s, FP16 source %s, %.2fx smaller%n", output, ProgressBar.formatBytes(s.fileBytes()), ProgressBar.formatBytes(s.sourceFp16Bytes()), s.ratio());
+        out.printf(Locale.ROOT, "time        %.1f s wall, peak memory %s (resident), heap peak %s%n", s.seconds(), ProgressBar.formatBytes(Memory.peakResidentBytes()), ProgressBar.formatBytes(Memory.peakHeapBytes()));
+    }
+
+    private String summaryJson(Compressor.Summary s) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("output", output.toString());
+        o.put("compressed_layers", s.layers().size());
+        o.put("compressed_params", s.compressedParams());
+        o.put("kept_params", s.keptParams());
+        o.put("bits_per_weight", s.bitsPerWeight());
+        o.put("file_bytes", s.fileBytes());
+        o.put("source_fp16_bytes", s.sourceFp16Bytes());
+        o.put("ratio_vs_fp16", s.ratio());
+        o.put("mean_error", s.meanError());
+        o.put("max_error", s.maxError());
+        o.put("seconds", s.seconds());
+        o.put("peak_resident_bytes", Memory.peakResidentBytes());
+        o.put("peak_heap_bytes", Memory.peakHeapBytes());
+        ArrayNode layers = o.putArray("layers");
+        for (LayerReport r : s.layers()) {
+            ObjectNode l = layers.addObject();
+            l.put("name", r.name());
+            l.putArray("shape").add(r.rows()).add(r.cols());
+            l.put("rank", r.rank());
+            l.put("relative_error", r.relativeError());
+            l.put("bits_per_weight", r.bitsPerWeight());
+        }
+        try {
+            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

@@ -7,7 +7,6 @@ import ai.lort.run.LlamaModel;
 import ai.lort.run.ModelConfig;
 import ai.lort.run.TextCodec;
 import ai.lort.run.WeightSource;
-import ai.lort.run.WeightSources;
 import ai.lort.util.ProgressBar;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -26,7 +25,7 @@ import picocli.CommandLine.Spec;
 public final class EvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "A .lort file, a safetensors model folder or file.")
+    @Option(names = "--model", required = true, description = "A .lort file, a safetensors model folder or file, or a Hugging Face id (org/name).")
     String model;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -46,12 +45,15 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print {\"tokens\":..,\"mean_nll\":..,\"perplexity\":..}.")
     boolean json;
 
+    @Option(names = "--revision", paramLabel = "<REV>", description = "Hub revision (branch, tag or commit) when --model is a hub id.")
+    String revision;
+
     @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
     Integer threads;
 
     @Override
     public Integer call() {
-        try (WeightSource weights = WeightSources.open(model)) {
+        try (WeightSource weights = ModelWeights.open(model, revision, false)) {
             ModelConfig config = ModelConfig.load(weights);
             int window = ctx != null ? ctx : Math.min(config.maxPositions(), 2048);
             if (window < 2) throw new LortException("--ctx must be at least 2");

@@ -8,7 +8,6 @@ import ai.lort.run.ModelConfig;
 import ai.lort.run.Sampler;
 import ai.lort.run.TextCodec;
 import ai.lort.run.WeightSource;
-import ai.lort.run.WeightSources;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -30,7 +29,7 @@ import picocli.CommandLine.Spec;
 public final class InferCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "A .lort file, a safetensors model folder or file.")
+    @Option(names = "--model", required = true, description = "A .lort file, a safetensors model folder or file, or a Hugging Face id (org/name).")
     String model;
 
     @Option(names = "--prompt", description = "Text to continue (or, with --chat, the user's message).")
@@ -60,6 +59,9 @@ public final class InferCommand implements Callable<Integer> {
     @Option(names = "--system", description = "System message for chat.")
     String system;
 
+    @Option(names = "--revision", paramLabel = "<REV>", description = "Hub revision (branch, tag or commit) when --model is a hub id.")
+    String revision;
+
     @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
     Integer threads;
 
@@ -72,7 +74,7 @@ public final class InferCommand implements Callable<Integer> {
         if (temperature < 0) throw new LortException("--temperature must be >= 0 (0 is greedy)");
         if (!(topP > 0 && topP <= 1)) throw new LortException("--top-p must be in (0, 1]");
         Sampler sampler = new Sampler(temperature, topP, topK, seed != null ? seed : System.nanoTime());
-        try (WeightSource weights = WeightSources.open(model)) {
+        try (WeightSource weights = ModelWeights.open(model, revision, false)) {
             ModelConfig config = ModelConfig.load(weights);
             int context = ctx != null ? ctx : Math.min(config.maxPositions(), 4096);
             try (LlamaModel m = LlamaModel.load(weights, new CpuBackend(threads(threads)), context)) {

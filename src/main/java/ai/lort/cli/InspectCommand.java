@@ -1,10 +1,88 @@
 package ai.lort.cli;
 
+import ai.lort.LortException;
+import ai.lort.format.CompressedLayer;
+import ai.lort.format.LortFile;
+import ai.lort.load.Tensor;
+import ai.lort.util.ProgressBar;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = "Print a .lort file's header, layers and totals.")
-public final class InspectCommand implements Runnable {
+        description = "Print a .lort file's header, its compressed layers (shape, rank, bits per weight, error) and totals.")
+public final class InspectCommand implements Callable<Integer> {
+    @Parameters(paramLabel = "<FILE>", description = "The .lort file")
+    Path file;
+
+    @Option(names = "--verify", description = "Check the CRC32C of every section; exit 2 when one fails")
+    boolean verify;
+
+    @Option(names = "--json", description = "Print the file's whole JSON index instead")
+    boolean json;
+
+    @Spec CommandSpec spec;
+
     @Override
-    public void run() { throw new ai.lort.LortException("not implemented yet"); }
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        try (LortFile f = LortFile.open(file)) {
+            if (json) {
+                out.println(new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(f.index()));
+            } else {
+                print(out, f);
+            }
+            if (verify) {
+                List<LortFile.Section> bad = f.verify();
+                if (bad.isEmpty()) {
+                    out.printf("verify: all %d sections match their CRC32C%n", f.sections().size());
+                } else {
+                    out.flush();
+                    for (LortFile.Section s : bad) spec.commandLine().getErr().println("verify: CRC32C mismatch in " + s.what() + " (offset " + s.offset() + ")");
+                    throw new LortException(file + ": " + bad.size() + " of " + f.sections().size() + " sections are corrupted; compress the model again");
+                }
+            }
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static void print(PrintWriter out, LortFile f) {
+        JsonNode meta = f.metadata();
+        out.printf("file      %s (%s), format %s%n", f.path(), ProgressBar.formatBytes(f.fileSize()), f.version());
+        out.printf("created   %s by %s, method %s%n", meta.path("created").asText("?"), meta.path("created_by").asText("?"), meta.path("method").asText("?"));
+        JsonNode src = meta.path("source");
+        out.printf("source    %s%n", src.has("id") ? src.path("id").asText() + " @ " + src.path("commit").asText(src.path("revision").asText(""))
+                : src.path("path").asText("?"));
+        out.printf("options   %s%n", meta.path("options"));
+        out.printf("embedded  %s%n", String.join(", ", f.fileNames()));
+        out.println();
+        out.printf("%-48s %13s %5s %7s %8s%n", "layer", "shape", "rank", "bpw", "error");
+        long params = 0;
+        double bits = 0, errSum = 0, errMax = 0;
+        for (CompressedLayer l : f.layers().values()) {
+            long n = (long) l.rows() * l.cols();
+            double stored = 8.0 * (l.scales().byteSize() + l.a().byteSize() + l.b().byteSize() + l.codes().byteSize());
+            double err = f.layerInfo(l.name()).path("relative_error").asDouble(Double.NaN);
+            out.printf(Locale.ROOT, "%-48s %6d x %-6d %5d %7.3f %8.4f%n", l.name(), l.rows(), l.cols(), l.rank(), stored / n, err);
+            params += n;
+            bits += stored;
+            if (!Double.isNaN(err)) { errSum += err; errMax = Math.max(errMax, err); }
+        }
+        long kept = 0, keptBytes = 0;
+        for (Tensor t : f.tensors().values()) { kept += t.elementCount(); keptBytes += t.byteSize(); }
+        out.println();
+        int n = f.layers().size();
+        out.printf(Locale.ROOT, "compressed %d layers, %,d parameters, %.3f bits per weight, error mean %.4f max %.4f%n",
+                n, params, params == 0 ? 0 : bits / params, n == 0 ? 0 : errSum / n, errMax);
+        out.printf(Locale.ROOT, "kept       %d tensors, %,d parameters, %s%n", f.tensors().size(), kept, ProgressBar.formatBytes(keptBytes));
+    }
 }

@@ -1,6 +1,9 @@
 package ai.lort.run;
 
 import ai.lort.kernel.Matrix;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The CPU backend: buffers are heap {@code float[rows][cols]}, weights are {@link Matrix} kernels
@@ -8,10 +11,15 @@ import ai.lort.kernel.Matrix;
  * token × head pairs) across one {@link WorkerPool}.
  */
 public final class CpuBackend implements Backend {
-    /** Weight rows per block in a batched matmul: small enough to stay in L1/L2 while every token of the batch uses them. */
-    private static final int ROW_BLOCK = 16;
+    /** Weight bytes per block of a batched matmul: about what stays in a core's L2 while every token of the batch uses it. */
+    private static final long BATCH_BLOCK_BYTES = 256 << 10;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Multiply-adds below which an operation runs on the calling thread: waking workers costs more than it saves. */
+    private static final long PARALLEL_MIN_WORK = 1 << 16;
 
     private final WorkerPool pool;
+    private final MatmulTask matmul = new MatmulTask();
+    private final AttentionTask attention = new AttentionTask();
     private float[][] scores = new float[0][];
 
     public CpuBackend(int threads) { this.pool = new WorkerPool(threads); }
@@ -82,17 +90,41 @@ public final class CpuBackend implements Backend {
     public void matmul(Buffer out, Weight w, Buffer x, int n) {
         Matrix m = ((CpuWeight) w).matrix;
         float[][] ys = rows(out), xs = rows(x);
-        if (n == 1) {
-            float[] x0 = xs[0], y0 = ys[0];
-            pool.run(m.rows(), (from, to, worker) -> m.matvec(x0, y0, from, to));
+        if ((long) m.rows() * m.cols() * n < PARALLEL_MIN_WORK) {
+            for (int t = 0; t < n; t++) m.matvec(xs[t], ys[t], 0, m.rows());
             return;
         }
-        pool.run(m.rows(), (from, to, worker) -> {
-            for (int r = from; r < to; r += ROW_BLOCK) {
-                int end = Math.min(to, r + ROW_BLOCK);
+        // One row range per thread: a compressed matrix computes its low-rank input A·x once per call.
+        matmul.set(m, xs, ys, n);
+        pool.run(m.rows(), pool.threads(), matmul);
+    }
+
+    /** The parallel part of {@link #matmul}, one reused instance so that a step allocates nothing. */
+    private static final class MatmulTask implements WorkerPool.Task {
+        private Matrix m;
+        private float[][] xs, ys;
+        private int n, block;
+
+        void set(Matrix m, float[][] xs, float[][] ys, int n) {
+            this.m = m;
+            this.xs = xs;
+            this.ys = ys;
+            this.n = n;
+            // A batch walks the rows in blocks that stay in cache while every token of the batch uses them.
+            this.block = (int) Math.clamp(BATCH_BLOCK_BYTES / Math.max(1, m.weightBytes() / m.rows()), 16, m.rows());
+        }
+
+        @Override
+        public void run(int from, int to, int worker) {
+            if (n == 1) {
+                m.matvec(xs[0], ys[0], from, to);
+                return;
+            }
+            for (int r = from; r < to; r += block) {
+                int end = Math.min(to, r + block);
                 for (int t = 0; t < n; t++) m.matvec(xs[t], ys[t], r, end);
             }
-        });
+        }
     }
 
     @Override
@@ -129,12 +161,34 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void attention(Buffer out, Buffer q, Buffer keys, Buffer values, Attention shape, int pos, int n) {
-        float[][] o = rows(out), qs = rows(q), ks = rows(keys), vs = rows(values);
-        int heads = shape.heads(), hd = shape.headDim(), group = heads / shape.kvHeads();
-        float scale = shape.scale();
-        float[][] scratch = scratch(keys.rows());
-        pool.run(n * heads, (from, to, worker) -> {
-            float[] att = scratch[worker];
+        if (scores.length != pool.threads() || scores[0].length < keys.rows()) scores = new float[pool.threads()][keys.rows()];
+        attention.set(rows(out), rows(q), rows(keys), rows(values), shape, pos, scores);
+        int jobs = n * shape.heads();
+        if ((long) jobs * (pos + n) * shape.headDim() * 2 < PARALLEL_MIN_WORK) attention.run(0, jobs, 0);
+        else pool.run(jobs, attention);
+    }
+
+    /** Attention of one (token, head) pair per job; one reused instance, per-thread score rows. */
+    private static final class AttentionTask implements WorkerPool.Task {
+        private float[][] o, qs, ks, vs, scores;
+        private Attention shape;
+        private int pos;
+
+        void set(float[][] o, float[][] qs, float[][] ks, float[][] vs, Attention shape, int pos, float[][] scores) {
+            this.o = o;
+            this.qs = qs;
+            this.ks = ks;
+            this.vs = vs;
+            this.shape = shape;
+            this.pos = pos;
+            this.scores = scores;
+        }
+
+        @Override
+        public void run(int from, int to, int worker) {
+            int heads = shape.heads(), hd = shape.headDim(), group = heads / shape.kvHeads();
+            float scale = shape.scale();
+            float[] att = scores[worker];
             for (int job = from; job < to; job++) {
                 int t = job / heads, h = job % heads;
                 int last = pos + t;
@@ -143,10 +197,7 @@ public final class CpuBackend implements Backend {
                 float[] qv = qs[t];
                 float max = Float.NEGATIVE_INFINITY;
                 for (int s = first; s <= last; s++) {
-                    float[] k = ks[s];
-                    float dot = 0;
-                    for (int i = 0; i < hd; i++) dot += qv[qo + i] * k[ko + i];
-                    att[s] = dot * scale;
+                    att[s] = dot(qv, qo, ks[s], ko, hd) * scale;
                     max = Math.max(max, att[s]);
                 }
                 float sum = 0;
@@ -156,21 +207,33 @@ public final class CpuBackend implements Backend {
                 }
                 float[] ov = o[t];
                 for (int i = 0; i < hd; i++) ov[qo + i] = 0;
-                for (int s = first; s <= last; s++) {
-                    float p = att[s] / sum;
-                    float[] v = vs[s];
-                    for (int i = 0; i < hd; i++) ov[qo + i] += p * v[ko + i];
-                }
+                for (int s = first; s <= last; s++) axpy(att[s] / sum, vs[s], ko, ov, qo, hd);
             }
-        });
+        }
     }
 
-    /** Per-thread score rows, grown once to the longest cache seen. */
-    private float[][] scratch(int length) {
-        if (scores.length != pool.threads() || scores[0].length < length) {
-            scores = new float[pool.threads()][length];
+    /** {@code Σ a[ao + i] · b[bo + i]}, i < n, with the Vector API when n is a whole number of vectors. */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        if (n % F.length() != 0) {
+            float acc = 0;
+            for (int i = 0; i < n; i++) acc += a[ao + i] * b[bo + i];
+            return acc;
         }
-        return scores;
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < n; i += F.length())
+            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@code y[yo + i] += p · x[xo + i]}, i < n. */
+    static void axpy(float p, float[] x, int xo, float[] y, int yo, int n) {
+        if (n % F.length() != 0) {
+            for (int i = 0; i < n; i++) y[yo + i] += p * x[xo + i];
+            return;
+        }
+        FloatVector pv = FloatVector.broadcast(F, p);
+        for (int i = 0; i < n; i += F.length())
+            FloatVector.fromArray(F, x, xo + i).fma(pv, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
     }
 
     @Override

@@ -1,13 +1,15 @@
 package ai.lort.run;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed set of threads that split one range of work (matrix rows, attention heads) into equal
- * contiguous parts, one per thread, the caller taking part 0. Started once; a call hands the task
- * over through a volatile generation counter, so the hot loop creates no threads and no futures.
- * Idle workers spin briefly (the next operation usually follows within microseconds) and then park.
+ * A fixed set of threads that share one range of work (matrix rows, attention heads), started once
+ * so the hot loop creates no threads or futures. A call cuts the range into a few chunks per thread;
+ * the caller and the workers claim chunks from one counter, so when a worker is slow to wake (a
+ * busy machine) the others simply take its share and the caller never waits for a sleeping thread.
+ * Idle workers spin briefly (the next operation usually follows within microseconds), then park.
  */
 public final class WorkerPool implements AutoCloseable {
     /** Work on {@code [from, to)}; {@code worker} in {@code [0, threads)} indexes per-thread scratch. */
@@ -16,17 +18,19 @@ public final class WorkerPool implements AutoCloseable {
         void run(int from, int to, int worker);
     }
 
-    private static final int SPINS = 20_000;
+    private static final int SPINS = 2_000;
+    private static final int CHUNKS_PER_THREAD = 4;
 
     private final int threads;
     private final Thread[] workers;
-    private final AtomicInteger pending = new AtomicInteger();
+    /** Generation (high 32 bits) and next unclaimed chunk (low 32 bits): a claim is valid only within its generation. */
+    private final AtomicLong claims = new AtomicLong();
+    private final AtomicInteger done = new AtomicInteger();
     private volatile int generation;
     private volatile boolean closed;
     private volatile Throwable failure;
-    private Task task;
-    private int size;
-    private Thread caller;
+    private volatile Task task;
+    private volatile int size, chunks;
 
     public WorkerPool(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1: " + threads);
@@ -43,34 +47,56 @@ public final class WorkerPool implements AutoCloseable {
 
     public int threads() { return threads; }
 
-    /** Runs {@code task} over {@code [0, size)} split across the threads; returns when all parts are done. */
-    public void run(int size, Task task) {
-        if (threads == 1 || size < 2) {
+    /** Runs {@code task} over {@code [0, size)} split across the threads; returns when all of it is done. */
+    public void run(int size, Task task) { run(size, threads * CHUNKS_PER_THREAD, task); }
+
+    /**
+     * As {@link #run(int, Task)}, cut into {@code parts} chunks (fewer, larger parts suit kernels
+     * that pay a fixed cost per call, such as a compressed matrix's low-rank input).
+     */
+    public void run(int size, int parts, Task task) {
+        if (threads == 1 || size < 2 || parts < 2) {
             task.run(0, size, 0);
             return;
         }
+        int gen = generation + 1;
         this.task = task;
         this.size = size;
-        this.caller = Thread.currentThread();
-        pending.set(threads - 1);
-        generation++; // publishes task and size to the workers
+        this.chunks = Math.min(size, parts);
+        done.set(0);
+        claims.set((long) gen << 32);
+        generation = gen;
         for (Thread w : workers) LockSupport.unpark(w);
-        Throwable own = null;
-        try {
-            task.run(0, size / threads, 0);
-        } catch (Throwable t) {
-            own = t;
-        }
-        for (int spin = 0; pending.get() != 0; spin++) {
+        work(gen, 0);
+        for (int spin = 0; done.get() != chunks; spin++) {
             if (spin < SPINS) Thread.onSpinWait();
-            else LockSupport.park(this);
+            else Thread.yield();
         }
         this.task = null;
-        Throwable f = own != null ? own : failure;
+        Throwable f = failure;
         failure = null;
         if (f instanceof RuntimeException e) throw e;
         if (f instanceof Error e) throw e;
         if (f != null) throw new IllegalStateException(f);
+    }
+
+    /** Claims and runs chunks of generation {@code gen} until none is left. */
+    private void work(int gen, int worker) {
+        while (true) {
+            long c = claims.get();
+            if ((int) (c >>> 32) != gen) return;
+            int chunk = (int) c, n = chunks;
+            if (chunk >= n) return;
+            if (!claims.compareAndSet(c, c + 1)) continue;
+            // The claimed chunk is not done, so the run of generation gen and its task are still current.
+            long total = size;
+            try {
+                task.run((int) (total * chunk / n), (int) (total * (chunk + 1) / n), worker);
+            } catch (Throwable t) {
+                failure = t;
+            }
+            done.incrementAndGet();
+        }
     }
 
     private void loop(int index) {
@@ -82,13 +108,7 @@ public final class WorkerPool implements AutoCloseable {
             }
             if (closed) return;
             seen = generation;
-            try {
-                long n = size;
-                task.run((int) (n * index / threads), (int) (n * (index + 1) / threads), index);
-            } catch (Throwable t) {
-                failure = t;
-            }
-            if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
+            work(seen, index);
         }
     }
 

@@ -21,7 +21,7 @@ public final class ProgressBar {
     private String suffix = "";
 
     public ProgressBar(String label, long total, boolean bytes, boolean quiet) {
-        this(System.err, label, total, bytes, quiet, System.console() != null);
+        this(System.err, label, total, bytes, quiet, System.console() != null && System.console().isTerminal());
     }
 
     public ProgressBar(PrintStream out, String label, long total, boolean bytes, boolean quiet, boolean tty) {
@@ -50,6 +50,14 @@ public final class ProgressBar {
             lastDecile = decile;
             out.println(line(done, now));
         }
+    }
+
+    /** Erases the bar on a terminal so that a report line can be printed in its place. */
+    public synchronized void clearLine() {
+        if (quiet || !tty) return;
+        out.print("\r\033[K");
+        out.flush();
+        lastDraw = 0;
     }
 
     /** Final state; ends the line on a terminal. */

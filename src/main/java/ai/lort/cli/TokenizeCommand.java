@@ -1,0 +1,110 @@
+package ai.lort.cli;
+
+import ai.lort.LortException;
+import ai.lort.tokenizer.ChatTemplate;
+import ai.lort.tokenizer.Message;
+import ai.lort.tokenizer.Tokenizer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "tokenize", mixinStandardHelpOptions = true, versionProvider = Version.class,
+        description = "Print the token ids of a text, as the model's tokenizer.json gives them.")
+public final class TokenizeCommand implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", required = true, paramLabel = "MODEL",
+            description = "A model folder, or a folder holding only tokenizer.json (and tokenizer_config.json).")
+    Path model;
+
+    static final class Input {
+        @Option(names = "--text", paramLabel = "TEXT", description = "The text to tokenize.") String text;
+        @Option(names = "--file", paramLabel = "FILE", description = "A UTF-8 file to tokenize.") Path file;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1") Input input;
+
+    @Option(names = "--no-special", description = "Add no special tokens (such as a BOS) around the text.")
+    boolean noSpecial;
+
+    @Option(names = "--json", description = "Print a JSON object with the ids and the token strings.")
+    boolean json;
+
+    @Option(names = "--chat", description = "Render the text as a user message with the model's chat template "
+            + "(and the assistant's generation prompt) before tokenizing; the template writes the special tokens.")
+    boolean chat;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "With --chat: a system message before the user's.")
+    String system;
+
+    @Override
+    public void run() {
+        Function<String, Optional<byte[]>> files = tokenizerFiles(model);
+        Tokenizer tokenizer = Tokenizer.load(files);
+        String text = readInput();
+        boolean addSpecial = !noSpecial;
+        if (chat) {
+            ChatTemplate template = ChatTemplate.load(files)
+                    .orElseThrow(() -> new LortException("the model has no chat_template (tokenizer_config.json or chat_template.jinja)"));
+            List<Message> messages = new ArrayList<>();
+            if (system != null) messages.add(Message.system(system));
+            messages.add(Message.user(text));
+            text = template.render(messages, true);
+            addSpecial = false; // as transformers' apply_chat_template: the template already holds them
+        } else if (system != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--system goes with --chat");
+        }
+        int[] ids = tokenizer.encode(text, addSpecial);
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            ObjectMapper mapper = new ObjectMapper();
+            ObjectNode root = mapper.createObjectNode();
+            if (chat) root.put("text", text);
+            ArrayNode idArray = root.putArray("ids");
+            ArrayNode tokens = root.putArray("tokens");
+            for (int id : ids) {
+                idArray.add(id);
+                tokens.add(tokenizer.tokenString(id));
+            }
+            out.println(root.toString());
+        } else {
+            out.println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+        }
+        out.flush();
+    }
+
+    /** Where the tokenizer files come from: the one place to change for models packed in .lort files. */
+    static Function<String, Optional<byte[]>> tokenizerFiles(Path model) {
+        if (Files.isRegularFile(model) && model.getFileName().toString().endsWith(".lort"))
+            throw new LortException("reading the tokenizer from a .lort file is not supported yet; pass the folder holding tokenizer.json");
+        if (!Files.isDirectory(model))
+            throw new LortException(model + " is not a folder; pass the model folder holding tokenizer.json");
+        return Tokenizer.folderFiles(model);
+    }
+
+    private String readInput() {
+        if (input.text != null) return input.text;
+        try {
+            return Files.readString(input.file, StandardCharsets.UTF_8);
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw new LortException(input.file + " is not UTF-8 text");
+        } catch (IOException e) {
+            throw new LortException("cannot read " + input.file + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package ai.lort.format;
+
+import ai.lort.LortException;
+import ai.lort.load.Tensor;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32C;
+
+/**
+ * Streams a .lort file: embedded files, compressed layers and carried-over tensors are appended
+ * one section at a time as they become ready, and the JSON index that locates them is written
+ * last, with its position recorded in the fixed preamble. The file is built under a temporary
+ * name in the target's folder and renamed into place by {@link #finish}; {@link #close} without
+ * {@code finish} deletes it, so an interrupted run leaves nothing behind.
+ */
+public final class LortWriter implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Path target;
+    private final Path temp;
+    private final FileChannel ch;
+    private final ObjectNode index = JsonNodeFactory.instance.objectNode();
+    private final ArrayNode files = index.putArray("files");
+    private final ArrayNode layers = index.putArray("layers");
+    private final ArrayNode tensors = index.putArray("tensors");
+    private long position = LortFormat.PREAMBLE_BYTES;
+    private boolean finished;
+
+    private LortWriter(Path target, Path temp, FileChannel ch) {
+        this.target = target;
+        this.temp = temp;
+        this.ch = ch;
+    }
+
+    public static LortWriter create(Path target) {
+        Path abs = target.toAbsolutePath();
+        Path dir = abs.getParent();
+        if (Files.isDirectory(abs)) throw new LortException(target + " is a folder; give a file name for the output, e.g. " + target.resolve("model.lort"));
+        if (dir == null || !Files.isDirectory(dir)) throw new LortException("output folder " + dir + " does not exist; create it first");
+        Path temp = dir.resolve("." + abs.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        try {
+            FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                    StandardOpenOption.WRITE, StandardOpenOption.READ);
+            return new LortWriter(abs, temp, ch);
+        } catch (AccessDeniedException e) {
+            throw new LortException("cannot write to " + dir + ": permission denied; choose another --output");
+        } catch (NoSuchFileException e) {
+            throw new LortException("output folder " + dir + " does not exist; create it first");
+        } catch (IOException e) {
+            throw new LortException("cannot create " + temp + ": " + e.getMessage());
+        }
+    }
+
+    /** Embeds a source file (config.json, tokenizer.json, ...). */
+    public void addFile(String name, byte[] content) {
+        ObjectNode n = files.addObject();
+        n.put("name", name);
+        section(n, MemorySegment.ofArray(content));
+    }
+
+    /**
+     * Appends a compressed layer.
+     * @param t ternary values (-1, 0, +1), row-major rows × cols
+     * @param a rank × cols, b rows × rank (stored as FP16)
+     * @param info extra per-layer fields for the index (error, bits per weight, ...)
+     */
+    public void addLayer(String name, int rows, int cols, int rank, float[] scales, byte[] t, float[] a, float[] b, ObjectNode info) {
+        ObjectNode n = layers.addObject();
+        n.put("name", name);
+        n.putArray("shape").add(rows).add(cols);
+        n.put("rank", rank);
+        n.put("packing", CompressedLayer.PACKING_T2_G64);
+        n.put("scales", LortFormat.SCALES_ROW_F32);
+        n.put("rotation", LortFormat.ROTATION_NONE);
+        ObjectNode sec = n.putObject("sections");
+        section(sec.putObject("scales"), MemorySegment.ofArray(floatsLe(scales)));
+        section(sec.putObject("a"), MemorySegment.ofArray(halvesLe(a)));
+        section(sec.putObject("b"), MemorySegment.ofArray(halvesLe(b)));
+        section(sec.putObject("codes"), MemorySegment.ofArray(ai.lort.pack.TernaryPacker.pack(t, rows, cols)));
+        if (info != null) n.set("info", info);
+    }
+
+    /** Carries a tensor over unchanged, in its original dtype. */
+    public void addTensor(Tensor t) {
+        ObjectNode n = tensors.addObject();
+        n.put("name", t.name());
+        n.put("dtype", t.dtype().name());
+        ArrayNode shape = n.putArray("shape");
+        for (long d : t.shape()) shape.add(d);
+        section(n, t.data());
+    }
+
+    /** Writes the index (with {@code metadata}), the preamble, syncs, and renames into place. */
+    public void finish(ObjectNode metadata) {
+        index.set("metadata", metadata);
+        index.put("format", "lort");
+        index.put("version", LortFormat.VERSION_MAJOR + "." + LortFormat.VERSION_MINOR);
+        try {
+            byte[] json = JSON.writeValueAsBytes(index);
+            long indexOffset = LortFormat.align(position);
+            write(indexOffset, ByteBuffer.wrap(json));
+            CRC32C crc = new CRC32C();
+            crc.update(json);
+            ByteBuffer pre = ByteBuffer.allocate(LortFormat.PREAMBLE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            pre.put(LortFormat.MAGIC);
+            pre.putShort((short) LortFormat.VERSION_MAJOR);
+            pre.putShort((short) LortFormat.VERSION_MINOR);
+            pre.putInt(layers.size());
+            pre.putInt(tensors.size());
+            pre.putLong(indexOffset);
+            pre.putLong(json.length);
+            pre.putInt((int) crc.getValue());
+            pre.putInt(0); // flags
+            pre.rewind();
+            write(0, pre);
+            ch.force(true);
+            ch.close();
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            finished = true;
+        } catch (IOException e) {
+            throw ioError(e);
+        }
+    }
+
+    /** Bytes written so far. */
+    public long size() { return position; }
+
+    private void section(ObjectNode n, MemorySegment data) {
+        long offset = LortFormat.align(position);
+        long length = data.byteSize();
+        CRC32C crc = new CRC32C();
+        // Copy in slices: a carried-over tensor may be larger than a ByteBuffer can view.
+        long chunk = 1 << 24;
+        for (long done = 0; done < length; done += chunk) {
+            ByteBuffer bb = data.asSlice(done, Math.min(chunk, length - done)).asByteBuffer();
+            crc.update(bb.duplicate());
+            write(offset + done, bb);
+        }
+        if (length == 0) position = Math.max(position, offset);
+        n.put("offset", offset);
+        n.put("length", length);
+        n.put("crc32c", String.format("%08x", crc.getValue()));
+    }
+
+    private void write(long at, ByteBuffer bb) {
+        try {
+            long pos = at;
+            while (bb.hasRemaining()) pos += ch.write(bb, pos);
+            position = Math.max(position, pos);
+        } catch (IOException e) {
+            throw ioError(e);
+        }
+    }
+
+    private LortException ioError(IOException e) {
+        String msg = String.valueOf(e.getMessage());
+        if (msg.contains("No space left")) return new LortException("disk full while writing " + target + "; free space or choose another --output (nothing was left behind)");
+        return new LortException("cannot write " + target + ": " + msg);
+    }
+
+    static byte[] floatsLe(float[] v) {
+        ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float f : v) bb.putFloat(f);
+        return bb.array();
+    }
+
+    static byte[] halvesLe(float[] v) {
+        ByteBuffer bb = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+        for (float f : v) bb.putShort(Float.floatToFloat16(f));
+        return bb.array();
+    }
+
+    @Override
+    public void close() {
+        if (finished) return;
+        try {
+            ch.close();
+        } catch (IOException ignored) {
+            // best effort: the temporary file is removed below either way
+        }
+        try {
+            Files.deleteIfExists(temp);
+        } catch (IOException ignored) {
+            // nothing more can be done; the name starts with '.' and ends in .tmp-<pid>
+        }
+    }
+}

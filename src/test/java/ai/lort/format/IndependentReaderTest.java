@@ -1,0 +1,67 @@
+package ai.lort.format;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.lort.load.DType;
+import ai.lort.testing.Cli;
+import ai.lort.testing.TestModels;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.CRC32C;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Reads a .lort file following docs/FORMAT.md only (plain byte buffers, no LoRT reader code) and
+ * checks that it reconstructs the same layers as the reference reader.
+ */
+class IndependentReaderTest {
+    @TempDir Path tmp;
+
+    @Test
+    void documentedLayoutMatchesTheReferenceReader() throws Exception {
+        Path model = TestModels.singleFile(tmp.resolve("m"), DType.BF16);
+        Path out = tmp.resolve("m.lort");
+        assertThat(Cli.run("compress", "-m", model.toString(), "-o", out.toString(), "-q", "--rank", "3").exitCode()).isZero();
+
+        ByteBuffer file = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(new String(file.array(), 0, 4, "US-ASCII")).isEqualTo("LORT");
+        assertThat(file.getShort(4)).isEqualTo((short) 1);
+        int layerCount = file.getInt(8), tensorCount = file.getInt(12);
+        long indexOffset = file.getLong(16), indexLength = file.getLong(24);
+        assertThat(indexOffset % 64).isZero();
+        assertThat(indexOffset + indexLength).isEqualTo(file.capacity());
+        CRC32C crc = new CRC32C();
+        crc.update(file.array(), (int) indexOffset, (int) indexLength);
+        assertThat((int) crc.getValue()).isEqualTo(file.getInt(32));
+        JsonNode index = new ObjectMapper().readTree(new String(file.array(), (int) indexOffset, (int) indexLength, "UTF-8"));
+        assertThat(index.get("layers").size()).isEqualTo(layerCount);
+        assertThat(index.get("tensors").size()).isEqualTo(tensorCount);
+
+        try (LortFile reference = LortFile.open(out)) {
+            for (JsonNode l : index.get("layers")) {
+                int rows = l.get("shape").get(0).asInt(), cols = l.get("shape").get(1).asInt(), r = l.get("rank").asInt();
+                JsonNode s = l.get("sections");
+                int scales = s.get("scales").get("offset").asInt(), a = s.get("a").get("offset").asInt();
+                int b = s.get("b").get("offset").asInt(), codes = s.get("codes").get("offset").asInt();
+                int rowBytes = (cols + 63) / 64 * 16;
+                float[] mine = new float[rows * cols];
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < cols; j++) {
+                        int g = j / 64, k = (j % 64) / 16, lane = j % 16;
+                        int code = (file.get(codes + i * rowBytes + 16 * g + lane) >> (2 * k)) & 3;
+                        assertThat(code).isNotEqualTo(3);
+                        float v = file.getFloat(scales + 4 * i) * (code - 1);
+                        for (int q = 0; q < r; q++)
+                            v += Float.float16ToFloat(file.getShort(b + 2 * (i * r + q))) * Float.float16ToFloat(file.getShort(a + 2 * (q * cols + j)));
+                        mine[i * cols + j] = v;
+                    }
+                assertThat(mine).containsExactly(LortFile.reconstruct(reference.layers().get(l.get("name").asText())));
+            }
+        }
+    }
+}
