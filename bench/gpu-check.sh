@@ -8,9 +8,9 @@
 # The GPU machine needs only Linux and an NVIDIA driver (libcuda.so.1, driver >= 580 for the
 # committed PTX of CUDA 13): no JDK, no CUDA toolkit, no network. So the run uses a bundle:
 #   bench/gpu-check.sh bundle [DIR]  here, with JDK 25: builds target/lort.jar, a jlink-ed runtime
-#                                   (java.base + jdk.incubator.vector, ~44 MB) and copies the test
-#                                   models from ../shared/models (or $LORT_SHARED/models) into DIR
-#                                   (default target/gpu-check, ~55 MB)
+#                                   (java.base + jdk.incubator.vector, 44 MB, kept as a 23 MB
+#                                   runtime.tar.gz) and copies the test models from ../shared/models
+#                                   (or $LORT_SHARED/models) into DIR (default target/gpu-check, ~40 MB)
 #   bench/gpu-check.sh [run] [DIR] [GpuCheck options]
 #                                   on the GPU machine: runs the checks and the benchmark from DIR,
 #                                   building the bundle first if it is missing and a JDK is here.
@@ -29,33 +29,37 @@ bundle() {
   . "$root/bin/lort-env.sh"
   echo "gpu-check: building $dir" >&2
   (cd "$root" && mvn -q -B -ntp -DskipTests package >&2)
-  rm -rf "$dir/runtime" && mkdir -p "$dir"
-  # Modules from `jdeps --print-module-deps target/lort.jar`, less java.desktop and java.sql, which
-  # only Jackson's optional (de)serializers of java.beans / java.sql types would load.
+  rm -rf "$dir/runtime" "$dir/runtime.tar.gz" && mkdir -p "$dir"
+  # GpuCheck needs java.base and the Vector API only: `jdeps --print-module-deps target/lort.jar`
+  # lists more (java.desktop, java.sql, ... for Jackson's and the chat templates' optional parts),
+  # none of which the checks load. Kept as a tarball: the copy to a GPU machine may be size-limited.
   "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector --strip-debug --no-man-pages \
     --no-header-files --compress=zip-9 --output "$dir/runtime" 2>&1 | grep -v 'incubator modules' >&2 || true
+  tar czf "$dir/runtime.tar.gz" -C "$dir" runtime && rm -rf "$dir/runtime"
   cp "$root/target/lort.jar" "$dir/lort.jar"
   local shared="${LORT_SHARED:-$root/../shared}"
   rm -rf "$dir/models" && mkdir -p "$dir/models"
   for m in stories260K tiny-llama3 tiny-qwen2 tiny-qwen3 tiny-mistral; do
     [ -d "$shared/models/$m" ] || { echo "gpu-check: $shared/models/$m missing; that check will be skipped" >&2; continue; }
     mkdir -p "$dir/models/$m"
-    cp "$shared/models/$m"/*.json "$shared/models/$m"/*.safetensors "$dir/models/$m/"
+    cp "$shared/models/$m"/config.json "$shared/models/$m"/*.safetensors "$dir/models/$m/"
+    cp "$shared/models/$m"/generation_config.json "$shared/models/$m"/model.safetensors.index.json "$dir/models/$m/" 2>/dev/null || true
   done
   du -sh "$dir" >&2
 }
 
 if [ "$cmd" = "bundle" ]; then bundle; exit 0; fi
-if [ ! -x "$dir/runtime/bin/java" ] || [ ! -f "$dir/lort.jar" ]; then
+if [ ! -f "$dir/runtime.tar.gz" ] || [ ! -f "$dir/lort.jar" ]; then
   if command -v java >/dev/null 2>&1 || [ -n "${JAVA_HOME:-}" ]; then bundle
   else echo "gpu-check: no bundle at $dir and no JDK to build one; run 'bench/gpu-check.sh bundle' on a machine with JDK 25 and copy $dir here" >&2; exit 2; fi
 fi
-# Copies can lose the executable bits (some transfers do); the runtime needs them.
-chmod +x "$dir/runtime/bin/"* "$dir/runtime/lib/jspawnhelper" 2>/dev/null || true
+rt="${TMPDIR:-/tmp}/lort-gpu-check-runtime"
+rm -rf "$rt" && mkdir -p "$rt" && tar xzf "$dir/runtime.tar.gz" -C "$rt" --strip-components=1
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.memory --format=csv,noheader || true
 log="$dir/gpu-check.log"
+touch "$log" 2>/dev/null || log="${TMPDIR:-/tmp}/gpu-check.log"
 set +e
-"$dir/runtime/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
+"$rt/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
   -Xmx12g -cp "$dir/lort.jar" ai.lort.kernel.cuda.GpuCheck --models "$dir/models" --bench "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
