@@ -35,6 +35,13 @@ public final class CudaBackend implements Backend {
     private final Map<String, Long> uploaded = new HashMap<>();
     /** One launch per ternary matmul ({@code lort_ternary_fused}) rather than two; LORT_CUDA_FUSED=0 turns it off. */
     private boolean fusedLowRank = !"0".equals(System.getenv("LORT_CUDA_FUSED"));
+    /**
+     * Largest rows × cols × rank run fused. Each 32-row block of the fused kernel re-reads A from L2,
+     * rows·cols·rank/16 bytes in all; a launch costs a few microseconds. At ~10 TB/s of L2 the two are
+     * even near 5·10^8: every matrix of a 0.5B model (at most 4864 × 896 × 32 = 1.4·10^8) is fused,
+     * a 7B model's MLP (11008 × 4096 × 32 = 1.4·10^9) is not. An estimate until measured on a GPU.
+     */
+    static final long FUSED_MAX_WORK = 1L << 29;
     private long weightBytes;
     /** Device ints {position, token 0, token 1, ...}: one upload a step; kernels read the position there. */
     private long step;
@@ -197,7 +204,7 @@ public final class CudaBackend implements Backend {
         long xp = ((Buf) x).ptr, yp = ((Buf) out).ptr;
         if (m.codes == 0) {
             k.matvec(m.dtype, m.dense, xp, yp, m.rows, m.cols, n);
-        } else if (fusedLowRank) {
+        } else if (fusedLowRank && (long) m.rows * m.cols * m.rank <= FUSED_MAX_WORK) {
             k.ternaryFused(m.codes, m.scales, m.a, m.b, xp, yp, m.rows, m.cols, m.rank, n);
         } else {
             k.ternary(m.codes, m.scales, m.a, m.b, lowRankScratch((long) n * m.rank), xp, yp, m.rows, m.cols, m.rank, n);
