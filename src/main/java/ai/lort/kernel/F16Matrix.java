@@ -95,7 +95,7 @@ public final class F16Matrix implements Matrix {
             a0 = h.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f).fma(FloatVector.fromArray(F, x, xOff + i), a0);
             i += len;
         }
-        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(a0.add(a1));
         for (; i < n; i++) sum += Float.float16ToFloat(w.get(SHORT_LE, off + 2L * i)) * x[xOff + i];
         return sum;
     }
