@@ -54,7 +54,11 @@ public final class LortWeights implements WeightSource {
         t.readFloats((long) token * t.cols(), out);
     }
 
-    private Tensor tensor(String name) {
+    @Override
+    public Optional<CompressedLayer> compressed(String name) { return Optional.ofNullable(file.layers().get(name)); }
+
+    @Override
+    public Tensor tensor(String name) {
         Tensor t = file.tensors().get(name);
         if (t == null) throw new LortException(file.path() + " has no tensor '" + name + "'; was it compressed from a different architecture?");
         return t;

@@ -26,7 +26,7 @@ import java.util.stream.IntStream;
  * the same bytes per weight as a {@code .lort} file. For speed comparisons on machines where no
  * checkpoint can travel, and for CPU-vs-GPU checks of the ternary kernel. The weights mean nothing.
  */
-public final class SyntheticModel implements WeightSource, DeviceWeights.Packed {
+public final class SyntheticModel implements WeightSource {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** The 81 bytes whose four 2-bit codes are all valid (0, 1 or 2). */
