@@ -1,6 +1,9 @@
 package ai.lort.cli;
 
 import ai.lort.LortException;
+import ai.lort.format.LortFile;
+import java.util.HashMap;
+import java.util.Map;
 import ai.lort.tokenizer.ChatTemplate;
 import ai.lort.tokenizer.Message;
 import ai.lort.tokenizer.Tokenizer;
@@ -95,10 +98,16 @@ public final class TokenizeCommand implements Runnable {
         out.flush();
     }
 
-    /** Where the tokenizer files come from: the one place to change for models packed in .lort files. */
+    /** Where the tokenizer files come from: the files a .lort embeds, or a model folder. */
     static Function<String, Optional<byte[]>> tokenizerFiles(Path model) {
-        if (Files.isRegularFile(model) && model.getFileName().toString().endsWith(".lort"))
-            throw new LortException("reading the tokenizer from a .lort file is not supported yet; pass the folder holding tokenizer.json");
+        if (Files.isRegularFile(model) && LortFile.looksLikeLort(model)) {
+            // The few tokenizer files are copied out so the mapping can be closed at once.
+            Map<String, byte[]> embedded = new HashMap<>();
+            try (LortFile f = LortFile.open(model)) {
+                for (String name : f.fileNames()) f.file(name).ifPresent(b -> embedded.put(name, b));
+            }
+            return name -> Optional.ofNullable(embedded.get(name));
+        }
         if (!Files.isDirectory(model))
             throw new LortException(model + " is not a folder; pass the model folder holding tokenizer.json");
         return Tokenizer.folderFiles(model);

@@ -48,12 +48,20 @@ class TokenizeCommandTest {
     }
 
     @Test
+    void readsTheTokenizerEmbeddedInALortFile(@TempDir Path tmp) {
+        Path model = SharedData.require("models/stories260K");
+        Path out = tmp.resolve("s.lort");
+        assertThat(ai.lort.testing.Cli.run("compress", "-m", model.toString(), "-o", out.toString(), "--min-dim", "64", "-q").exitCode()).isZero();
+        assertThat(lort("tokenize", "--model", out.toString(), "--text", "Once upon a time").out()).isEqualTo("1 403 407 261 378\n");
+    }
+
+    @Test
     void explainsWhatIsWrong(@TempDir Path tmp) throws Exception {
         Run missing = lort("tokenize", "--model", tmp.toString(), "--text", "x");
         assertThat(missing.code()).isEqualTo(1);
         assertThat(missing.err()).contains("no tokenizer.json");
         Path lort = Files.writeString(tmp.resolve("m.lort"), "");
-        assertThat(lort("tokenize", "--model", lort.toString(), "--text", "x").err()).contains("not supported yet");
+        assertThat(lort("tokenize", "--model", lort.toString(), "--text", "x").err()).contains("is not a folder");
         assertThat(lort("tokenize", "--model", tmp.toString()).code()).isEqualTo(2);
         Files.writeString(tmp.resolve("tokenizer.json"), "{\"model\": {\"type\": \"Unigram\"}}");
         assertThat(lort("tokenize", "--model", tmp.toString(), "--text", "x").err()).contains("model type Unigram is not supported");
