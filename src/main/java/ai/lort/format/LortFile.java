@@ -2,6 +2,7 @@ package ai.lort.format;
 
 import ai.lort.LortException;
 import ai.lort.load.DType;
+import ai.lort.load.MappedFile;
 import ai.lort.load.Tensor;
 import ai.lort.pack.TernaryPacker;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,10 +12,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -64,21 +62,10 @@ public final class LortFile implements AutoCloseable {
     }
 
     public static LortFile open(Path path) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
-            if (size < LortFormat.PREAMBLE_BYTES) throw bad(path, "file is " + size + " bytes, too short for a .lort preamble");
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            LortFile f = parse(path, arena, seg);
-            arena = null;
-            return f;
-        } catch (NoSuchFileException e) {
-            throw new LortException(path + ": no such file");
-        } catch (IOException e) {
-            throw new LortException(path + ": cannot read (" + e.getMessage() + ")");
-        } finally {
-            if (arena != null) arena.close();
-        }
+        return MappedFile.open(path, f -> {
+            if (f.size() < LortFormat.PREAMBLE_BYTES) throw bad(path, "file is " + f.size() + " bytes, too short for a .lort preamble");
+            return parse(path, f.arena(), f.segment());
+        });
     }
 
     /** True when the file starts with the .lort magic bytes (cheap check for format detection). */

@@ -4,16 +4,12 @@ import ai.lort.LortException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -52,20 +48,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     public static SafetensorsFile open(Path path) {
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
-            MemorySegment seg = size == 0 ? MemorySegment.NULL : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            SafetensorsFile f = parse(path, arena, seg, size);
-            arena = null; // owned by f now
-            return f;
-        } catch (NoSuchFileException e) {
-            throw new LortException(path + ": no such file");
-        } catch (IOException e) {
-            throw new LortException(path + ": cannot read (" + e.getMessage() + ")");
-        } finally {
-            if (arena != null) arena.close();
-        }
+        return MappedFile.open(path, f -> parse(path, f.arena(), f.segment(), f.size()));
     }
 
     private static SafetensorsFile parse(Path path, Arena arena, MemorySegment seg, long size) {
