@@ -58,6 +58,9 @@ public final class Compressor {
         List<Tensor> all = new ArrayList<>(model.tensors().values());
         List<Boolean> compress = new ArrayList<>();
         long totalBytes = 0, sourceFp16 = 0;
+        for (Tensor t : all) sourceFp16 += 2 * t.elementCount();
+        Tensor tiedHead = tiedHeadCopy(model);
+        if (tiedHead != null) all.add(tiedHead);
         for (Tensor t : all) {
             String why = selector.skipReason(t);
             if (why == null && !t.dtype().isCompressible())
@@ -65,7 +68,6 @@ public final class Compressor {
             compress.add(why == null);
             if (why != null && options.verbose() && !options.quiet()) report.println("skip " + t.name() + " " + shape(t) + " " + t.dtype() + ": " + why);
             totalBytes += t.byteSize();
-            sourceFp16 += 2 * t.elementCount();
         }
         if (!compress.contains(true))
             throw new LortException("no tensor qualifies for compression (2-D, both dims >= --min-dim " + options.minDim() + ", not an embedding/head/norm); lower --min-dim");
@@ -142,6 +144,20 @@ public final class Compressor {
             throw new LortException("cannot stat " + output + ": " + e.getMessage());
         }
         return new Summary(reports, compressedParams, keptParams, compressedBits, fileBytes, sourceFp16, (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * With --include-lm-head and tied embeddings (no lm_head.weight: the embedding table is also the
+     * output head), a compressed copy of the table stored as lm_head.weight. The engine prefers
+     * lm_head.weight when present, so every token then reads the head at ~2 bits per weight
+     * instead of the whole dense table, while token lookups keep the exact embedding rows.
+     */
+    private Tensor tiedHeadCopy(SourceModel model) {
+        if (!options.includeLmHead() || model.tensors().containsKey("lm_head.weight")) return null;
+        Tensor emb = model.tensors().get("model.embed_tokens.weight");
+        if (emb == null || emb.rank() != 2) return null;
+        if (!options.quiet()) report.println("lm_head.weight: the embedding is tied to the output head; compressing a copy of it as lm_head.weight");
+        return new Tensor("lm_head.weight", emb.dtype(), emb.shape(), emb.data());
     }
 
     private record Decomposed(AlsDecomposer.Result result, double seconds) {}

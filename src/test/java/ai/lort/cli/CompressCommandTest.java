@@ -106,6 +106,24 @@ class CompressCommandTest {
     }
 
     @Test
+    void includeLmHeadOnATiedModelCompressesACopyOfTheEmbedding() {
+        Path model = SharedData.require("models/stories260K"); // tie_word_embeddings: no lm_head.weight
+        Path out = tmp.resolve("head.lort");
+        Cli.Result r = Cli.run("compress", "-m", model.toString(), "--min-dim", "64", "--include-lm-head", "-o", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        try (LortFile f = LortFile.open(out)) {
+            assertThat(f.layers()).containsKey("lm_head.weight");
+            assertThat(f.layers().get("lm_head.weight").rows()).isEqualTo(512);
+            assertThat(f.tensors()).containsKey("model.embed_tokens.weight"); // lookups stay exact
+        }
+        Path plain = tmp.resolve("plain.lort");
+        assertThat(Cli.run("compress", "-m", model.toString(), "--min-dim", "64", "-o", plain.toString(), "-q").exitCode()).isZero();
+        try (LortFile f = LortFile.open(plain)) {
+            assertThat(f.layers()).doesNotContainKey("lm_head.weight");
+        }
+    }
+
+    @Test
     void verifyCatchesACorruptedSection() throws IOException {
         Path m = TestModels.singleFile(tmp.resolve("m"), DType.F16);
         Path out = tmp.resolve("c.lort");
