@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Generation speed: the Qwen2.5-0.5B-shaped BF16 model against its .lort, side by side in one JVM,
-# with weight bytes per token and the machine's read bandwidth measured in the same run.
-#   bench/infer.sh [tokens] [threads]     (runs bench/compress.sh first if the .lort is missing)
+# Generation speed: the Qwen2.5-0.5B-shaped BF16 model against its .lort files (default, and with
+# --include-lm-head: the tied head compressed too), side by side in one JVM, with weight bytes
+# per token and the machine's read bandwidth measured in the same run.
+#   bench/infer.sh [tokens] [threads]     (compresses the .lort files first when missing)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/bin/lort-env.sh"
 cd "$root"
-[ -f bench/out/qwen2.5-0.5b-shaped.lort ] || bench/compress.sh
+out=bench/out
+[ -f $out/qwen2.5-0.5b-shaped.lort ] || bench/compress.sh
+[ -f $out/qwen2.5-0.5b-shaped-head.lort ] || bin/lort compress --model $out/qwen2.5-0.5b-shaped \
+  --output $out/qwen2.5-0.5b-shaped-head.lort --include-lm-head --quiet
 mvn -q -B -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
-exec java $LORT_JVM_FLAGS -Xmx4g -cp "$cp" ai.lort.bench.InferBench bench/out/qwen2.5-0.5b-shaped bench/out/qwen2.5-0.5b-shaped.lort "${1:-32}" "${2:-$(nproc)}"
+exec java $LORT_JVM_FLAGS -Xmx4g -cp "$cp" ai.lort.bench.InferBench $out/qwen2.5-0.5b-shaped \
+  $out/qwen2.5-0.5b-shaped.lort,$out/qwen2.5-0.5b-shaped-head.lort "${1:-32}" "${2:-$(nproc)}"

@@ -23,11 +23,12 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Generation speed of an original safetensors model and of its .lort, side by side in one JVM,
  * with the weight bytes each token reads and the machine's read bandwidth measured in the same
- * run. Usage: {@code InferBench <model folder> <model.lort> [tokens] [threads]}.
+ * run. Usage: {@code InferBench <model folder> <model.lort>[,<other.lort>...] [tokens] [threads]}.
  */
 public final class InferBench {
     public static void main(String[] args) throws Exception {
-        Path original = Path.of(args[0]), lort = Path.of(args[1]);
+        Path original = Path.of(args[0]);
+        String[] lorts = args[1].split(",");
         int tokens = args.length > 2 ? Integer.parseInt(args[2]) : 32;
         int threads = args.length > 3 ? Integer.parseInt(args[3]) : Runtime.getRuntime().availableProcessors();
         System.out.printf(Locale.ROOT, "machine: %d cores, %d threads used, %d tokens generated per run%n", Runtime.getRuntime().availableProcessors(), threads, tokens);
@@ -38,8 +39,10 @@ public final class InferBench {
             try (SourceModel src = SourceModel.open(LocalModel.resolve(original))) {
                 run("original", new SafetensorsWeights(src), weightBytes(src), tokens, threads, bw, report);
             }
-            try (LortFile f = LortFile.open(lort)) {
-                run(".lort", new LortWeights(f), weightBytes(f), tokens, threads, bw, report);
+            for (String lort : lorts) {
+                try (LortFile f = LortFile.open(Path.of(lort))) {
+                    run(Path.of(lort).getFileName().toString(), new LortWeights(f), weightBytes(f), tokens, threads, bw, report);
+                }
             }
         }
     }
@@ -51,22 +54,27 @@ public final class InferBench {
             Generator.Result r = g.generate(prompt, tokens, Sampler.greedy(), id -> true);
             double tps = r.generatedTokensPerSecond();
             if (report)
-                System.out.printf(Locale.ROOT, "%-9s %8.2f tokens/s  %8.1f MB weights/token  %6.2f GB/s achieved (%.0f%% of measured)%n",
+                System.out.printf(Locale.ROOT, "%-36s %8.2f tokens/s  %8.1f MB weights/token  %6.2f GB/s achieved (%.0f%% of measured)%n",
                         label, tps, bytesPerToken / 1e6, bytesPerToken * tps / 1e9, 100 * bytesPerToken * tps / 1e9 / bw);
         }
     }
 
-    /** Bytes of weights a token step reads: every matrix once (a tied head reads the embedding). */
+    /** Bytes of weights a token step reads: every matrix once (a tied head reads the whole embedding). */
     static long weightBytes(SourceModel src) {
         long b = 0;
-        for (Tensor t : src.tensors().values()) b += t.byteSize();
+        boolean ownHead = src.tensors().containsKey("lm_head.weight");
+        for (Tensor t : src.tensors().values())
+            b += ownHead && t.name().equals("model.embed_tokens.weight") ? t.byteSize() / t.rows() : t.byteSize();
         return b;
     }
 
+    /** As above; with a compressed lm_head.weight the embedding table is only looked up, one row a token. */
     static long weightBytes(LortFile f) {
         long b = 0;
         for (var l : f.layers().values()) b += l.scales().byteSize() + l.a().byteSize() + l.b().byteSize() + l.codes().byteSize();
-        for (Tensor t : f.tensors().values()) b += t.byteSize();
+        boolean ownHead = f.layers().containsKey("lm_head.weight") || f.tensors().containsKey("lm_head.weight");
+        for (Tensor t : f.tensors().values())
+            b += ownHead && t.name().equals("model.embed_tokens.weight") ? t.byteSize() / t.rows() : t.byteSize();
         return b;
     }
 
