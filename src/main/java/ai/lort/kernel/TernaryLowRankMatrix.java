@@ -88,10 +88,23 @@ public final class TernaryLowRankMatrix implements Matrix {
             long rowOff = (long) r * rowBytes;
             float codeDot = VECTOR ? y[r] : 0;
             for (int c = tail; c < cols; c++) codeDot += code(rowOff, c) * x[c];
-            float lowRank = rank == 0 ? 0 : plainFactors ? F16Matrix.dotPlain(b, 2L * r * rank, scratch, cols, rank)
-                    : F16Matrix.dot(b, 2L * r * rank, scratch, cols, rank);
+            float lowRank = rank == 0 ? 0 : lowRankRow(r, scratch);
             y[r] = scales.getAtIndex(FLOAT_LE, r) * (codeDot - sumX) + lowRank;
         }
+    }
+
+    /**
+     * Row r of B times {@code A x} (in {@code scratch[cols, cols + rank)}). Ranks are small (a few
+     * to a few dozen), shorter than a vector for most layers: a plain loop beats the vector dot,
+     * whose fixed cost (a lane reduction) would be paid on every one of the rows.
+     */
+    private float lowRankRow(int r, float[] scratch) {
+        if (rank >= 2 * F.length())
+            return plainFactors ? F16Matrix.dotPlain(b, 2L * r * rank, scratch, cols, rank) : F16Matrix.dot(b, 2L * r * rank, scratch, cols, rank);
+        float sum = 0;
+        long off = 2L * r * rank;
+        for (int k = 0; k < rank; k++) sum += Float.float16ToFloat(b.get(SHORT_LE, off + 2L * k)) * scratch[cols + k];
+        return sum;
     }
 
     /** This thread's scratch buffer, at least {@code n} floats. */
