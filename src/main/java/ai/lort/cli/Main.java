@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CompressCommand.class,
                 InspectCommand.class,
+                InferCommand.class,
+                EvalCommand.class,
                 TokenizeCommand.class,
                 CommandLine.HelpCommand.class,
         })

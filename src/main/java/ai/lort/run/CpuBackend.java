@@ -1,0 +1,261 @@
+package ai.lort.run;
+
+import ai.lort.kernel.Matrix;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The CPU backend: buffers are heap {@code float[rows][cols]}, weights are {@link Matrix} kernels
+ * over the mapped file, and every operation that is worth it splits its rows (or its
+ * token × head pairs) across one {@link WorkerPool}.
+ */
+public final class CpuBackend implements Backend {
+    /** Weight bytes per block of a batched matmul: about what stays in a core's L2 while every token of the batch uses it. */
+    private static final long BATCH_BLOCK_BYTES = 256 << 10;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Multiply-adds below which an operation runs on the calling thread: waking workers costs more than it saves. */
+    private static final long PARALLEL_MIN_WORK = 1 << 16;
+
+    private final WorkerPool pool;
+    private final MatmulTask matmul = new MatmulTask();
+    private final AttentionTask attention = new AttentionTask();
+    private float[][] scores = new float[0][];
+
+    public CpuBackend(int threads) { this.pool = new WorkerPool(threads); }
+
+    public int threads() { return pool.threads(); }
+
+    record Buf(float[][] data, int rows, int cols) implements Buffer {}
+
+    record CpuWeight(Matrix matrix) implements Weight {
+        public int rows() { return matrix.rows(); }
+
+        public int cols() { return matrix.cols(); }
+    }
+
+    record Vec(float[] values) implements Vector {}
+
+    record Table(WeightSource weights, String name) implements Embedding {}
+
+    @Override
+    public String name() { return "cpu (" + pool.threads() + " threads)"; }
+
+    @Override
+    public Buffer buffer(int rows, int cols) { return new Buf(new float[rows][cols], rows, cols); }
+
+    @Override
+    public Weight matrix(WeightSource weights, String name) { return new CpuWeight(weights.matrix(name)); }
+
+    @Override
+    public Vector vector(float[] values) { return new Vec(values.clone()); }
+
+    @Override
+    public Embedding embedding(WeightSource weights, String name) { return new Table(weights, name); }
+
+    private static float[][] rows(Buffer b) { return ((Buf) b).data; }
+
+    private static float[] values(Vector v) { return ((Vec) v).values; }
+
+    @Override
+    public void embed(Embedding table, int[] tokens, int from, int n, Buffer out) {
+        Table t = (Table) table;
+        float[][] o = rows(out);
+        for (int i = 0; i < n; i++) t.weights.embedding(t.name, tokens[from + i], o[i]);
+    }
+
+    @Override
+    public void rmsNorm(Buffer out, Buffer x, Vector weight, float eps, int n) {
+        float[][] o = rows(out), in = rows(x);
+        float[] w = values(weight);
+        for (int t = 0; t < n; t++) rmsNorm(o[t], 0, in[t], 0, w, w.length, eps);
+    }
+
+    @Override
+    public void headRmsNorm(Buffer x, Vector weight, int headDim, float eps, int n) {
+        float[][] a = rows(x);
+        float[] w = values(weight);
+        for (int t = 0; t < n; t++)
+            for (int h = 0; h < x.cols(); h += headDim) rmsNorm(a[t], h, a[t], h, w, headDim, eps);
+    }
+
+    private static void rmsNorm(float[] out, int o, float[] x, int xo, float[] w, int size, float eps) {
+        double ss = 0;
+        for (int i = 0; i < size; i++) ss += (double) x[xo + i] * x[xo + i];
+        float inv = (float) (1.0 / Math.sqrt((float) (ss / size) + eps));
+        for (int i = 0; i < size; i++) out[o + i] = w[i] * (x[xo + i] * inv);
+    }
+
+    @Override
+    public void matmul(Buffer out, Weight w, Buffer x, int n) {
+        Matrix m = ((CpuWeight) w).matrix;
+        float[][] ys = rows(out), xs = rows(x);
+        if ((long) m.rows() * m.cols() * n < PARALLEL_MIN_WORK) {
+            for (int t = 0; t < n; t++) m.matvec(xs[t], ys[t], 0, m.rows());
+            return;
+        }
+        // One row range per thread: a compressed matrix computes its low-rank input A·x once per call.
+        matmul.set(m, xs, ys, n);
+        pool.run(m.rows(), pool.threads(), matmul);
+    }
+
+    /** The parallel part of {@link #matmul}, one reused instance so that a step allocates nothing. */
+    private static final class MatmulTask implements WorkerPool.Task {
+        private Matrix m;
+        private float[][] xs, ys;
+        private int n, block;
+
+        void set(Matrix m, float[][] xs, float[][] ys, int n) {
+            this.m = m;
+            this.xs = xs;
+            this.ys = ys;
+            this.n = n;
+            // A batch walks the rows in blocks that stay in cache while every token of the batch uses them.
+            this.block = (int) Math.clamp(BATCH_BLOCK_BYTES / Math.max(1, m.weightBytes() / m.rows()), 16, m.rows());
+        }
+
+        @Override
+        public void run(int from, int to, int worker) {
+            if (n == 1) {
+                m.matvec(xs[0], ys[0], from, to);
+                return;
+            }
+            for (int r = from; r < to; r += block) {
+                int end = Math.min(to, r + block);
+                for (int t = 0; t < n; t++) m.matvec(xs[t], ys[t], r, end);
+            }
+        }
+    }
+
+    @Override
+    public void addBias(Buffer x, Vector bias, int n) {
+        float[][] a = rows(x);
+        float[] b = values(bias);
+        for (int t = 0; t < n; t++) for (int i = 0; i < b.length; i++) a[t][i] += b[i];
+    }
+
+    @Override
+    public void rope(Buffer x, int headDim, Vector cos, Vector sin, int pos, int n) {
+        float[][] a = rows(x);
+        float[] c = values(cos), s = values(sin);
+        int half = headDim / 2;
+        for (int t = 0; t < n; t++) {
+            float[] row = a[t];
+            int base = (pos + t) * half;
+            for (int h = 0; h < x.cols(); h += headDim) {
+                for (int i = 0; i < half; i++) {
+                    float x0 = row[h + i], x1 = row[h + i + half];
+                    float ci = c[base + i], si = s[base + i];
+                    row[h + i] = x0 * ci - x1 * si;
+                    row[h + i + half] = x1 * ci + x0 * si;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void copyRows(Buffer dst, int dstRow, Buffer src, int srcRow, int n) {
+        float[][] d = rows(dst), s = rows(src);
+        for (int t = 0; t < n; t++) System.arraycopy(s[srcRow + t], 0, d[dstRow + t], 0, src.cols());
+    }
+
+    @Override
+    public void attention(Buffer out, Buffer q, Buffer keys, Buffer values, Attention shape, int pos, int n) {
+        if (scores.length != pool.threads() || scores[0].length < keys.rows()) scores = new float[pool.threads()][keys.rows()];
+        attention.set(rows(out), rows(q), rows(keys), rows(values), shape, pos, scores);
+        int jobs = n * shape.heads();
+        if ((long) jobs * (pos + n) * shape.headDim() * 2 < PARALLEL_MIN_WORK) attention.run(0, jobs, 0);
+        else pool.run(jobs, attention);
+    }
+
+    /** Attention of one (token, head) pair per job; one reused instance, per-thread score rows. */
+    private static final class AttentionTask implements WorkerPool.Task {
+        private float[][] o, qs, ks, vs, scores;
+        private Attention shape;
+        private int pos;
+
+        void set(float[][] o, float[][] qs, float[][] ks, float[][] vs, Attention shape, int pos, float[][] scores) {
+            this.o = o;
+            this.qs = qs;
+            this.ks = ks;
+            this.vs = vs;
+            this.shape = shape;
+            this.pos = pos;
+            this.scores = scores;
+        }
+
+        @Override
+        public void run(int from, int to, int worker) {
+            int heads = shape.heads(), hd = shape.headDim(), group = heads / shape.kvHeads();
+            float scale = shape.scale();
+            float[] att = scores[worker];
+            for (int job = from; job < to; job++) {
+                int t = job / heads, h = job % heads;
+                int last = pos + t;
+                int first = shape.window() > 0 ? Math.max(0, last - shape.window() + 1) : 0;
+                int qo = h * hd, ko = (h / group) * hd;
+                float[] qv = qs[t];
+                float max = Float.NEGATIVE_INFINITY;
+                for (int s = first; s <= last; s++) {
+                    att[s] = dot(qv, qo, ks[s], ko, hd) * scale;
+                    max = Math.max(max, att[s]);
+                }
+                float sum = 0;
+                for (int s = first; s <= last; s++) {
+                    att[s] = (float) Math.exp(att[s] - max);
+                    sum += att[s];
+                }
+                float[] ov = o[t];
+                for (int i = 0; i < hd; i++) ov[qo + i] = 0;
+                for (int s = first; s <= last; s++) axpy(att[s] / sum, vs[s], ko, ov, qo, hd);
+            }
+        }
+    }
+
+    /** {@code Σ a[ao + i] · b[bo + i]}, i < n, with the Vector API when n is a whole number of vectors. */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        if (n % F.length() != 0) {
+            float acc = 0;
+            for (int i = 0; i < n; i++) acc += a[ao + i] * b[bo + i];
+            return acc;
+        }
+        FloatVector acc = FloatVector.zero(F);
+        for (int i = 0; i < n; i += F.length())
+            acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@code y[yo + i] += p · x[xo + i]}, i < n. */
+    static void axpy(float p, float[] x, int xo, float[] y, int yo, int n) {
+        if (n % F.length() != 0) {
+            for (int i = 0; i < n; i++) y[yo + i] += p * x[xo + i];
+            return;
+        }
+        FloatVector pv = FloatVector.broadcast(F, p);
+        for (int i = 0; i < n; i += F.length())
+            FloatVector.fromArray(F, x, xo + i).fma(pv, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+    }
+
+    @Override
+    public void siluMul(Buffer gate, Buffer up, int n) {
+        float[][] g = rows(gate), u = rows(up);
+        for (int t = 0; t < n; t++) {
+            float[] gt = g[t], ut = u[t];
+            for (int i = 0; i < gate.cols(); i++) gt[i] = gt[i] / (1.0f + (float) Math.exp(-gt[i])) * ut[i];
+        }
+    }
+
+    @Override
+    public void add(Buffer x, Buffer y, int n) {
+        float[][] a = rows(x), b = rows(y);
+        for (int t = 0; t < n; t++) for (int i = 0; i < x.cols(); i++) a[t][i] += b[t][i];
+    }
+
+    @Override
+    public void read(Buffer src, int row, float[] dst) {
+        System.arraycopy(rows(src)[row], 0, dst, 0, Math.min(dst.length, src.cols()));
+    }
+
+    @Override
+    public void close() { pool.close(); }
+}

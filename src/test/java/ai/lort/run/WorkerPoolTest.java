@@ -1,0 +1,42 @@
+package ai.lort.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(60) // a lost chunk shows as a hang
+class WorkerPoolTest {
+    @Test
+    void everyIndexRunsExactlyOnce() {
+        for (int threads : new int[] {1, 2, 3, 5}) {
+            try (WorkerPool pool = new WorkerPool(threads)) {
+                for (int size : new int[] {0, 1, 2, 7, 64, 1001}) {
+                    for (int round = 0; round < 20; round++) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(size);
+                        int parts = round % 3 == 0 ? threads : size + 3; // one part per thread, and more parts than items
+                        WorkerPool.Task task = (from, to, worker) -> {
+                            assertThat(worker).isBetween(0, threads - 1);
+                            for (int i = from; i < to; i++) hits.incrementAndGet(i);
+                        };
+                        if (round % 2 == 0) pool.run(size, task); else pool.run(size, parts, task);
+                        for (int i = 0; i < size; i++) assertThat(hits.get(i)).isEqualTo(1);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aWorkersFailureReachesTheCaller() {
+        try (WorkerPool pool = new WorkerPool(3)) {
+            assertThatThrownBy(() -> pool.run(30, (from, to, worker) -> { if (from <= 15 && 15 < to) throw new IllegalStateException("boom"); }))
+                    .hasMessage("boom");
+            int[] sum = new int[1];
+            pool.run(1, (from, to, worker) -> sum[0] += to - from); // still usable
+            assertThat(sum[0]).isEqualTo(1);
+        }
+    }
+}
