@@ -1,12 +1,28 @@
 package ai.lort.compress;
 
+import java.nio.file.Path;
+
 /**
  * What {@code lort compress} was asked to do.
- * @param bpw   target bits per weight over the compressed layers (ignored when {@code rank} is set)
- * @param rank  fixed rank for every layer, or null to derive it from {@code bpw}
+ * @param bpw         target bits per weight over the compressed layers (ignored when {@code rank} is set)
+ * @param rank        fixed rank for every layer, or null to derive it from {@code bpw}
+ * @param calibration the calibrated method's options, or null for the weight-only ALS method
+ * @param scaleFormat per-row scale encoding ({@code row-f32} or {@code row-f16})
+ * @param eval        a text file whose documents' perplexity is measured on the original and the
+ *                    compressed model at the end, or null
  */
 public record CompressOptions(int minDim, double bpw, Integer rank, int iterations, int threads, long seed,
-                              boolean includeLmHead, boolean verbose, boolean quiet) {
+                              boolean includeLmHead, boolean verbose, boolean quiet,
+                              Calibration calibration, String scaleFormat, Path eval) {
     public static final double DEFAULT_BPW = 2.2;
     public static final int DEFAULT_ITERATIONS = 4;
+
+    /** The weight-only method with float32 scales (format 1.0). */
+    public CompressOptions(int minDim, double bpw, Integer rank, int iterations, int threads, long seed,
+                           boolean includeLmHead, boolean verbose, boolean quiet) {
+        this(minDim, bpw, rank, iterations, threads, seed, includeLmHead, verbose, quiet, null,
+                ai.lort.format.LortFormat.SCALES_ROW_F32, null);
+    }
+
+    public int scaleBits() { return 8 * ai.lort.format.LortFormat.scaleBytes(scaleFormat); }
 }

@@ -6,13 +6,47 @@ import java.lang.foreign.MemorySegment;
  * One compressed linear layer of a .lort file, viewed in place: {@code W ≈ diag(s)·T + B·A}
  * with {@code W} of shape rows × cols (out × in). See docs/FORMAT.md.
  *
- * @param scales {@code rows} little-endian float32 values, one per output row
+ * @param scales {@code rows} little-endian scales, one per output row: float32 ({@code row-f32}) or
+ *               float16 ({@code row-f16}), as {@code scaleFormat} says
  * @param a      {@code rank × cols} little-endian float16, row-major (empty when rank is 0)
  * @param b      {@code rows × rank} little-endian float16, row-major (empty when rank is 0)
  * @param codes  {@code rows × TernaryPacker.rowBytes(cols)} bytes in the {@code t2-g64} layout
  */
 public record CompressedLayer(String name, int rows, int cols, int rank, String packing,
-                              MemorySegment scales, MemorySegment a, MemorySegment b, MemorySegment codes) {
+                              MemorySegment scales, MemorySegment a, MemorySegment b, MemorySegment codes,
+                              String scaleFormat) {
     /** The only ternary packing of format version 1. */
     public static final String PACKING_T2_G64 = "t2-g64";
+
+    /** A layer with float32 row scales (format 1.0). */
+    public CompressedLayer(String name, int rows, int cols, int rank, String packing,
+                           MemorySegment scales, MemorySegment a, MemorySegment b, MemorySegment codes) {
+        this(name, rows, cols, rank, packing, scales, a, b, codes, LortFormat.SCALES_ROW_F32);
+    }
+
+    /**
+     * A layer encoded exactly as {@link LortWriter#addLayer} stores it, on the heap: calibration runs
+     * each compressed layer through the real kernel before the file exists.
+     */
+    public static CompressedLayer encode(String name, int rows, int cols, int rank, String scaleFormat,
+                                         float[] scales, byte[] t, float[] a, float[] b) {
+        byte[] s = switch (scaleFormat) {
+            case LortFormat.SCALES_ROW_F32 -> LortWriter.floatsLe(scales);
+            case LortFormat.SCALES_ROW_F16 -> LortWriter.halvesLe(scales);
+            default -> throw new IllegalArgumentException("unknown scales encoding " + scaleFormat);
+        };
+        return new CompressedLayer(name, rows, cols, rank, PACKING_T2_G64, MemorySegment.ofArray(s),
+                MemorySegment.ofArray(LortWriter.halvesLe(a)), MemorySegment.ofArray(LortWriter.halvesLe(b)),
+                MemorySegment.ofArray(ai.lort.pack.TernaryPacker.pack(t, rows, cols)), scaleFormat);
+    }
+
+    /** Bytes per stored scale: 4 for {@code row-f32}, 2 for {@code row-f16}. */
+    public int scaleBytes() { return LortFormat.scaleBytes(scaleFormat); }
+
+    /** Scale of row {@code i}, widened to float. */
+    public float scale(int i) {
+        return LortFormat.SCALES_ROW_F16.equals(scaleFormat)
+                ? Float.float16ToFloat(scales.getAtIndex(LortFormat.SHORT_LE, i))
+                : scales.getAtIndex(LortFormat.FLOAT_LE, i);
+    }
 }

@@ -127,7 +127,8 @@ public final class LortFile implements AutoCloseable {
         for (JsonNode l : index.path("layers")) {
             String name = l.path("name").asText();
             requireKnown(path, name, "packing", l.path("packing").asText(), CompressedLayer.PACKING_T2_G64);
-            requireKnown(path, name, "scales", l.path("scales").asText(), LortFormat.SCALES_ROW_F32);
+            String scaleFormat = l.path("scales").asText();
+            requireKnown(path, name, "scales", scaleFormat, LortFormat.SCALES_ROW_F32, LortFormat.SCALES_ROW_F16);
             requireKnown(path, name, "rotation", l.path("rotation").asText(), LortFormat.ROTATION_NONE);
             int rows = l.path("shape").path(0).asInt(-1), cols = l.path("shape").path(1).asInt(-1), rank = l.path("rank").asInt(-1);
             if (rows <= 0 || cols <= 0 || rank < 0) throw bad(path, "layer " + name + " has a bad shape or rank");
@@ -136,13 +137,13 @@ public final class LortFile implements AutoCloseable {
             Section sa = section(path, size, name + " a", secs.path("a"));
             Section sb = section(path, size, name + " b", secs.path("b"));
             Section st = section(path, size, name + " codes", secs.path("codes"));
-            expectLength(path, sc, 4L * rows);
+            expectLength(path, sc, (long) LortFormat.scaleBytes(scaleFormat) * rows);
             expectLength(path, sa, 2L * rank * cols);
             expectLength(path, sb, 2L * rank * rows);
             expectLength(path, st, (long) rows * TernaryPacker.rowBytes(cols));
             sections.addAll(List.of(sc, sa, sb, st));
             layers.put(name, new CompressedLayer(name, rows, cols, rank, CompressedLayer.PACKING_T2_G64,
-                    slice(seg, sc), slice(seg, sa), slice(seg, sb), slice(seg, st)));
+                    slice(seg, sc), slice(seg, sa), slice(seg, sb), slice(seg, st), scaleFormat));
             info.put(name, l.path("info"));
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -164,9 +165,10 @@ public final class LortFile implements AutoCloseable {
                 Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(files), List.copyOf(sections));
     }
 
-    private static void requireKnown(Path path, String layer, String field, String value, String known) {
-        if (!known.equals(value))
-            throw new LortException(path + ": layer " + layer + " uses " + field + " '" + value + "', which this LoRT does not know (it reads '" + known + "'); upgrade LoRT");
+    private static void requireKnown(Path path, String layer, String field, String value, String... known) {
+        if (!List.of(known).contains(value))
+            throw new LortException(path + ": layer " + layer + " uses " + field + " '" + value + "', which this LoRT does not know (it reads '"
+                    + String.join("', '", known) + "'); upgrade LoRT");
     }
 
     private static Section section(Path path, long size, String what, JsonNode n) {
@@ -242,7 +244,7 @@ public final class LortFile implements AutoCloseable {
         byte[] codes = l.codes().toArray(ValueLayout.JAVA_BYTE);
         float[] out = new float[m * n];
         for (int i = 0; i < m; i++) {
-            float s = l.scales().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
+            float s = l.scale(i);
             for (int j = 0; j < n; j++) {
                 float v = s * TernaryPacker.get(codes, i * rb, j);
                 for (int k = 0; k < r; k++)

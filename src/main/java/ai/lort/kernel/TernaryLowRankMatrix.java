@@ -1,7 +1,6 @@
 package ai.lort.kernel;
 
 import static ai.lort.kernel.VectorSpecs.F;
-import static ai.lort.kernel.VectorSpecs.FLOAT_LE;
 import static ai.lort.kernel.VectorSpecs.I;
 import static ai.lort.kernel.VectorSpecs.SHORT_LE;
 
@@ -36,7 +35,9 @@ public final class TernaryLowRankMatrix implements Matrix {
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     private final int rows, cols, rank, rowBytes, fullGroups;
-    private final MemorySegment scales, a, b, codes;
+    private final MemorySegment a, b, codes;
+    /** Row scales widened to float32 once (row-f32 or row-f16 in the file; rows × 4 bytes of heap). */
+    private final float[] scales;
     private final long weightBytes;
 
     public TernaryLowRankMatrix(CompressedLayer l) {
@@ -46,15 +47,16 @@ public final class TernaryLowRankMatrix implements Matrix {
         rank = l.rank();
         rowBytes = TernaryPacker.rowBytes(cols);
         fullGroups = cols / GROUP;
-        scales = l.scales();
+        check(l, "scales", l.scales(), (long) l.scaleBytes() * rows);
+        scales = new float[rows];
+        for (int i = 0; i < rows; i++) scales[i] = l.scale(i);
         a = l.a();
         b = l.b();
         codes = l.codes();
-        check(l, "scales", scales, 4L * rows);
         check(l, "a", a, 2L * rank * cols);
         check(l, "b", b, 2L * rows * rank);
         check(l, "codes", codes, (long) rows * rowBytes);
-        weightBytes = scales.byteSize() + a.byteSize() + b.byteSize() + codes.byteSize();
+        weightBytes = l.scales().byteSize() + a.byteSize() + b.byteSize() + codes.byteSize();
     }
 
     private static void check(CompressedLayer l, String what, MemorySegment s, long bytes) {
@@ -84,7 +86,7 @@ public final class TernaryLowRankMatrix implements Matrix {
             float codeDot = VECTOR ? y[r] : 0;
             for (int c = tail; c < cols; c++) codeDot += code(rowOff, c) * x[c];
             float lowRank = rank == 0 ? 0 : F16Matrix.dot(b, 2L * r * rank, scratch, cols, rank);
-            y[r] = scales.getAtIndex(FLOAT_LE, r) * (codeDot - sumX) + lowRank;
+            y[r] = scales[r] * (codeDot - sumX) + lowRank;
         }
     }
 
@@ -172,7 +174,7 @@ public final class TernaryLowRankMatrix implements Matrix {
             for (int c = 0; c < cols; c++) t += (code((long) r * rowBytes, c) - 1) * x[c];
             float lowRank = 0;
             for (int j = 0; j < rank; j++) lowRank += Float.float16ToFloat(b.getAtIndex(SHORT_LE, (long) r * rank + j)) * ax[j];
-            y[r] = scales.getAtIndex(FLOAT_LE, r) * t + lowRank;
+            y[r] = scales[r] * t + lowRank;
         }
     }
 }

@@ -1,0 +1,37 @@
+package ai.lort.run;
+
+import ai.lort.kernel.Matrix;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A weight source whose named matrices are replaced (compressed layers over the original model):
+ * how calibration runs the partly compressed model, and how the compressor evaluates its output.
+ * Closing it does not close the base.
+ */
+public final class OverlayWeights implements WeightSource {
+    private final WeightSource base;
+    private final Map<String, Matrix> replaced;
+
+    public OverlayWeights(WeightSource base, Map<String, Matrix> replaced) {
+        this.base = base;
+        this.replaced = replaced;
+    }
+
+    @Override public Optional<byte[]> file(String name) { return base.file(name); }
+
+    @Override public boolean has(String tensor) { return replaced.containsKey(tensor) || base.has(tensor); }
+
+    @Override public Matrix matrix(String name) {
+        Matrix m = replaced.get(name);
+        return m != null ? m : base.matrix(name);
+    }
+
+    @Override public float[] vector(String name) { return base.vector(name); }
+
+    @Override public int rows(String name) { return base.rows(name); }
+
+    @Override public void embedding(String name, int token, float[] out) { base.embedding(name, token, out); }
+
+    @Override public void close() {}
+}
