@@ -55,7 +55,12 @@ class IndependentReaderTest {
                         int g = j / 64, k = (j % 64) / 16, lane = j % 16;
                         int code = (file.get(codes + i * rowBytes + 16 * g + lane) >> (2 * k)) & 3;
                         assertThat(code).isNotEqualTo(3);
-                        float v = file.getFloat(scales + 4 * i) * (code - 1);
+                        float scale = switch (l.get("scales").asText()) {
+                            case "row-f32" -> file.getFloat(scales + 4 * i);
+                            case "row-f16" -> Float.float16ToFloat(file.getShort(scales + 2 * i));
+                            default -> throw new AssertionError("unknown scales " + l.get("scales"));
+                        };
+                        float v = scale * (code - 1);
                         for (int q = 0; q < r; q++)
                             v += Float.float16ToFloat(file.getShort(b + 2 * (i * r + q))) * Float.float16ToFloat(file.getShort(a + 2 * (q * cols + j)));
                         mine[i * cols + j] = v;
