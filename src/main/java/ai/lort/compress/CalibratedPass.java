@@ -33,7 +33,7 @@ public final class CalibratedPass {
     private CalibratedPass() {}
 
     /** One decomposed layer and the seconds its decomposition took. */
-    public record Layer(CalibratedDecomposer.Result result, double seconds) {}
+    public record Layer(CalibratedDecomposer.Result result, ai.lort.pack.Hadamard rotation, double seconds) {}
 
     /** What the pass produced, and where its time went. */
     public record Outcome(Map<String, Layer> layers, int sequences, long tokens, double dataSeconds, double totalSeconds) {}
@@ -73,9 +73,20 @@ public final class CalibratedPass {
                     int rank = o.rank() != null ? Math.min(o.rank(), Math.min(m, n)) : RankPlanner.rankFor(m, n, o.bpw(), o.scaleBits());
                     long seed = o.seed() * 0x9E3779B97F4A7C15L ^ name.hashCode();
                     var options = new CalibratedDecomposer.Options(cal.beta(), rank, cal.alternations(), cal.sweeps(), f16, o.threads());
-                    CalibratedDecomposer.Result r = CalibratedDecomposer.decompose(w, m, n, h, c, options, seed);
-                    layers.put(name, new Layer(r, (System.nanoTime() - s0) / 1e9));
-                    out.put(name, Matrices.compressed(CompressedLayer.encode(name, m, n, r.rank(), o.scaleFormat(), r.scales(), r.t(), r.a(), r.b())));
+                    ai.lort.pack.Hadamard rot = o.rotationFor(n, seed);
+                    double[] hr = h, cr = c;
+                    if (rot != null) {
+                        // Fit in the rotated basis: W·Rᵀ with inputs R·x, so H → R·H·Rᵀ, C → R·C·Rᵀ.
+                        float[] signs = rot.signVector();
+                        for (int i = 0; i < m; i++) rot.rotate(w, i * n, signs);
+                        hr = h.clone();
+                        cr = c.clone();
+                        rot.conjugate(hr);
+                        rot.conjugate(cr);
+                    }
+                    CalibratedDecomposer.Result r = CalibratedDecomposer.decompose(w, m, n, hr, cr, options, seed);
+                    layers.put(name, new Layer(r, rot, (System.nanoTime() - s0) / 1e9));
+                    out.put(name, Matrices.compressed(CompressedLayer.encode(name, m, n, r.rank(), o.scaleFormat(), r.scales(), r.t(), r.a(), r.b(), rot)));
                     if (o.verbose() && !o.quiet())
                         report.printf(Locale.ROOT, "calibrated %-48s output error %.4f (%.1f s)%n", name, r.outputError(), (System.nanoTime() - s0) / 1e9);
                 }

@@ -8,12 +8,13 @@ import java.nio.file.Path;
  * @param rank        fixed rank for every layer, or null to derive it from {@code bpw}
  * @param calibration the calibrated method's options, or null for the weight-only ALS method
  * @param scaleFormat per-row scale encoding ({@code row-f32} or {@code row-f16})
+ * @param rotation    input rotation of every compressed layer: {@code none} or {@code hadamard}
  * @param eval        a text file whose documents' perplexity is measured on the original and the
  *                    compressed model at the end, or null
  */
 public record CompressOptions(int minDim, double bpw, Integer rank, int iterations, int threads, long seed,
                               boolean includeLmHead, boolean verbose, boolean quiet,
-                              Calibration calibration, String scaleFormat, Path eval) {
+                              Calibration calibration, String scaleFormat, String rotation, Path eval) {
     public static final double DEFAULT_BPW = 2.2;
     public static final int DEFAULT_ITERATIONS = 4;
 
@@ -21,7 +22,12 @@ public record CompressOptions(int minDim, double bpw, Integer rank, int iteratio
     public CompressOptions(int minDim, double bpw, Integer rank, int iterations, int threads, long seed,
                            boolean includeLmHead, boolean verbose, boolean quiet) {
         this(minDim, bpw, rank, iterations, threads, seed, includeLmHead, verbose, quiet, null,
-                ai.lort.format.LortFormat.SCALES_ROW_F32, null);
+                ai.lort.format.LortFormat.SCALES_ROW_F32, ai.lort.format.LortFormat.ROTATION_NONE, null);
+    }
+
+    /** The rotation of a layer with {@code cols} inputs and this seed, or null for none. */
+    public ai.lort.pack.Hadamard rotationFor(int cols, long layerSeed) {
+        return ai.lort.format.LortFormat.ROTATION_HADAMARD.equals(rotation) ? ai.lort.pack.Hadamard.of(cols, layerSeed) : null;
     }
 
     public int scaleBits() { return 8 * ai.lort.format.LortFormat.scaleBytes(scaleFormat); }

@@ -122,7 +122,7 @@ public final class Compressor {
                     CalibratedDecomposer.Result r = cl.result();
                     double bpw = RankPlanner.bitsPerWeight(r.rows(), r.cols(), r.rank(), options.scaleBits());
                     LayerReport lr = new LayerReport(t.name(), r.rows(), r.cols(), r.rank(), r.weightError(), Double.NaN, bpw, 0, cl.seconds(), r.outputError());
-                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.scaleFormat(), r.scales(), r.t(), r.a(), r.b(), layerInfo(lr));
+                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.scaleFormat(), cl.rotation(), r.scales(), r.t(), r.a(), r.b(), layerInfo(lr));
                     reports.add(lr);
                     compressedParams += t.elementCount();
                     compressedBits += Math.round(bpw * t.elementCount());
@@ -137,7 +137,7 @@ public final class Compressor {
                     double bpw = RankPlanner.bitsPerWeight(r.rows(), r.cols(), r.rank(), options.scaleBits());
                     LayerReport lr = new LayerReport(t.name(), r.rows(), r.cols(), r.rank(), r.relativeError(), r.ternaryOnlyError(), bpw, r.iterations(), d.seconds());
                     float[] scales = options.scaleBits() == 16 ? roundToHalf(r.scales()) : r.scales();
-                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.scaleFormat(), scales, r.t(), r.a(), r.b(), layerInfo(lr));
+                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.scaleFormat(), d.rotation(), scales, r.t(), r.a(), r.b(), layerInfo(lr));
                     reports.add(lr);
                     compressedParams += t.elementCount();
                     compressedBits += Math.round(bpw * t.elementCount());
@@ -191,7 +191,7 @@ public final class Compressor {
         return out;
     }
 
-    private record Decomposed(AlsDecomposer.Result result, double seconds) {}
+    private record Decomposed(AlsDecomposer.Result result, ai.lort.pack.Hadamard rotation, double seconds) {}
 
     private Decomposed decompose(Tensor t) {
         long t0 = System.nanoTime();
@@ -202,8 +202,13 @@ public final class Compressor {
                 throw new LortException("tensor '" + t.name() + "' holds " + w[i] + " at row " + (i / n) + ", column " + (i % n) + "; the model is broken, fix or re-download it");
         int rank = options.rank() != null ? Math.min(options.rank(), Math.min(m, n)) : RankPlanner.rankFor(m, n, options.bpw(), options.scaleBits());
         long seed = options.seed() * 0x9E3779B97F4A7C15L ^ t.name().hashCode();
+        ai.lort.pack.Hadamard rot = options.rotationFor(n, seed);
+        if (rot != null) { // fit W·Rᵀ; R is orthogonal, so the weight error is the same in either basis
+            float[] signs = rot.signVector();
+            for (int i = 0; i < m; i++) rot.rotate(w, i * n, signs);
+        }
         AlsDecomposer.Result r = AlsDecomposer.decompose(w, m, n, rank, options.iterations(), seed);
-        return new Decomposed(r, (System.nanoTime() - t0) / 1e9);
+        return new Decomposed(r, rot, (System.nanoTime() - t0) / 1e9);
     }
 
     private static Decomposed await(Future<Decomposed> f) {
@@ -227,6 +232,7 @@ public final class Compressor {
         o.put("seed", options.seed());
         o.put("include_lm_head", options.includeLmHead());
         o.put("scales", options.scaleFormat());
+        o.put("rotation", options.rotation());
         Calibration c = options.calibration();
         if (c != null) {
             ObjectNode k = o.putObject("calibration");

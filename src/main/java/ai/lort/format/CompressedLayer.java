@@ -8,20 +8,22 @@ import java.lang.foreign.MemorySegment;
  *
  * @param scales {@code rows} little-endian scales, one per output row: float32 ({@code row-f32}) or
  *               float16 ({@code row-f16}), as {@code scaleFormat} says
+ * @param rotation the input rotation the layer was fitted in ({@code rotation: "hadamard"}), or
+ *                 null for none: then {@code W ≈ (diag(s)·T + B·A)·R}
  * @param a      {@code rank × cols} little-endian float16, row-major (empty when rank is 0)
  * @param b      {@code rows × rank} little-endian float16, row-major (empty when rank is 0)
  * @param codes  {@code rows × TernaryPacker.rowBytes(cols)} bytes in the {@code t2-g64} layout
  */
 public record CompressedLayer(String name, int rows, int cols, int rank, String packing,
                               MemorySegment scales, MemorySegment a, MemorySegment b, MemorySegment codes,
-                              String scaleFormat) {
+                              String scaleFormat, ai.lort.pack.Hadamard rotation) {
     /** The only ternary packing of format version 1. */
     public static final String PACKING_T2_G64 = "t2-g64";
 
     /** A layer with float32 row scales (format 1.0). */
     public CompressedLayer(String name, int rows, int cols, int rank, String packing,
                            MemorySegment scales, MemorySegment a, MemorySegment b, MemorySegment codes) {
-        this(name, rows, cols, rank, packing, scales, a, b, codes, LortFormat.SCALES_ROW_F32);
+        this(name, rows, cols, rank, packing, scales, a, b, codes, LortFormat.SCALES_ROW_F32, null);
     }
 
     /**
@@ -29,7 +31,7 @@ public record CompressedLayer(String name, int rows, int cols, int rank, String 
      * each compressed layer through the real kernel before the file exists.
      */
     public static CompressedLayer encode(String name, int rows, int cols, int rank, String scaleFormat,
-                                         float[] scales, byte[] t, float[] a, float[] b) {
+                                         float[] scales, byte[] t, float[] a, float[] b, ai.lort.pack.Hadamard rotation) {
         byte[] s = switch (scaleFormat) {
             case LortFormat.SCALES_ROW_F32 -> LortWriter.floatsLe(scales);
             case LortFormat.SCALES_ROW_F16 -> LortWriter.halvesLe(scales);
@@ -37,7 +39,7 @@ public record CompressedLayer(String name, int rows, int cols, int rank, String 
         };
         return new CompressedLayer(name, rows, cols, rank, PACKING_T2_G64, MemorySegment.ofArray(s),
                 MemorySegment.ofArray(LortWriter.halvesLe(a)), MemorySegment.ofArray(LortWriter.halvesLe(b)),
-                MemorySegment.ofArray(ai.lort.pack.TernaryPacker.pack(t, rows, cols)), scaleFormat);
+                MemorySegment.ofArray(ai.lort.pack.TernaryPacker.pack(t, rows, cols)), scaleFormat, rotation);
     }
 
     /** Bytes per stored scale: 4 for {@code row-f32}, 2 for {@code row-f16}. */

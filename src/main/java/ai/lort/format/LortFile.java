@@ -129,9 +129,19 @@ public final class LortFile implements AutoCloseable {
             requireKnown(path, name, "packing", l.path("packing").asText(), CompressedLayer.PACKING_T2_G64);
             String scaleFormat = l.path("scales").asText();
             requireKnown(path, name, "scales", scaleFormat, LortFormat.SCALES_ROW_F32, LortFormat.SCALES_ROW_F16);
-            requireKnown(path, name, "rotation", l.path("rotation").asText(), LortFormat.ROTATION_NONE);
+            requireKnown(path, name, "rotation", l.path("rotation").asText(), LortFormat.ROTATION_NONE, LortFormat.ROTATION_HADAMARD);
             int rows = l.path("shape").path(0).asInt(-1), cols = l.path("shape").path(1).asInt(-1), rank = l.path("rank").asInt(-1);
             if (rows <= 0 || cols <= 0 || rank < 0) throw bad(path, "layer " + name + " has a bad shape or rank");
+            ai.lort.pack.Hadamard rotation = null;
+            if (l.path("rotation").asText().equals(LortFormat.ROTATION_HADAMARD)) {
+                if (!l.path("rotation_seed").isIntegralNumber() || !l.path("rotation_block").isInt())
+                    throw bad(path, "layer " + name + " has rotation 'hadamard' without an integer rotation_seed and rotation_block");
+                try {
+                    rotation = new ai.lort.pack.Hadamard(cols, l.path("rotation_seed").asLong(), l.path("rotation_block").asInt());
+                } catch (IllegalArgumentException e) {
+                    throw bad(path, "layer " + name + ": " + e.getMessage());
+                }
+            }
             JsonNode secs = l.path("sections");
             Section sc = section(path, size, name + " scales", secs.path("scales"));
             Section sa = section(path, size, name + " a", secs.path("a"));
@@ -143,7 +153,7 @@ public final class LortFile implements AutoCloseable {
             expectLength(path, st, (long) rows * TernaryPacker.rowBytes(cols));
             sections.addAll(List.of(sc, sa, sb, st));
             layers.put(name, new CompressedLayer(name, rows, cols, rank, CompressedLayer.PACKING_T2_G64,
-                    slice(seg, sc), slice(seg, sa), slice(seg, sb), slice(seg, st), scaleFormat));
+                    slice(seg, sc), slice(seg, sa), slice(seg, sb), slice(seg, st), scaleFormat, rotation));
             info.put(name, l.path("info"));
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -238,7 +248,10 @@ public final class LortFile implements AutoCloseable {
 
     public List<Section> sections() { return sections; }
 
-    /** Reconstructs {@code Ŵ = diag(s)·T + B·A} of a layer as row-major floats (tests, export). */
+    /**
+     * Reconstructs {@code Ŵ = diag(s)·T + B·A} of a layer as row-major floats (tests, export), in
+     * the input's own basis: a rotated layer's rows are multiplied by R.
+     */
     public static float[] reconstruct(CompressedLayer l) {
         int m = l.rows(), n = l.cols(), r = l.rank(), rb = TernaryPacker.rowBytes(n);
         byte[] codes = l.codes().toArray(ValueLayout.JAVA_BYTE);
@@ -250,6 +263,11 @@ public final class LortFile implements AutoCloseable {
                 for (int k = 0; k < r; k++)
                     v += Float.float16ToFloat(l.b().getAtIndex(SHORT_LE, (long) i * r + k)) * Float.float16ToFloat(l.a().getAtIndex(SHORT_LE, (long) k * n + j));
                 out[i * n + j] = v;
+            }
+            if (l.rotation() != null) {
+                // Row ŵ·R = (Rᵀ·ŵᵀ)ᵀ.
+                float[] signs = l.rotation().signVector();
+                l.rotation().rotateBack(out, i * n, signs);
             }
         }
         return out;

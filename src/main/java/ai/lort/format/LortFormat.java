@@ -19,6 +19,8 @@ public final class LortFormat {
     public static final String SCALES_ROW_F16 = "row-f16";
     /** Input rotation of format 1: none. */
     public static final String ROTATION_NONE = "none";
+    /** Seeded randomized Hadamard rotation of the input (1.1), see {@link ai.lort.pack.Hadamard}. */
+    public static final String ROTATION_HADAMARD = "hadamard";
 
     static final java.lang.foreign.ValueLayout.OfFloat FLOAT_LE =
             java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);

@@ -79,7 +79,7 @@ public final class LortWriter implements AutoCloseable {
      * @param info extra per-layer fields for the index (error, bits per weight, ...)
      */
     public void addLayer(String name, int rows, int cols, int rank, float[] scales, byte[] t, float[] a, float[] b, ObjectNode info) {
-        addLayer(name, rows, cols, rank, LortFormat.SCALES_ROW_F32, scales, t, a, b, info);
+        addLayer(name, rows, cols, rank, LortFormat.SCALES_ROW_F32, null, scales, t, a, b, info);
     }
 
     /**
@@ -87,14 +87,23 @@ public final class LortWriter implements AutoCloseable {
      * which makes the file version 1.1). With {@code row-f16} the scales must already be
      * float16-exact: the writer stores, it does not round behind the caller's back.
      */
-    public void addLayer(String name, int rows, int cols, int rank, String scaleFormat, float[] scales, byte[] t, float[] a, float[] b, ObjectNode info) {
+    public void addLayer(String name, int rows, int cols, int rank, String scaleFormat, ai.lort.pack.Hadamard rotation,
+                         float[] scales, byte[] t, float[] a, float[] b, ObjectNode info) {
         ObjectNode n = layers.addObject();
         n.put("name", name);
         n.putArray("shape").add(rows).add(cols);
         n.put("rank", rank);
         n.put("packing", CompressedLayer.PACKING_T2_G64);
         n.put("scales", scaleFormat);
-        n.put("rotation", LortFormat.ROTATION_NONE);
+        if (rotation == null) {
+            n.put("rotation", LortFormat.ROTATION_NONE);
+        } else {
+            if (rotation.cols() != cols) throw new IllegalArgumentException(name + ": rotation of " + rotation.cols() + " inputs for " + cols);
+            n.put("rotation", LortFormat.ROTATION_HADAMARD);
+            n.put("rotation_seed", rotation.seed());
+            n.put("rotation_block", rotation.block());
+            minor = Math.max(minor, 1);
+        }
         ObjectNode sec = n.putObject("sections");
         byte[] scaleBytes = switch (scaleFormat) {
             case LortFormat.SCALES_ROW_F32 -> floatsLe(scales);

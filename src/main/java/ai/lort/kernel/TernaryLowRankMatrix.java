@@ -39,6 +39,10 @@ public final class TernaryLowRankMatrix implements Matrix {
     /** Row scales widened to float32 once (row-f32 or row-f16 in the file; rows × 4 bytes of heap). */
     private final float[] scales;
     private final long weightBytes;
+    /** The layer's input rotation and its signs, or null: x is rotated once per call. */
+    private final ai.lort.pack.Hadamard rotation;
+    private final float[] signs;
+    private static final ThreadLocal<float[]> ROTATED = ThreadLocal.withInitial(() -> new float[0]);
 
     public TernaryLowRankMatrix(CompressedLayer l) {
         if (!CompressedLayer.PACKING_T2_G64.equals(l.packing())) throw new IllegalArgumentException(l.name() + ": unsupported packing " + l.packing());
@@ -56,6 +60,8 @@ public final class TernaryLowRankMatrix implements Matrix {
         check(l, "a", a, 2L * rank * cols);
         check(l, "b", b, 2L * rows * rank);
         check(l, "codes", codes, (long) rows * rowBytes);
+        rotation = l.rotation();
+        signs = rotation == null ? null : rotation.signVector();
         weightBytes = l.scales().byteSize() + a.byteSize() + b.byteSize() + codes.byteSize();
     }
 
@@ -71,6 +77,7 @@ public final class TernaryLowRankMatrix implements Matrix {
     @Override
     public void matvec(float[] x, float[] y, int rowFrom, int rowTo) {
         if (rowFrom >= rowTo) return;
+        x = rotated(x);
         float[] scratch = scratch(cols + rank);
         float sumX = prepare(x, scratch);
         if (VECTOR) {
@@ -88,6 +95,16 @@ public final class TernaryLowRankMatrix implements Matrix {
             float lowRank = rank == 0 ? 0 : F16Matrix.dot(b, 2L * r * rank, scratch, cols, rank);
             y[r] = scales[r] * (codeDot - sumX) + lowRank;
         }
+    }
+
+    /** {@code R·x} in a per-thread buffer for a rotated layer, else x itself. */
+    private float[] rotated(float[] x) {
+        if (rotation == null) return x;
+        float[] r = ROTATED.get();
+        if (r.length < cols) ROTATED.set(r = new float[cols]);
+        System.arraycopy(x, 0, r, 0, cols);
+        rotation.rotate(r, 0, signs);
+        return r;
     }
 
     /** This thread's scratch buffer, at least {@code n} floats. */
@@ -166,6 +183,10 @@ public final class TernaryLowRankMatrix implements Matrix {
 
     /** Plain reference for {@link #matvec}, straight from the definition. */
     public void scalarMatvec(float[] x, float[] y, int rowFrom, int rowTo) {
+        if (rotation != null) {
+            x = java.util.Arrays.copyOf(x, cols);
+            rotation.rotate(x, 0, signs);
+        }
         float[] ax = new float[rank];
         for (int j = 0; j < rank; j++)
             for (int c = 0; c < cols; c++) ax[j] += Float.float16ToFloat(a.getAtIndex(SHORT_LE, (long) j * cols + c)) * x[c];

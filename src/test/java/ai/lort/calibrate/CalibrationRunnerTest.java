@@ -47,7 +47,7 @@ class CalibrationRunnerTest {
                         var als = AlsDecomposer.decompose(wt, t.rows(), n, 0, 0, 1);
                         double alsOut = CalibratedDecomposer.outputError(wt, t.rows(), n, h, als.scales(), als.t(), als.b(), als.a(), 0);
                         assertThat(r.outputError()).as(name + " output error, calibrated vs weight-only").isLessThan(alsOut);
-                        out.put(name, Matrices.compressed(CompressedLayer.encode(name, t.rows(), n, 0, LortFormat.SCALES_ROW_F16, r.scales(), r.t(), r.a(), r.b())));
+                        out.put(name, Matrices.compressed(CompressedLayer.encode(name, t.rows(), n, 0, LortFormat.SCALES_ROW_F16, r.scales(), r.t(), r.a(), r.b(), null)));
                     }
                     return out;
                 });
