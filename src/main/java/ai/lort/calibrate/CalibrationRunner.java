@@ -1,6 +1,6 @@
 package ai.lort.calibrate;
 
-import ai.lort.kernel.Matrix;
+import ai.lort.format.CompressedLayer;
 import ai.lort.run.Backend;
 import ai.lort.run.CpuBackend;
 import ai.lort.run.LlamaModel;
@@ -27,12 +27,12 @@ import java.util.function.Predicate;
 public final class CalibrationRunner implements AutoCloseable {
     /** Compresses the weights {@code names} (one group, same input) given H and C, n × n row-major. */
     public interface GroupCompressor {
-        Map<String, Matrix> compress(List<String> names, double[] h, double[] c, int n, long tokens);
+        Map<String, CompressedLayer> compress(List<String> names, double[] h, double[] c, int n, long tokens);
     }
 
     private final LlamaModel original, compressed;
     private final WeightSource overlay;
-    private final Map<String, Matrix> swapped = new HashMap<>();
+    private final Map<String, CompressedLayer> swapped = new HashMap<>();
 
     public CalibrationRunner(WeightSource weights, int threads, int context) {
         this.original = LlamaModel.load(weights, new CpuBackend(threads), context);
@@ -61,7 +61,7 @@ public final class CalibrationRunner implements AutoCloseable {
                 List<String> names = site.weights(l).stream().filter(selected).toList();
                 if (names.isEmpty()) continue;
                 Moments mo = moments(l, site, xq, xfp);
-                Map<String, Matrix> done = compressor.compress(names, mo.h, mo.c, mo.n, tokens);
+                Map<String, CompressedLayer> done = compressor.compress(names, mo.h, mo.c, mo.n, tokens);
                 for (String name : names) {
                     swapped.put(name, done.get(name));
                     compressed.replaceWeight(name, overlay);

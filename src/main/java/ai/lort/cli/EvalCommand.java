@@ -2,7 +2,8 @@ package ai.lort.cli;
 
 import ai.lort.LortException;
 import ai.lort.eval.Perplexity;
-import ai.lort.run.CpuBackend;
+import ai.lort.kernel.cuda.DeviceChoice;
+import ai.lort.kernel.cuda.Devices;
 import ai.lort.run.LlamaModel;
 import ai.lort.run.ModelConfig;
 import ai.lort.run.WeightSource;
@@ -51,6 +52,10 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
     Integer threads;
 
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
+            description = "Where to run: auto (CUDA when a GPU is usable, else CPU; says which on stderr), cpu or cuda [default: ${DEFAULT-VALUE}]")
+    String device;
+
     @Override
     public Integer call() {
         try (WeightSource weights = ModelWeights.open(model, revision, false)) {
@@ -58,7 +63,7 @@ public final class EvalCommand implements Callable<Integer> {
             int window = ctx != null ? ctx : Math.min(config.maxPositions(), 2048);
             if (window < 2) throw new LortException("--ctx must be at least 2");
             int[] ids = input.tokens != null ? readIds(input.tokens) : Tokenizer.load(weights::file).encode(readText(input.text), true);
-            try (LlamaModel m = LlamaModel.load(weights, new CpuBackend(InferCommand.threads(threads)), window)) {
+            try (LlamaModel m = LlamaModel.load(weights, Devices.backend(DeviceChoice.parse(device), InferCommand.threads(threads), System.err), window)) {
                 ProgressBar progress = new ProgressBar("eval", ids.length, false, json || System.console() == null || !System.console().isTerminal());
                 Perplexity.Result r = Perplexity.evaluate(m, ids, window, progress);
                 progress.finish(ids.length);

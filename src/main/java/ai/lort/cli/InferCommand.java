@@ -1,8 +1,9 @@
 package ai.lort.cli;
 
 import ai.lort.LortException;
-import ai.lort.run.CpuBackend;
 import ai.lort.run.Generator;
+import ai.lort.kernel.cuda.DeviceChoice;
+import ai.lort.kernel.cuda.Devices;
 import ai.lort.run.LlamaModel;
 import ai.lort.run.ModelConfig;
 import ai.lort.run.Sampler;
@@ -67,6 +68,10 @@ public final class InferCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
     Integer threads;
 
+    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
+            description = "Where to run: auto (CUDA when a GPU is usable, else CPU; says which on stderr), cpu or cuda [default: ${DEFAULT-VALUE}]")
+    String device;
+
     @Option(names = "--ctx", description = "Context length in tokens (default: max_position_embeddings, at most 4096).")
     Integer ctx;
 
@@ -84,7 +89,7 @@ public final class InferCommand implements Callable<Integer> {
         try (WeightSource weights = ModelWeights.open(model, revision, false)) {
             ModelConfig config = ModelConfig.load(weights);
             int context = ctx != null ? ctx : Math.min(config.maxPositions(), 4096);
-            try (LlamaModel m = LlamaModel.load(weights, new CpuBackend(threads(threads)), context)) {
+            try (LlamaModel m = LlamaModel.load(weights, Devices.backend(DeviceChoice.parse(device), threads(threads), System.err), context)) {
                 Generator gen = new Generator(m);
                 if (promptIds != null) {
                     report(gen.generate(promptIds, maxTokens, sampler, id -> { out.print(id + " "); out.flush(); return true; }));

@@ -5,6 +5,7 @@ import ai.lort.format.LortFile;
 import ai.lort.load.ModelLocator;
 import ai.lort.load.SourceModel;
 import ai.lort.load.hub.HubEnvironment;
+import ai.lort.run.LortWeights;
 import ai.lort.run.SafetensorsWeights;
 import ai.lort.run.WeightSource;
 import java.nio.file.Files;
@@ -17,8 +18,10 @@ final class ModelWeights {
 
     static WeightSource open(String spec, String revision, boolean quiet) {
         Path lort = lortFile(spec);
-        if (lort != null)
-            throw new LortException(lort + ": running .lort files is not wired into the engine yet; give the original model");
+        if (lort != null) {
+            if (revision != null) throw new LortException("--revision applies to hub models, but " + spec + " is a .lort file");
+            return new LortWeights(LortFile.open(lort));
+        }
         return new SafetensorsWeights(SourceModel.open(ModelLocator.locate(spec, revision, quiet).local()));
     }
 

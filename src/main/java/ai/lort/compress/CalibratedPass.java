@@ -7,8 +7,6 @@ import ai.lort.decompose.CalibratedDecomposer;
 import ai.lort.decompose.RankPlanner;
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFormat;
-import ai.lort.kernel.Matrices;
-import ai.lort.kernel.Matrix;
 import ai.lort.load.SourceModel;
 import ai.lort.load.Tensor;
 import ai.lort.run.ModelConfig;
@@ -64,7 +62,7 @@ public final class CalibratedPass {
                         cal.self() ? "sampled by the model" : cal.source(), dataSeconds);
             boolean f16 = LortFormat.SCALES_ROW_F16.equals(o.scaleFormat());
             runner.run(data, selected::contains, (names, h, c, n, count) -> {
-                Map<String, Matrix> out = new HashMap<>();
+                Map<String, CompressedLayer> out = new HashMap<>();
                 for (String name : names) {
                     long s0 = System.nanoTime();
                     Tensor t = model.tensor(name);
@@ -86,7 +84,7 @@ public final class CalibratedPass {
                     }
                     CalibratedDecomposer.Result r = CalibratedDecomposer.decompose(w, m, n, hr, cr, options, seed);
                     layers.put(name, new Layer(r, rot, (System.nanoTime() - s0) / 1e9));
-                    out.put(name, Matrices.compressed(CompressedLayer.encode(name, m, n, r.rank(), o.scaleFormat(), r.scales(), r.t(), r.a(), r.b(), rot)));
+                    out.put(name, CompressedLayer.encode(name, m, n, r.rank(), o.scaleFormat(), r.scales(), r.t(), r.a(), r.b(), rot));
                     if (o.verbose() && !o.quiet())
                         report.printf(Locale.ROOT, "calibrated %-48s output error %.4f (%.1f s)%n", name, r.outputError(), (System.nanoTime() - s0) / 1e9);
                 }

@@ -4,13 +4,10 @@ import ai.lort.LortException;
 import ai.lort.calibrate.CalibrationData;
 import ai.lort.eval.Perplexity;
 import ai.lort.format.LortFile;
-import ai.lort.kernel.Matrices;
-import ai.lort.kernel.Matrix;
 import ai.lort.load.SourceModel;
 import ai.lort.run.CpuBackend;
 import ai.lort.run.LlamaModel;
 import ai.lort.run.ModelConfig;
-import ai.lort.run.OverlayWeights;
 import ai.lort.run.SafetensorsWeights;
 import ai.lort.run.WeightSource;
 import ai.lort.tokenizer.Tokenizer;
@@ -18,14 +15,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code --eval FILE}: per-document perplexity (documents separated by {@code <|endoftext|>} lines,
- * each from position 0 with BOS) of the original model and of the written .lort file, whose
- * compressed layers run through the CPU kernels over the original's other tensors.
+ * each from position 0 with BOS) of the original model and of the written .lort file, run as
+ * {@code lort eval} runs it (CPU kernels).
  */
 final class Evaluator {
     private Evaluator() {}
@@ -50,10 +45,8 @@ final class Evaluator {
         for (String d : CalibrationData.documents(content)) docs.add(tok.encode(d, true));
         if (docs.isEmpty()) throw new LortException("--eval " + text + ": no text");
         Perplexity.Result original = perplexity(weights, docs, ctx, threads);
-        try (LortFile file = LortFile.open(lort)) {
-            Map<String, Matrix> layers = new HashMap<>();
-            file.layers().forEach((name, l) -> layers.put(name, Matrices.compressed(l)));
-            Perplexity.Result compressed = perplexity(new OverlayWeights(weights, layers), docs, ctx, threads);
+        try (ai.lort.run.LortWeights file = new ai.lort.run.LortWeights(LortFile.open(lort))) {
+            Perplexity.Result compressed = perplexity(file, docs, ctx, threads);
             return new Compressor.Evaluation(text.toString(), docs.size(), original.tokens(), original.perplexity(), compressed.perplexity());
         }
     }

@@ -29,10 +29,7 @@ public final class Linalg {
      * interpreted than when compiled, and compression must give the same file for the same seed.
      */
     static float sumLanes(FloatVector v) {
-        float[] lanes = v.toArray();
-        float s = 0;
-        for (float x : lanes) s += x;
-        return s;
+        return ai.lort.kernel.Lanes.sum(v);
     }
 
     /** {@code y[yo..yo+n) += alpha · x[xo..xo+n)}. */

@@ -50,7 +50,7 @@ public final class Bf16Matrix implements Matrix {
             ShortVector h = ShortVector.fromMemorySegment(S, w, off + 2L * i, ByteOrder.LITTLE_ENDIAN);
             a0 = ((IntVector) h.castShape(I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, i), a0);
         }
-        float acc = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float acc = Lanes.sum(a0.add(a1));
         for (; i < n; i++) acc += bf16(w.get(SHORT_LE, off + 2L * i)) * x[i];
         return acc;
     }

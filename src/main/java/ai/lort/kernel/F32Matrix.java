@@ -43,7 +43,7 @@ public final class F32Matrix implements Matrix {
         }
         for (int upper = n - len; i <= upper; i += len)
             a0 = FloatVector.fromMemorySegment(F, w, off + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, i), a0);
-        float acc = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float acc = Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) acc += w.get(FLOAT_LE, off + 4L * i) * x[i];
         return acc;
     }

@@ -20,9 +20,11 @@ import jdk.incubator.vector.VectorSpecies;
  * A compressed layer {@code W ≈ diag(s)·T + B·A} run straight from its packed form ({@code t2-g64},
  * see {@link TernaryPacker}): {@code y = s ∘ (T x) + B (A x)}. T is never expanded in memory.
  *
- * <p>Per call, {@code Σ x}, a pre-scaled copy of x and {@code A x} (rank × cols) are computed
- * once into a per-thread scratch buffer (cost about (1 + rank) × cols, small next to rows × cols); callers should therefore split rows into few large ranges (one per
- * thread), not one call per row.
+ * <p>Per call, {@code Σ x}, a pre-scaled copy of x and {@code A x} are computed once into a
+ * per-thread scratch buffer: about (1 + rank) × cols work, small next to rows × cols, but repeated
+ * by every call, so callers should split rows into few large ranges (one per thread), not one call
+ * per row. The result equals the scalar reference up to float rounding order (tests hold it to
+ * 1e-5 of Σ|terms|); nothing is quantized.
  */
 public final class TernaryLowRankMatrix implements Matrix {
     private static final int GROUP = TernaryPacker.GROUP, GROUP_BYTES = TernaryPacker.GROUP_BYTES;
@@ -43,6 +45,8 @@ public final class TernaryLowRankMatrix implements Matrix {
     private final ai.lort.pack.Hadamard rotation;
     private final float[] signs;
     private static final ThreadLocal<float[]> ROTATED = ThreadLocal.withInitial(() -> new float[0]);
+    /** A and B hold only zero and normal halves: the fast F16 decode is exact (see F16Matrix). */
+    private final boolean plainFactors;
 
     public TernaryLowRankMatrix(CompressedLayer l) {
         if (!CompressedLayer.PACKING_T2_G64.equals(l.packing())) throw new IllegalArgumentException(l.name() + ": unsupported packing " + l.packing());
@@ -63,6 +67,7 @@ public final class TernaryLowRankMatrix implements Matrix {
         rotation = l.rotation();
         signs = rotation == null ? null : rotation.signVector();
         weightBytes = l.scales().byteSize() + a.byteSize() + b.byteSize() + codes.byteSize();
+        plainFactors = F16Matrix.plainHalves(a) && F16Matrix.plainHalves(b);
     }
 
     private static void check(CompressedLayer l, String what, MemorySegment s, long bytes) {
@@ -92,7 +97,8 @@ public final class TernaryLowRankMatrix implements Matrix {
             long rowOff = (long) r * rowBytes;
             float codeDot = VECTOR ? y[r] : 0;
             for (int c = tail; c < cols; c++) codeDot += code(rowOff, c) * x[c];
-            float lowRank = rank == 0 ? 0 : F16Matrix.dot(b, 2L * r * rank, scratch, cols, rank);
+            float lowRank = rank == 0 ? 0 : plainFactors ? F16Matrix.dotPlain(b, 2L * r * rank, scratch, cols, rank)
+                    : F16Matrix.dot(b, 2L * r * rank, scratch, cols, rank);
             y[r] = scales[r] * (codeDot - sumX) + lowRank;
         }
     }
@@ -124,15 +130,17 @@ public final class TernaryLowRankMatrix implements Matrix {
         for (int upper = F.loopBound(cols); i < upper; i += len) {
             FloatVector v = FloatVector.fromArray(F, x, i);
             acc = acc.add(v);
-            // Lanes never straddle two slots k: len divides 16 on the vector path.
+            // Lanes never straddle two slots k when len divides 16 (the vector path); otherwise
+            // the scaled copy is not used.
             v.mul(SLOT_SCALE[(i % GROUP) / GROUP_BYTES]).intoArray(scratch, i);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = Lanes.sum(acc);
         for (; i < cols; i++) {
             sum += x[i];
             scratch[i] = x[i] * SLOT_SCALE[(i % GROUP) / GROUP_BYTES];
         }
-        for (int j = 0; j < rank; j++) scratch[cols + j] = F16Matrix.dot(a, 2L * j * cols, x, 0, cols);
+        for (int j = 0; j < rank; j++)
+            scratch[cols + j] = plainFactors ? F16Matrix.dotPlain(a, 2L * j * cols, x, 0, cols) : F16Matrix.dot(a, 2L * j * cols, x, 0, cols);
         return sum;
     }
 
@@ -172,8 +180,8 @@ public final class TernaryLowRankMatrix implements Matrix {
                 b3 = ((FloatVector) w.and(0xC0).convert(VectorOperators.I2F, 0)).fma(x3, b3);
             }
         }
-        out[r0] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        out[r1] = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
+        out[r0] = Lanes.sum(a0.add(a1).add(a2.add(a3)));
+        out[r1] = Lanes.sum(b0.add(b1).add(b2.add(b3)));
     }
 
     /** The 2-bit code (t + 1) of weight {@code c} of the row at {@code rowOff}. */

@@ -24,6 +24,7 @@ final class WarmUp {
             Matrix[] ms = {
                 new F32Matrix(f32, rows, cols),
                 new F16Matrix(f16, rows, cols),
+                new F16Matrix(filled(arena, 2L * rows * cols, (byte) 0x01), rows, cols), // subnormal: exact decode
                 new Bf16Matrix(f16, rows, cols),
                 new TernaryLowRankMatrix(new CompressedLayer("warm-up", rows, cols, rank, CompressedLayer.PACKING_T2_G64,
                         filled(arena, 4L * rows), filled(arena, 2L * rank * cols), filled(arena, 2L * rows * rank),
@@ -42,8 +43,12 @@ final class WarmUp {
 
     /** Bytes 0x15: normal finite values in F32, F16 and BF16, and valid ternary codes (1, 1, 1, 0). */
     private static MemorySegment filled(Arena arena, long bytes) {
+        return filled(arena, bytes, (byte) 0x15);
+    }
+
+    private static MemorySegment filled(Arena arena, long bytes, byte value) {
         MemorySegment s = arena.allocate(bytes, 64);
-        s.fill((byte) 0x15);
+        s.fill(value);
         return s;
     }
 }

@@ -1,5 +1,6 @@
 package ai.lort.run;
 
+import ai.lort.kernel.Lanes;
 import ai.lort.kernel.Matrix;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -205,14 +206,17 @@ public final class CpuBackend implements Backend {
                     att[s] = (float) Math.exp(att[s] - max);
                     sum += att[s];
                 }
-                float[] ov = o[t];
-                for (int i = 0; i < hd; i++) ov[qo + i] = 0;
-                for (int s = first; s <= last; s++) axpy(att[s] / sum, vs[s], ko, ov, qo, hd);
+                for (int s = first; s <= last; s++) att[s] /= sum;
+                weightedSum(att, first, last, vs, ko, o[t], qo, hd);
             }
         }
     }
 
-    /** {@code Σ a[ao + i] · b[bo + i]}, i < n, with the Vector API when n is a whole number of vectors. */
+    /**
+     * {@code Σ a[ao + i] · b[bo + i]}, i < n: the Vector API when n is a whole number of vectors,
+     * else scalar (tiny heads such as stories260K's 8). The species stays a constant: passed as an
+     * argument, C2 may not intrinsify the vectors and boxes every one of them.
+     */
     static float dot(float[] a, int ao, float[] b, int bo, int n) {
         if (n % F.length() != 0) {
             float acc = 0;
@@ -222,18 +226,45 @@ public final class CpuBackend implements Backend {
         FloatVector acc = FloatVector.zero(F);
         for (int i = 0; i < n; i += F.length())
             acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
-    /** {@code y[yo + i] += p · x[xo + i]}, i < n. */
-    static void axpy(float p, float[] x, int xo, float[] y, int yo, int n) {
+    /**
+     * {@code out[oo + i] = Σ_s p[s] · v[s][vo + i]} for s in [first, last], i < n. Each slice of the
+     * output is accumulated in a register over all s (a store per s would chain every position
+     * through memory).
+     */
+    static void weightedSum(float[] p, int first, int last, float[][] v, int vo, float[] out, int oo, int n) {
         if (n % F.length() != 0) {
-            for (int i = 0; i < n; i++) y[yo + i] += p * x[xo + i];
+            int i = 0;
+            for (; i + 4 <= n; i += 4) { // four independent sums per pass over the rows
+                float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                for (int s = first; s <= last; s++) {
+                    float[] row = v[s];
+                    float ps = p[s];
+                    a0 += ps * row[vo + i];
+                    a1 += ps * row[vo + i + 1];
+                    a2 += ps * row[vo + i + 2];
+                    a3 += ps * row[vo + i + 3];
+                }
+                out[oo + i] = a0;
+                out[oo + i + 1] = a1;
+                out[oo + i + 2] = a2;
+                out[oo + i + 3] = a3;
+            }
+            for (; i < n; i++) {
+                float acc = 0;
+                for (int s = first; s <= last; s++) acc += p[s] * v[s][vo + i];
+                out[oo + i] = acc;
+            }
             return;
         }
-        FloatVector pv = FloatVector.broadcast(F, p);
-        for (int i = 0; i < n; i += F.length())
-            FloatVector.fromArray(F, x, xo + i).fma(pv, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+        for (int i = 0; i < n; i += F.length()) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int s = first; s <= last; s++)
+                acc = FloatVector.fromArray(F, v[s], vo + i).fma(FloatVector.broadcast(F, p[s]), acc);
+            acc.intoArray(out, oo + i);
+        }
     }
 
     @Override

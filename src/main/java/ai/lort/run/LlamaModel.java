@@ -1,6 +1,7 @@
 package ai.lort.run;
 
 import ai.lort.LortException;
+import ai.lort.kernel.Matrices;
 import ai.lort.run.Backend.Buffer;
 import ai.lort.run.Backend.Vector;
 import ai.lort.run.Backend.Weight;
@@ -17,6 +18,8 @@ public final class LlamaModel implements AutoCloseable {
     public static final int DEFAULT_BATCH = 32;
     /** Context when none is asked for: long-context models would otherwise get a cache of many gigabytes. */
     public static final int DEFAULT_CONTEXT = 4096;
+    /** Models from this size on get their kernels compiled before the first token. */
+    static final long WARM_UP_PARAMETERS = 50_000_000;
 
     private final ModelConfig config;
     private final Backend backend;
@@ -88,6 +91,8 @@ public final class LlamaModel implements AutoCloseable {
 
     public static LlamaModel load(WeightSource weights, Backend backend, int context, int batch) {
         ModelConfig config = ModelConfig.load(weights);
+        // Until C2 compiles the Vector API kernels, a large layer's matvec takes seconds; tiny models warm up on their own.
+        if (backend instanceof CpuBackend && config.parameters() >= WARM_UP_PARAMETERS) Matrices.warmUp();
         int ctx = context > 0 ? context : Math.min(config.maxPositions(), DEFAULT_CONTEXT);
         return new LlamaModel(config, backend, weights, ctx, batch);
     }

@@ -37,6 +37,13 @@ public record ModelConfig(String architecture, String modelType, int hiddenSize,
 
     public boolean isEos(int id) { return eosIds.contains(id); }
 
+    /** Weights of the matrices and the embedding, counted from the shapes (an untied head not included). */
+    public long parameters() {
+        long attention = (long) hiddenSize * (qDim() + 2L * kvDim()) + (long) qDim() * hiddenSize;
+        long mlp = 3L * hiddenSize * intermediateSize;
+        return layers * (attention + mlp) + (long) vocabSize * hiddenSize;
+    }
+
     /** Reads config.json (required) and generation_config.json (optional) from the weights. */
     public static ModelConfig load(WeightSource weights) {
         byte[] config = weights.file("config.json").orElseThrow(() ->

@@ -37,6 +37,9 @@ public final class SafetensorsWeights implements WeightSource {
     public Matrix matrix(String name) { return Matrices.dense(model.tensor(name)); }
 
     @Override
+    public Tensor tensor(String name) { return model.tensor(name); }
+
+    @Override
     public float[] vector(String name) {
         Tensor t = model.tensor(name);
         if (t.rank() != 1) throw new LortException("tensor " + t + " should be a vector; the checkpoint does not match its config");

@@ -1,6 +1,8 @@
 package ai.lort.run;
 
+import ai.lort.format.CompressedLayer;
 import ai.lort.kernel.Matrix;
+import ai.lort.load.Tensor;
 import java.util.Optional;
 
 /**
@@ -17,6 +19,12 @@ public interface WeightSource extends AutoCloseable {
 
     /** A weight matrix, rows × cols = out × in, ready to multiply (dense or compressed kernel). */
     Matrix matrix(String name);
+
+    /** A tensor stored dense, in its file dtype, viewed in place (GPU backends upload these bytes as they are). */
+    Tensor tensor(String name);
+
+    /** The compressed layer stored under {@code name}, or empty when that weight is dense. */
+    default Optional<CompressedLayer> compressed(String name) { return Optional.empty(); }
 
     /** A small 1-D tensor (norm weight, bias) copied to heap floats. */
     float[] vector(String name);

@@ -6,8 +6,6 @@ import ai.lort.decompose.AlsDecomposer;
 import ai.lort.decompose.CalibratedDecomposer;
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFormat;
-import ai.lort.kernel.Matrices;
-import ai.lort.kernel.Matrix;
 import ai.lort.load.LocalModel;
 import ai.lort.load.SourceModel;
 import ai.lort.load.Tensor;
@@ -38,7 +36,7 @@ class CalibrationRunnerTest {
             try (CalibrationRunner runner = new CalibrationRunner(w, 1, 512)) {
                 runner.run(data, name -> true, (names, h, c, n, tokens) -> {
                     seen.add(new Seen(names.get(0), h.clone(), c.clone()));
-                    Map<String, Matrix> out = new HashMap<>();
+                    Map<String, CompressedLayer> out = new HashMap<>();
                     for (String name : names) {
                         Tensor t = model.tensor(name);
                         float[] wt = t.toFloats();
@@ -47,7 +45,7 @@ class CalibrationRunnerTest {
                         var als = AlsDecomposer.decompose(wt, t.rows(), n, 0, 0, 1);
                         double alsOut = CalibratedDecomposer.outputError(wt, t.rows(), n, h, als.scales(), als.t(), als.b(), als.a(), 0);
                         assertThat(r.outputError()).as(name + " output error, calibrated vs weight-only").isLessThan(alsOut);
-                        out.put(name, Matrices.compressed(CompressedLayer.encode(name, t.rows(), n, 0, LortFormat.SCALES_ROW_F16, r.scales(), r.t(), r.a(), r.b(), null)));
+                        out.put(name, CompressedLayer.encode(name, t.rows(), n, 0, LortFormat.SCALES_ROW_F16, r.scales(), r.t(), r.a(), r.b(), null));
                     }
                     return out;
                 });

@@ -65,13 +65,14 @@ class DenseMatrixTest {
         assertClose(ref, want, bound, what + " scalar vs definition");
     }
 
-    /** Every finite half (subnormals, zeros, extremes) through the inline F16 decode of the kernel. */
+    /** Every finite half (subnormals, zeros, extremes) through the exact F16 decode of the kernel. */
     @Test
     void f16KernelDecodesEveryFiniteHalf() {
         int cols = 64, rows = 65536 / cols;
         ByteBuffer buf = ByteBuffer.allocate(2 * 65536).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < 65536; i++) buf.putShort((short) i);
         var m = new F16Matrix(segment(buf.array(), true), rows, cols);
+        assertThat(F16Matrix.plainHalves(segment(buf.array(), false))).isFalse();
         float[] x = new float[cols], y = new float[rows];
         for (int c = 0; c < cols; c++) {
             java.util.Arrays.fill(x, 0);
@@ -81,6 +82,30 @@ class DenseMatrixTest {
                 float want = Float.float16ToFloat((short) (r * cols + c));
                 if (Float.isFinite(want)) assertThat(y[r]).as("half %04x", r * cols + c).isEqualTo(want);
             }
+        }
+    }
+
+    /** Every zero and normal half through the fast decode, which the scan picks for such weights. */
+    @Test
+    void f16FastDecodeIsExactForZeroAndNormalHalves() {
+        int cols = 64;
+        short[] plain = new short[65536];
+        int n = 0;
+        for (int i = 0; i < 65536; i++) {
+            int em = i & 0x7FFF;
+            if (em == 0 || (em >= 0x400 && em < 0x7C00)) plain[n++] = (short) i;
+        }
+        int rows = n / cols;
+        ByteBuffer buf = ByteBuffer.allocate(2 * rows * cols).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < rows * cols; i++) buf.putShort(plain[i]);
+        var w = segment(buf.array(), true);
+        assertThat(F16Matrix.plainHalves(w)).isTrue();
+        float[] x = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            java.util.Arrays.fill(x, 0);
+            x[c] = 1;
+            for (int r = 0; r < rows; r++)
+                assertThat(F16Matrix.dotPlain(w, 2L * r * cols, x, 0, cols)).isEqualTo(Float.float16ToFloat(plain[r * cols + c]));
         }
     }
 
