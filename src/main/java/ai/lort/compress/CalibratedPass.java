@@ -4,7 +4,6 @@ import ai.lort.LortException;
 import ai.lort.calibrate.CalibrationData;
 import ai.lort.calibrate.CalibrationRunner;
 import ai.lort.decompose.CalibratedDecomposer;
-import ai.lort.decompose.RankPlanner;
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFormat;
 import ai.lort.load.SourceModel;
@@ -68,7 +67,7 @@ public final class CalibratedPass {
                     Tensor t = model.tensor(name);
                     int m = t.rows();
                     float[] w = t.toFloats();
-                    int rank = o.rank() != null ? Math.min(o.rank(), Math.min(m, n)) : RankPlanner.rankFor(m, n, o.bpw(), o.scaleBits());
+                    int rank = o.rankFor(m, n);
                     long seed = o.seed() * 0x9E3779B97F4A7C15L ^ name.hashCode();
                     var options = new CalibratedDecomposer.Options(cal.beta(), rank, cal.alternations(), cal.sweeps(), f16, o.threads());
                     ai.lort.pack.Hadamard rot = o.rotationFor(n, seed);
@@ -84,7 +83,7 @@ public final class CalibratedPass {
                     }
                     CalibratedDecomposer.Result r = CalibratedDecomposer.decompose(w, m, n, hr, cr, options, seed);
                     layers.put(name, new Layer(r, rot, (System.nanoTime() - s0) / 1e9));
-                    out.put(name, CompressedLayer.encode(name, m, n, r.rank(), o.scaleFormat(), r.scales(), r.t(), r.a(), r.b(), rot));
+                    out.put(name, CompressedLayer.encode(name, m, n, r.rank(), o.packing(), o.scaleFormat(), r.scales(), r.t(), r.a(), r.b(), rot));
                     if (o.verbose() && !o.quiet())
                         report.printf(Locale.ROOT, "calibrated %-48s output error %.4f (%.1f s)%n", name, r.outputError(), (System.nanoTime() - s0) / 1e9);
                 }

@@ -120,9 +120,9 @@ public final class Compressor {
                 if (compress.get(i) && precomputed.containsKey(t.name())) {
                     CalibratedPass.Layer cl = precomputed.get(t.name());
                     CalibratedDecomposer.Result r = cl.result();
-                    double bpw = RankPlanner.bitsPerWeight(r.rows(), r.cols(), r.rank(), options.scaleBits());
+                    double bpw = options.bitsPerWeight(r.rows(), r.cols(), r.rank());
                     LayerReport lr = new LayerReport(t.name(), r.rows(), r.cols(), r.rank(), r.weightError(), Double.NaN, bpw, 0, cl.seconds(), r.outputError());
-                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.scaleFormat(), cl.rotation(), r.scales(), r.t(), r.a(), r.b(), layerInfo(lr));
+                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.packing(), options.scaleFormat(), cl.rotation(), r.scales(), r.t(), r.a(), r.b(), layerInfo(lr));
                     reports.add(lr);
                     compressedParams += t.elementCount();
                     compressedBits += Math.round(bpw * t.elementCount());
@@ -134,10 +134,10 @@ public final class Compressor {
                 } else if (compress.get(i)) {
                     Decomposed d = await(inFlight.poll());
                     AlsDecomposer.Result r = d.result();
-                    double bpw = RankPlanner.bitsPerWeight(r.rows(), r.cols(), r.rank(), options.scaleBits());
+                    double bpw = options.bitsPerWeight(r.rows(), r.cols(), r.rank());
                     LayerReport lr = new LayerReport(t.name(), r.rows(), r.cols(), r.rank(), r.relativeError(), r.ternaryOnlyError(), bpw, r.iterations(), d.seconds());
                     float[] scales = options.scaleBits() == 16 ? roundToHalf(r.scales()) : r.scales();
-                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.scaleFormat(), d.rotation(), scales, r.t(), r.a(), r.b(), layerInfo(lr));
+                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.packing(), options.scaleFormat(), d.rotation(), scales, r.t(), r.a(), r.b(), layerInfo(lr));
                     reports.add(lr);
                     compressedParams += t.elementCount();
                     compressedBits += Math.round(bpw * t.elementCount());
@@ -200,7 +200,7 @@ public final class Compressor {
         for (int i = 0; i < w.length; i++)
             if (!Float.isFinite(w[i]))
                 throw new LortException("tensor '" + t.name() + "' holds " + w[i] + " at row " + (i / n) + ", column " + (i % n) + "; the model is broken, fix or re-download it");
-        int rank = options.rank() != null ? Math.min(options.rank(), Math.min(m, n)) : RankPlanner.rankFor(m, n, options.bpw(), options.scaleBits());
+        int rank = options.rankFor(m, n);
         long seed = options.seed() * 0x9E3779B97F4A7C15L ^ t.name().hashCode();
         ai.lort.pack.Hadamard rot = options.rotationFor(n, seed);
         if (rot != null) { // fit W·Rᵀ; R is orthogonal, so the weight error is the same in either basis
@@ -231,6 +231,7 @@ public final class Compressor {
         o.put("iters", options.iterations());
         o.put("seed", options.seed());
         o.put("include_lm_head", options.includeLmHead());
+        o.put("packing", options.packing());
         o.put("scales", options.scaleFormat());
         o.put("rotation", options.rotation());
         Calibration c = options.calibration();

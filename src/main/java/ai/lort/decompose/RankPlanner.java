@@ -16,7 +16,12 @@ public final class RankPlanner {
 
     /** Stored bits of an m × n layer of rank r with {@code scaleBits}-bit row scales, divided by m·n. */
     public static double bitsPerWeight(int m, int n, int r, int scaleBits) {
-        double bits = 8.0 * m * TernaryPacker.rowBytes(n) + (double) scaleBits * m + 16.0 * r * ((double) m + n);
+        return bitsPerWeight(m, n, r, scaleBits, ai.lort.format.CompressedLayer.PACKING_T2_G64);
+    }
+
+    /** Stored bits of an m × n layer of rank r, scales and packing as given, divided by m·n. */
+    public static double bitsPerWeight(int m, int n, int r, int scaleBits, String packing) {
+        double bits = 8.0 * m * ai.lort.format.CompressedLayer.rowBytes(packing, n) + (double) scaleBits * m + 16.0 * r * ((double) m + n);
         return bits / ((double) m * n);
     }
 
@@ -27,7 +32,12 @@ public final class RankPlanner {
 
     /** The largest rank whose layer stays within {@code targetBpw}; 0 when none does. */
     public static int rankFor(int m, int n, double targetBpw, int scaleBits) {
-        double fixed = 8.0 * m * TernaryPacker.rowBytes(n) + (double) scaleBits * m;
+        return rankFor(m, n, targetBpw, scaleBits, ai.lort.format.CompressedLayer.PACKING_T2_G64);
+    }
+
+    /** The largest rank whose layer stays within {@code targetBpw}; 0 when none does. */
+    public static int rankFor(int m, int n, double targetBpw, int scaleBits, String packing) {
+        double fixed = 8.0 * m * ai.lort.format.CompressedLayer.rowBytes(packing, n) + (double) scaleBits * m;
         double budget = targetBpw * m * n - fixed;
         if (budget <= 0) return 0;
         int r = (int) Math.floor(budget / (16.0 * (m + n)));

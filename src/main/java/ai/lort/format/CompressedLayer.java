@@ -17,8 +17,33 @@ import java.lang.foreign.MemorySegment;
 public record CompressedLayer(String name, int rows, int cols, int rank, String packing,
                               MemorySegment scales, MemorySegment a, MemorySegment b, MemorySegment codes,
                               String scaleFormat, ai.lort.pack.Hadamard rotation) {
-    /** The only ternary packing of format version 1. */
+    /** Two bits per weight, groups of 64 (format 1.0). */
     public static final String PACKING_T2_G64 = "t2-g64";
+    /** Five weights per byte, base 3 (format 1.1), see {@link ai.lort.pack.TritPacker}. */
+    public static final String PACKING_T3_B5 = "t3-b5";
+
+    /** Bytes of one packed row of {@code cols} weights in {@code packing}. */
+    public static int rowBytes(String packing, int cols) {
+        return switch (packing) {
+            case PACKING_T2_G64 -> ai.lort.pack.TernaryPacker.rowBytes(cols);
+            case PACKING_T3_B5 -> ai.lort.pack.TritPacker.rowBytes(cols);
+            default -> throw new IllegalArgumentException("unknown packing " + packing);
+        };
+    }
+
+    /** Packs row-major ternary values in {@code packing}. */
+    public static byte[] pack(String packing, byte[] t, int rows, int cols) {
+        return PACKING_T3_B5.equals(packing) ? ai.lort.pack.TritPacker.pack(t, rows, cols) : ai.lort.pack.TernaryPacker.pack(t, rows, cols);
+    }
+
+    /** The ternary value of weight (i, j). */
+    public int ternary(int i, int j) {
+        int rb = rowBytes(packing, cols);
+        if (PACKING_T3_B5.equals(packing))
+            return ai.lort.pack.TritPacker.code(codes.get(java.lang.foreign.ValueLayout.JAVA_BYTE, (long) i * rb + j / 5), j % 5) - 1;
+        int code = (codes.get(java.lang.foreign.ValueLayout.JAVA_BYTE, (long) i * rb + ai.lort.pack.TernaryPacker.byteIndex(j)) >> ai.lort.pack.TernaryPacker.shift(j)) & 3;
+        return code - 1;
+    }
 
     /** A layer with float32 row scales (format 1.0). */
     public CompressedLayer(String name, int rows, int cols, int rank, String packing,
@@ -30,16 +55,16 @@ public record CompressedLayer(String name, int rows, int cols, int rank, String 
      * A layer encoded exactly as {@link LortWriter#addLayer} stores it, on the heap: calibration runs
      * each compressed layer through the real kernel before the file exists.
      */
-    public static CompressedLayer encode(String name, int rows, int cols, int rank, String scaleFormat,
+    public static CompressedLayer encode(String name, int rows, int cols, int rank, String packing, String scaleFormat,
                                          float[] scales, byte[] t, float[] a, float[] b, ai.lort.pack.Hadamard rotation) {
         byte[] s = switch (scaleFormat) {
             case LortFormat.SCALES_ROW_F32 -> LortWriter.floatsLe(scales);
             case LortFormat.SCALES_ROW_F16 -> LortWriter.halvesLe(scales);
             default -> throw new IllegalArgumentException("unknown scales encoding " + scaleFormat);
         };
-        return new CompressedLayer(name, rows, cols, rank, PACKING_T2_G64, MemorySegment.ofArray(s),
+        return new CompressedLayer(name, rows, cols, rank, packing, MemorySegment.ofArray(s),
                 MemorySegment.ofArray(LortWriter.halvesLe(a)), MemorySegment.ofArray(LortWriter.halvesLe(b)),
-                MemorySegment.ofArray(ai.lort.pack.TernaryPacker.pack(t, rows, cols)), scaleFormat, rotation);
+                MemorySegment.ofArray(pack(packing, t, rows, cols)), scaleFormat, rotation);
     }
 
     /** Bytes per stored scale: 4 for {@code row-f32}, 2 for {@code row-f16}. */

@@ -126,7 +126,8 @@ public final class LortFile implements AutoCloseable {
         Map<String, JsonNode> info = new LinkedHashMap<>();
         for (JsonNode l : index.path("layers")) {
             String name = l.path("name").asText();
-            requireKnown(path, name, "packing", l.path("packing").asText(), CompressedLayer.PACKING_T2_G64);
+            String packing = l.path("packing").asText();
+            requireKnown(path, name, "packing", packing, CompressedLayer.PACKING_T2_G64, CompressedLayer.PACKING_T3_B5);
             String scaleFormat = l.path("scales").asText();
             requireKnown(path, name, "scales", scaleFormat, LortFormat.SCALES_ROW_F32, LortFormat.SCALES_ROW_F16);
             requireKnown(path, name, "rotation", l.path("rotation").asText(), LortFormat.ROTATION_NONE, LortFormat.ROTATION_HADAMARD);
@@ -150,9 +151,9 @@ public final class LortFile implements AutoCloseable {
             expectLength(path, sc, (long) LortFormat.scaleBytes(scaleFormat) * rows);
             expectLength(path, sa, 2L * rank * cols);
             expectLength(path, sb, 2L * rank * rows);
-            expectLength(path, st, (long) rows * TernaryPacker.rowBytes(cols));
+            expectLength(path, st, (long) rows * CompressedLayer.rowBytes(packing, cols));
             sections.addAll(List.of(sc, sa, sb, st));
-            layers.put(name, new CompressedLayer(name, rows, cols, rank, CompressedLayer.PACKING_T2_G64,
+            layers.put(name, new CompressedLayer(name, rows, cols, rank, packing,
                     slice(seg, sc), slice(seg, sa), slice(seg, sb), slice(seg, st), scaleFormat, rotation));
             info.put(name, l.path("info"));
         }
@@ -253,13 +254,14 @@ public final class LortFile implements AutoCloseable {
      * the input's own basis: a rotated layer's rows are multiplied by R.
      */
     public static float[] reconstruct(CompressedLayer l) {
-        int m = l.rows(), n = l.cols(), r = l.rank(), rb = TernaryPacker.rowBytes(n);
-        byte[] codes = l.codes().toArray(ValueLayout.JAVA_BYTE);
+        int m = l.rows(), n = l.cols(), r = l.rank();
         float[] out = new float[m * n];
         for (int i = 0; i < m; i++) {
             float s = l.scale(i);
             for (int j = 0; j < n; j++) {
-                float v = s * TernaryPacker.get(codes, i * rb, j);
+                int t = l.ternary(i, j);
+                if (t < -1 || t > 1) throw new IllegalArgumentException("invalid ternary code at row " + i + ", column " + j);
+                float v = s * t;
                 for (int k = 0; k < r; k++)
                     v += Float.float16ToFloat(l.b().getAtIndex(SHORT_LE, (long) i * r + k)) * Float.float16ToFloat(l.a().getAtIndex(SHORT_LE, (long) k * n + j));
                 out[i * n + j] = v;

@@ -79,7 +79,7 @@ public final class LortWriter implements AutoCloseable {
      * @param info extra per-layer fields for the index (error, bits per weight, ...)
      */
     public void addLayer(String name, int rows, int cols, int rank, float[] scales, byte[] t, float[] a, float[] b, ObjectNode info) {
-        addLayer(name, rows, cols, rank, LortFormat.SCALES_ROW_F32, null, scales, t, a, b, info);
+        addLayer(name, rows, cols, rank, CompressedLayer.PACKING_T2_G64, LortFormat.SCALES_ROW_F32, null, scales, t, a, b, info);
     }
 
     /**
@@ -87,13 +87,14 @@ public final class LortWriter implements AutoCloseable {
      * which makes the file version 1.1). With {@code row-f16} the scales must already be
      * float16-exact: the writer stores, it does not round behind the caller's back.
      */
-    public void addLayer(String name, int rows, int cols, int rank, String scaleFormat, ai.lort.pack.Hadamard rotation,
+    public void addLayer(String name, int rows, int cols, int rank, String packing, String scaleFormat, ai.lort.pack.Hadamard rotation,
                          float[] scales, byte[] t, float[] a, float[] b, ObjectNode info) {
         ObjectNode n = layers.addObject();
         n.put("name", name);
         n.putArray("shape").add(rows).add(cols);
         n.put("rank", rank);
-        n.put("packing", CompressedLayer.PACKING_T2_G64);
+        n.put("packing", packing);
+        if (!packing.equals(CompressedLayer.PACKING_T2_G64)) minor = Math.max(minor, 1);
         n.put("scales", scaleFormat);
         if (rotation == null) {
             n.put("rotation", LortFormat.ROTATION_NONE);
@@ -116,7 +117,7 @@ public final class LortWriter implements AutoCloseable {
         section(sec.putObject("scales"), MemorySegment.ofArray(scaleBytes));
         section(sec.putObject("a"), MemorySegment.ofArray(halvesLe(a)));
         section(sec.putObject("b"), MemorySegment.ofArray(halvesLe(b)));
-        section(sec.putObject("codes"), MemorySegment.ofArray(ai.lort.pack.TernaryPacker.pack(t, rows, cols)));
+        section(sec.putObject("codes"), MemorySegment.ofArray(CompressedLayer.pack(packing, t, rows, cols)));
         if (info != null) n.set("info", info);
     }
 

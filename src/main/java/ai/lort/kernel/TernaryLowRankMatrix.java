@@ -47,13 +47,18 @@ public final class TernaryLowRankMatrix implements Matrix {
     private static final ThreadLocal<float[]> ROTATED = ThreadLocal.withInitial(() -> new float[0]);
     /** A and B hold only zero and normal halves: the fast F16 decode is exact (see F16Matrix). */
     private final boolean plainFactors;
+    /** {@code t3-b5}: five codes per byte, decoded through a table (no vector path yet). */
+    private final boolean base3;
+    private static final byte[] DIGITS = ai.lort.pack.TritPacker.digits();
 
     public TernaryLowRankMatrix(CompressedLayer l) {
-        if (!CompressedLayer.PACKING_T2_G64.equals(l.packing())) throw new IllegalArgumentException(l.name() + ": unsupported packing " + l.packing());
+        if (!CompressedLayer.PACKING_T2_G64.equals(l.packing()) && !CompressedLayer.PACKING_T3_B5.equals(l.packing()))
+            throw new IllegalArgumentException(l.name() + ": unsupported packing " + l.packing());
+        base3 = CompressedLayer.PACKING_T3_B5.equals(l.packing());
         rows = l.rows();
         cols = l.cols();
         rank = l.rank();
-        rowBytes = TernaryPacker.rowBytes(cols);
+        rowBytes = CompressedLayer.rowBytes(l.packing(), cols);
         fullGroups = cols / GROUP;
         check(l, "scales", l.scales(), (long) l.scaleBytes() * rows);
         scales = new float[rows];
@@ -83,6 +88,10 @@ public final class TernaryLowRankMatrix implements Matrix {
     public void matvec(float[] x, float[] y, int rowFrom, int rowTo) {
         if (rowFrom >= rowTo) return;
         x = rotated(x);
+        if (base3) {
+            base3Matvec(x, y, rowFrom, rowTo);
+            return;
+        }
         float[] scratch = scratch(cols + rank);
         float sumX = prepare(x, scratch);
         if (VECTOR) {
@@ -100,6 +109,31 @@ public final class TernaryLowRankMatrix implements Matrix {
             float lowRank = rank == 0 ? 0 : plainFactors ? F16Matrix.dotPlain(b, 2L * r * rank, scratch, cols, rank)
                     : F16Matrix.dot(b, 2L * r * rank, scratch, cols, rank);
             y[r] = scales[r] * (codeDot - sumX) + lowRank;
+        }
+    }
+
+    /**
+     * {@code t3-b5}: per byte, the five codes from the table meet five x values; {@code Σ code·x − Σ x}
+     * as in the 2-bit kernel. Plain loops: about as many operations as the 2-bit path, but scalar.
+     */
+    private void base3Matvec(float[] x, float[] y, int rowFrom, int rowTo) {
+        float[] scratch = scratch(cols + rank);
+        float sumX = 0;
+        for (int c = 0; c < cols; c++) sumX += x[c];
+        for (int j = 0; j < rank; j++) scratch[cols + j] = F16Matrix.dot(a, 2L * j * cols, x, 0, cols);
+        int full = cols / 5;
+        for (int r = rowFrom; r < rowTo; r++) {
+            long off = (long) r * rowBytes;
+            float d0 = 0, d1 = 0;
+            for (int g = 0; g < full; g++) {
+                int p = 5 * (codes.get(ValueLayout.JAVA_BYTE, off + g) & 0xFF), c = 5 * g;
+                d0 += DIGITS[p] * x[c] + DIGITS[p + 2] * x[c + 2] + DIGITS[p + 4] * x[c + 4];
+                d1 += DIGITS[p + 1] * x[c + 1] + DIGITS[p + 3] * x[c + 3];
+            }
+            for (int c = 5 * full; c < cols; c++) d0 += code(off, c) * x[c];
+            float lowRank = rank == 0 ? 0 : plainFactors ? F16Matrix.dotPlain(b, 2L * r * rank, scratch, cols, rank)
+                    : F16Matrix.dot(b, 2L * r * rank, scratch, cols, rank);
+            y[r] = scales[r] * (d0 + d1 - sumX) + lowRank;
         }
     }
 
@@ -186,6 +220,7 @@ public final class TernaryLowRankMatrix implements Matrix {
 
     /** The 2-bit code (t + 1) of weight {@code c} of the row at {@code rowOff}. */
     private int code(long rowOff, int c) {
+        if (base3) return ai.lort.pack.TritPacker.code(codes.get(ValueLayout.JAVA_BYTE, rowOff + c / 5), c % 5);
         return (codes.get(ValueLayout.JAVA_BYTE, rowOff + TernaryPacker.byteIndex(c)) >> TernaryPacker.shift(c)) & 3;
     }
 

@@ -31,7 +31,7 @@ class RowF16ScalesTest {
         for (int i = 0; i < b.length; i++) b[i] = Float.float16ToFloat(Float.floatToFloat16((float) rnd.nextGaussian() * 0.1f));
         Path out = tmp.resolve("x.lort");
         try (LortWriter w = LortWriter.create(out)) {
-            w.addLayer("l", rows, cols, rank, LortFormat.SCALES_ROW_F16, null, s, t, a, b, null);
+            w.addLayer("l", rows, cols, rank, CompressedLayer.PACKING_T2_G64, LortFormat.SCALES_ROW_F16, null, s, t, a, b, null);
             w.finish(JsonNodeFactory.instance.objectNode());
         }
         try (LortFile f = LortFile.open(out)) {
@@ -64,7 +64,7 @@ class RowF16ScalesTest {
     void readersRefuseAnUnknownScaleEncodingByName() throws Exception {
         Path out = tmp.resolve("y.lort");
         try (LortWriter w = LortWriter.create(out)) {
-            w.addLayer("l", 2, 3, 0, LortFormat.SCALES_ROW_F16, null, new float[2], new byte[6], new float[0], new float[0], null);
+            w.addLayer("l", 2, 3, 0, CompressedLayer.PACKING_T2_G64, LortFormat.SCALES_ROW_F16, null, new float[2], new byte[6], new float[0], new float[0], null);
             w.finish(JsonNodeFactory.instance.objectNode());
         }
         // Same length, so the index CRC is the only other thing to fix up: rewrite it.

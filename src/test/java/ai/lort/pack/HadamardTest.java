@@ -51,7 +51,7 @@ class HadamardTest {
         for (int i = 0; i < rows; i++) s[i] = 0.05f + rnd.nextFloat() * 0.1f;
         for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian();
         for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextGaussian() * 0.1f;
-        var layer = CompressedLayer.encode("l", rows, cols, rank, LortFormat.SCALES_ROW_F16, s, t, a, b, Hadamard.of(cols, 77));
+        var layer = CompressedLayer.encode("l", rows, cols, rank, CompressedLayer.PACKING_T2_G64, LortFormat.SCALES_ROW_F16, s, t, a, b, Hadamard.of(cols, 77));
         float[] dense = LortFile.reconstruct(layer);
         var m = new TernaryLowRankMatrix(layer);
         float[] x = new float[cols], y = new float[rows], ref = new float[rows];
