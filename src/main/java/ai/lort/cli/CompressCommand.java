@@ -88,8 +88,9 @@ public final class CompressCommand implements Callable<Integer> {
             description = "Ternary code packing: t2-g64 (2 bits per weight, vector kernel) or t3-b5 (five per byte, 1.6 bits; format 1.1) [default: ${DEFAULT-VALUE}]")
     String packing;
 
-    @Option(names = "--rotation", paramLabel = "<ROT>", defaultValue = "none",
-            description = "Input rotation of every compressed layer: none, or hadamard (seeded random signs + block-wise Walsh-Hadamard; format 1.1) [default: ${DEFAULT-VALUE}]")
+    @Option(names = "--rotation", paramLabel = "<ROT>",
+            description = "Input rotation of every compressed layer: none, or hadamard (seeded random signs + block-wise Walsh-Hadamard; format 1.1) "
+                    + "[default: hadamard with calibrated (measured better), none with als (measured worse)]")
     String rotation;
 
     @Option(names = "--eval", paramLabel = "<FILE>",
@@ -143,12 +144,13 @@ public final class CompressCommand implements Callable<Integer> {
         if (calibrated && !calibration.equals(Calibration.SELF) && !java.nio.file.Files.isRegularFile(Path.of(calibration)))
             throw new LortException("--calibration " + calibration + ": no such file (give a text file or 'self')");
         if (!packing.equals("t2-g64") && !packing.equals("t3-b5")) throw new LortException("--packing " + packing + " is not known; use t2-g64 or t3-b5");
-        if (!rotation.equals(LortFormat.ROTATION_NONE) && !rotation.equals(LortFormat.ROTATION_HADAMARD))
-            throw new LortException("--rotation " + rotation + " is not known; use none or hadamard");
+        String rot = rotation != null ? rotation : calibrated ? LortFormat.ROTATION_HADAMARD : LortFormat.ROTATION_NONE;
+        if (!rot.equals(LortFormat.ROTATION_NONE) && !rot.equals(LortFormat.ROTATION_HADAMARD))
+            throw new LortException("--rotation " + rot + " is not known; use none or hadamard");
         if (eval != null && !java.nio.file.Files.isRegularFile(eval)) throw new LortException("--eval " + eval + ": no such file");
         Calibration cal = calibrated ? new Calibration(calibration, calibrationSamples, calibrationLength, beta, sweeps, Calibration.DEFAULT_ALTERNATIONS) : null;
         CompressOptions opts = new CompressOptions(minDim, budget.bpw != null ? budget.bpw : CompressOptions.DEFAULT_BPW,
-                budget.rank, iterations, nThreads, seed, includeLmHead, verbose, quiet, cal, packing, scaleFormat, rotation, eval);
+                budget.rank, iterations, nThreads, seed, includeLmHead, verbose, quiet, cal, packing, scaleFormat, rot, eval);
         PrintStream report = json ? System.err : System.out;
         LocatedModel located = ModelLocator.locate(model, revision, quiet);
         Compressor.Summary s;
