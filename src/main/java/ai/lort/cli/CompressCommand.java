@@ -1,7 +1,9 @@
 package ai.lort.cli;
 
 import ai.lort.LortException;
+import ai.lort.compress.Calibration;
 import ai.lort.compress.CompressOptions;
+import ai.lort.format.LortFormat;
 import ai.lort.compress.Compressor;
 import ai.lort.compress.LayerReport;
 import ai.lort.load.LocatedModel;
@@ -53,6 +55,48 @@ public final class CompressCommand implements Callable<Integer> {
         Integer rank;
     }
 
+    @Option(names = "--method", paramLabel = "<METHOD>", defaultValue = "calibrated",
+            description = "calibrated: fit each layer's outputs on calibration text, layer by layer (models the engine runs; others fall back to als); "
+                    + "als: weight-only alternating least squares [default: ${DEFAULT-VALUE}]")
+    String method;
+
+    @Option(names = "--calibration", paramLabel = "<FILE|self>", defaultValue = Calibration.SELF,
+            description = "Calibration text (documents separated by <|endoftext|> lines), or 'self': text the original model samples from BOS [default: ${DEFAULT-VALUE}]")
+    String calibration;
+
+    @Option(names = "--calibration-samples", paramLabel = "<N>", defaultValue = "" + Calibration.DEFAULT_SAMPLES,
+            description = "Sequences to sample (self) or documents to use (file; 0 = all) [default: ${DEFAULT-VALUE}]")
+    int calibrationSamples;
+
+    @Option(names = "--calibration-length", paramLabel = "<TOKENS>", defaultValue = "" + Calibration.DEFAULT_LENGTH,
+            description = "Tokens per calibration sequence at most [default: ${DEFAULT-VALUE}]")
+    int calibrationLength;
+
+    @Option(names = "--beta", paramLabel = "<B>", defaultValue = "" + Calibration.DEFAULT_BETA,
+            description = "Target correction: fit W + B(W*C*H^-1 - W), which undoes the error of earlier layers; 0 fits W [default: ${DEFAULT-VALUE}]")
+    double beta;
+
+    @Option(names = "--sweeps", paramLabel = "<N>", defaultValue = "" + Calibration.DEFAULT_SWEEPS,
+            description = "Coordinate-descent sweeps over the ternary codes per fit (calibrated) [default: ${DEFAULT-VALUE}]")
+    int sweeps;
+
+    @Option(names = "--scales", paramLabel = "<ENC>",
+            description = "Per-row scale encoding: row-f16 (format 1.1) or row-f32 [default: row-f16 with calibrated, row-f32 with als]")
+    String scales;
+
+    @Option(names = "--packing", paramLabel = "<PACK>", defaultValue = "t2-g64",
+            description = "Ternary code packing: t2-g64 (2 bits per weight, vector kernel) or t3-b5 (five per byte, 1.6 bits; format 1.1) [default: ${DEFAULT-VALUE}]")
+    String packing;
+
+    @Option(names = "--rotation", paramLabel = "<ROT>",
+            description = "Input rotation of every compressed layer: none, or hadamard (seeded random signs + block-wise Walsh-Hadamard; format 1.1) "
+                    + "[default: hadamard with calibrated (measured better), none with als (measured worse)]")
+    String rotation;
+
+    @Option(names = "--eval", paramLabel = "<FILE>",
+            description = "At the end, per-document perplexity of the original and the compressed model on this text (documents separated by <|endoftext|> lines)")
+    Path eval;
+
     @Option(names = "--iters", paramLabel = "<N>", defaultValue = "" + CompressOptions.DEFAULT_ITERATIONS,
             description = "Max alternating-least-squares iterations per layer (stops earlier when the error improves by < 1e-4) [default: ${DEFAULT-VALUE}]")
     int iterations;
@@ -86,8 +130,27 @@ public final class CompressCommand implements Callable<Integer> {
         if (budget.rank != null && budget.rank < 0) throw new LortException("--rank must be 0 or more");
         int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         if (nThreads < 1) throw new LortException("--threads must be at least 1");
+        boolean calibrated = switch (method) {
+            case "calibrated" -> true;
+            case "als" -> false;
+            default -> throw new LortException("--method " + method + " is not known; use calibrated or als");
+        };
+        if (calibrationSamples < 0 || calibrationLength < 2) throw new LortException("--calibration-samples must be 0 or more and --calibration-length at least 2");
+        if (!(beta >= 0 && beta <= 1)) throw new LortException("--beta must be between 0 and 1");
+        if (sweeps < 0) throw new LortException("--sweeps must be 0 or more");
+        String scaleFormat = scales != null ? scales : calibrated ? LortFormat.SCALES_ROW_F16 : LortFormat.SCALES_ROW_F32;
+        if (!scaleFormat.equals(LortFormat.SCALES_ROW_F16) && !scaleFormat.equals(LortFormat.SCALES_ROW_F32))
+            throw new LortException("--scales " + scaleFormat + " is not known; use row-f16 or row-f32");
+        if (calibrated && !calibration.equals(Calibration.SELF) && !java.nio.file.Files.isRegularFile(Path.of(calibration)))
+            throw new LortException("--calibration " + calibration + ": no such file (give a text file or 'self')");
+        if (!packing.equals("t2-g64") && !packing.equals("t3-b5")) throw new LortException("--packing " + packing + " is not known; use t2-g64 or t3-b5");
+        String rot = rotation != null ? rotation : calibrated ? LortFormat.ROTATION_HADAMARD : LortFormat.ROTATION_NONE;
+        if (!rot.equals(LortFormat.ROTATION_NONE) && !rot.equals(LortFormat.ROTATION_HADAMARD))
+            throw new LortException("--rotation " + rot + " is not known; use none or hadamard");
+        if (eval != null && !java.nio.file.Files.isRegularFile(eval)) throw new LortException("--eval " + eval + ": no such file");
+        Calibration cal = calibrated ? new Calibration(calibration, calibrationSamples, calibrationLength, beta, sweeps, Calibration.DEFAULT_ALTERNATIONS) : null;
         CompressOptions opts = new CompressOptions(minDim, budget.bpw != null ? budget.bpw : CompressOptions.DEFAULT_BPW,
-                budget.rank, iterations, nThreads, seed, includeLmHead, verbose, quiet);
+                budget.rank, iterations, nThreads, seed, includeLmHead, verbose, quiet, cal, packing, scaleFormat, rot, eval);
         PrintStream report = json ? System.err : System.out;
         LocatedModel located = ModelLocator.locate(model, revision, quiet);
         Compressor.Summary s;
@@ -103,7 +166,15 @@ public final class CompressCommand implements Callable<Integer> {
         out.println();
         out.printf(Locale.ROOT, "compressed  %d layers, %,d parameters at %.3f bits per weight%n", s.layers().size(), s.compressedParams(), s.bitsPerWeight());
         out.printf(Locale.ROOT, "kept        %,d parameters as they were%n", s.keptParams());
+        out.printf(Locale.ROOT, "method      %s%n", s.method());
         out.printf(Locale.ROOT, "error       mean %.4f, max %.4f (relative Frobenius, ||W - W'|| / ||W||)%n", s.meanError(), s.maxError());
+        if (s.calibration() != null)
+            out.printf(Locale.ROOT, "output      mean error %.4f (||(W - W')X|| / ||WX|| on %,d calibration tokens; calibration took %.1f s)%n",
+                    s.meanOutputError(), s.calibration().tokens(), s.calibration().totalSeconds());
+        if (s.evaluation() != null)
+            out.printf(Locale.ROOT, "perplexity  original %.4f, compressed %.4f (%.2fx) on %d documents, %,d tokens of %s%n",
+                    s.evaluation().original(), s.evaluation().compressed(), s.evaluation().compressed() / s.evaluation().original(),
+                    s.evaluation().documents(), s.evaluation().tokens(), s.evaluation().file());
         out.printf(Locale.ROOT, "file        %s: %s, FP16 source %s, %.2fx smaller%n", output, ProgressBar.formatBytes(s.fileBytes()), ProgressBar.formatBytes(s.sourceFp16Bytes()), s.ratio());
         out.printf(Locale.ROOT, "time        %.1f s wall, peak memory %s (resident), heap peak %s%n", s.seconds(), ProgressBar.formatBytes(Memory.peakResidentBytes()), ProgressBar.formatBytes(Memory.peakHeapBytes()));
     }
@@ -120,6 +191,20 @@ public final class CompressCommand implements Callable<Integer> {
         o.put("ratio_vs_fp16", s.ratio());
         o.put("mean_error", s.meanError());
         o.put("max_error", s.maxError());
+        o.put("method", s.method());
+        if (s.calibration() != null) {
+            o.put("mean_output_error", s.meanOutputError());
+            o.put("calibration_tokens", s.calibration().tokens());
+            o.put("calibration_seconds", s.calibration().totalSeconds());
+        }
+        if (s.evaluation() != null) {
+            ObjectNode e = o.putObject("eval");
+            e.put("file", s.evaluation().file());
+            e.put("documents", s.evaluation().documents());
+            e.put("tokens", s.evaluation().tokens());
+            e.put("original_perplexity", s.evaluation().original());
+            e.put("compressed_perplexity", s.evaluation().compressed());
+        }
         o.put("seconds", s.seconds());
         o.put("peak_resident_bytes", Memory.peakResidentBytes());
         o.put("peak_heap_bytes", Memory.peakHeapBytes());
@@ -131,6 +216,7 @@ public final class CompressCommand implements Callable<Integer> {
             l.put("rank", r.rank());
             l.put("relative_error", r.relativeError());
             l.put("bits_per_weight", r.bitsPerWeight());
+            if (!Double.isNaN(r.outputError())) l.put("output_error", r.outputError());
         }
         try {
             return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o);

@@ -2,6 +2,7 @@ package ai.lort.compress;
 
 import ai.lort.LortException;
 import ai.lort.decompose.AlsDecomposer;
+import ai.lort.decompose.CalibratedDecomposer;
 import ai.lort.decompose.RankPlanner;
 import ai.lort.format.LortWriter;
 import ai.lort.load.SourceModel;
@@ -42,7 +43,8 @@ public final class Compressor {
 
     /** Result of a run, for the summary. */
     public record Summary(List<LayerReport> layers, long compressedParams, long keptParams, long compressedBits,
-                          long fileBytes, long sourceFp16Bytes, double seconds) {
+                          long fileBytes, long sourceFp16Bytes, double seconds, String method,
+                          CalibratedPass.Outcome calibration, Evaluation evaluation) {
         public double bitsPerWeight() { return compressedParams == 0 ? 0 : (double) compressedBits / compressedParams; }
 
         public double ratio() { return fileBytes == 0 ? 0 : (double) sourceFp16Bytes / fileBytes; }
@@ -50,7 +52,15 @@ public final class Compressor {
         public double meanError() { return layers.stream().mapToDouble(LayerReport::relativeError).average().orElse(0); }
 
         public double maxError() { return layers.stream().mapToDouble(LayerReport::relativeError).max().orElse(0); }
+
+        /** Mean output error over the layers that have one (NaN when none was calibrated). */
+        public double meanOutputError() {
+            return layers.stream().mapToDouble(LayerReport::outputError).filter(d -> !Double.isNaN(d)).average().orElse(Double.NaN);
+        }
     }
+
+    /** {@code --eval}: per-document perplexity of the original and the compressed model. */
+    public record Evaluation(String file, int documents, long tokens, double original, double compressed) {}
 
     public Summary run(SourceModel model, Path output, ObjectNode source) {
         long start = System.nanoTime();
@@ -72,6 +82,19 @@ public final class Compressor {
         if (!compress.contains(true))
             throw new LortException("no tensor qualifies for compression (2-D, both dims >= --min-dim " + options.minDim() + ", not an embedding/head/norm); lower --min-dim");
 
+        CalibratedPass.Outcome calibrated = null;
+        if (options.calibration() != null) {
+            java.util.Set<String> selected = new java.util.HashSet<>();
+            for (int i = 0; i < all.size(); i++) if (compress.get(i)) selected.add(all.get(i).name());
+            try {
+                calibrated = CalibratedPass.run(model, selected, options, report);
+            } catch (CalibratedPass.Unsupported e) {
+                report.println("method calibrated: the engine cannot run this model (" + e.getMessage() + "); using --method als");
+            }
+        }
+        String method = calibrated != null ? "calibrated" : "als";
+        java.util.Map<String, CalibratedPass.Layer> precomputed = calibrated != null ? calibrated.layers() : java.util.Map.of();
+
         List<LayerReport> reports = new ArrayList<>();
         long compressedParams = 0, keptParams = 0, compressedBits = 0;
         ProgressBar bar = new ProgressBar("compress", totalBytes, true, options.quiet());
@@ -88,7 +111,7 @@ public final class Compressor {
             for (int i = 0; i < all.size(); i++) {
                 // Keep up to threads+1 layers decomposing ahead of the writer.
                 while (next < all.size() && inFlight.size() <= options.threads()) {
-                    if (compress.get(next)) {
+                    if (compress.get(next) && !precomputed.containsKey(all.get(next).name())) {
                         Tensor t = all.get(next);
                         inFlight.add(pool.submit(() -> decompose(t)));
                     }
@@ -96,12 +119,27 @@ public final class Compressor {
                 }
                 Tensor t = all.get(i);
                 bar.suffix(t.name());
-                if (compress.get(i)) {
+                if (compress.get(i) && precomputed.containsKey(t.name())) {
+                    CalibratedPass.Layer cl = precomputed.get(t.name());
+                    CalibratedDecomposer.Result r = cl.result();
+                    double bpw = options.bitsPerWeight(r.rows(), r.cols(), r.rank());
+                    LayerReport lr = new LayerReport(t.name(), r.rows(), r.cols(), r.rank(), r.weightError(), Double.NaN, bpw, 0, cl.seconds(), r.outputError());
+                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.packing(), options.scaleFormat(), cl.rotation(), r.scales(), r.t(), r.a(), r.b(), layerInfo(lr));
+                    reports.add(lr);
+                    compressedParams += t.elementCount();
+                    compressedBits += Math.round(bpw * t.elementCount());
+                    if (!options.quiet()) {
+                        bar.clearLine();
+                        report.printf(java.util.Locale.ROOT, "%-48s %6d x %-6d rank %3d  error %.4f  output error %.4f  %.3f bpw%n",
+                                t.name(), r.rows(), r.cols(), r.rank(), r.weightError(), r.outputError(), bpw);
+                    }
+                } else if (compress.get(i)) {
                     Decomposed d = await(inFlight.poll());
                     AlsDecomposer.Result r = d.result();
-                    double bpw = RankPlanner.bitsPerWeight(r.rows(), r.cols(), r.rank());
+                    double bpw = options.bitsPerWeight(r.rows(), r.cols(), r.rank());
                     LayerReport lr = new LayerReport(t.name(), r.rows(), r.cols(), r.rank(), r.relativeError(), r.ternaryOnlyError(), bpw, r.iterations(), d.seconds());
-                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), r.scales(), r.t(), r.a(), r.b(), layerInfo(lr));
+                    float[] scales = options.scaleBits() == 16 ? roundToHalf(r.scales()) : r.scales();
+                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.packing(), options.scaleFormat(), d.rotation(), scales, r.t(), r.a(), r.b(), layerInfo(lr));
                     reports.add(lr);
                     compressedParams += t.elementCount();
                     compressedBits += Math.round(bpw * t.elementCount());
@@ -121,11 +159,11 @@ public final class Compressor {
             ObjectNode meta = JsonNodeFactory.instance.objectNode();
             meta.put("created_by", "LoRT " + ai.lort.cli.Version.current());
             meta.put("created", java.time.Instant.now().toString());
-            meta.put("method", "als");
+            meta.put("method", method);
             meta.set("source", source);
             meta.set("options", optionsJson());
             long fileEstimate = writer.size();
-            Summary partial = new Summary(reports, compressedParams, keptParams, compressedBits, fileEstimate, sourceFp16, 0);
+            Summary partial = new Summary(reports, compressedParams, keptParams, compressedBits, fileEstimate, sourceFp16, 0, method, calibrated, null);
             ObjectNode sum = meta.putObject("summary");
             sum.put("compressed_layers", reports.size());
             sum.put("compressed_params", compressedParams);
@@ -133,6 +171,7 @@ public final class Compressor {
             sum.put("bits_per_weight", partial.bitsPerWeight());
             sum.put("mean_error", partial.meanError());
             sum.put("max_error", partial.maxError());
+            if (calibrated != null) sum.put("mean_output_error", partial.meanOutputError());
             writer.finish(meta);
         } finally {
             pool.shutdownNow();
@@ -143,7 +182,9 @@ public final class Compressor {
         } catch (IOException e) {
             throw new LortException("cannot stat " + output + ": " + e.getMessage());
         }
-        return new Summary(reports, compressedParams, keptParams, compressedBits, fileBytes, sourceFp16, (System.nanoTime() - start) / 1e9);
+        Evaluation evaluation = options.eval() == null ? null : Evaluator.evaluate(model, output, options.eval(), options.threads());
+        return new Summary(reports, compressedParams, keptParams, compressedBits, fileBytes, sourceFp16, (System.nanoTime() - start) / 1e9,
+                method, calibrated, evaluation);
     }
 
     /**
@@ -160,7 +201,13 @@ public final class Compressor {
         return new Tensor("lm_head.weight", emb.dtype(), emb.shape(), emb.data());
     }
 
-    private record Decomposed(AlsDecomposer.Result result, double seconds) {}
+    private static float[] roundToHalf(float[] x) {
+        float[] out = new float[x.length];
+        for (int i = 0; i < x.length; i++) out[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+        return out;
+    }
+
+    private record Decomposed(AlsDecomposer.Result result, ai.lort.pack.Hadamard rotation, double seconds) {}
 
     private Decomposed decompose(Tensor t) {
         long t0 = System.nanoTime();
@@ -169,10 +216,15 @@ public final class Compressor {
         for (int i = 0; i < w.length; i++)
             if (!Float.isFinite(w[i]))
                 throw new LortException("tensor '" + t.name() + "' holds " + w[i] + " at row " + (i / n) + ", column " + (i % n) + "; the model is broken, fix or re-download it");
-        int rank = options.rank() != null ? Math.min(options.rank(), Math.min(m, n)) : RankPlanner.rankFor(m, n, options.bpw());
+        int rank = options.rankFor(m, n);
         long seed = options.seed() * 0x9E3779B97F4A7C15L ^ t.name().hashCode();
+        ai.lort.pack.Hadamard rot = options.rotationFor(n, seed);
+        if (rot != null) { // fit W·Rᵀ; R is orthogonal, so the weight error is the same in either basis
+            float[] signs = rot.signVector();
+            for (int i = 0; i < m; i++) rot.rotate(w, i * n, signs);
+        }
         AlsDecomposer.Result r = AlsDecomposer.decompose(w, m, n, rank, options.iterations(), seed);
-        return new Decomposed(r, (System.nanoTime() - t0) / 1e9);
+        return new Decomposed(r, rot, (System.nanoTime() - t0) / 1e9);
     }
 
     private static Decomposed await(Future<Decomposed> f) {
@@ -195,15 +247,29 @@ public final class Compressor {
         o.put("iters", options.iterations());
         o.put("seed", options.seed());
         o.put("include_lm_head", options.includeLmHead());
+        o.put("packing", options.packing());
+        o.put("scales", options.scaleFormat());
+        o.put("rotation", options.rotation());
+        Calibration c = options.calibration();
+        if (c != null) {
+            ObjectNode k = o.putObject("calibration");
+            k.put("source", c.self() ? "self" : c.file().getFileName().toString());
+            k.put("samples", c.samples());
+            k.put("length", c.length());
+            k.put("beta", c.beta());
+            k.put("sweeps", c.sweeps());
+            k.put("alternations", c.alternations());
+        }
         return o;
     }
 
     private static ObjectNode layerInfo(LayerReport r) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("relative_error", r.relativeError());
-        o.put("ternary_only_error", r.ternaryOnlyError());
+        if (!Double.isNaN(r.ternaryOnlyError())) o.put("ternary_only_error", r.ternaryOnlyError());
         o.put("bits_per_weight", r.bitsPerWeight());
         o.put("iterations", r.iterations());
+        if (!Double.isNaN(r.outputError())) o.put("output_error", r.outputError());
         return o;
     }
 

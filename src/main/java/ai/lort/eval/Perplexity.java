@@ -49,6 +49,24 @@ public final class Perplexity {
         return new Result(scored, nll / scored);
     }
 
+    /**
+     * Per-document perplexity: each document its own sequence from position 0 (cut into
+     * {@code ctx}-token windows if longer), all scored tokens pooled. This is the "per story"
+     * evaluation of shared/models/stories260K/README.md.
+     */
+    public static Result evaluateDocuments(LlamaModel model, java.util.List<int[]> documents, int ctx) {
+        double nll = 0;
+        long scored = 0;
+        for (int[] d : documents) {
+            if (d.length < 2) continue;
+            Result r = evaluate(model, d, Math.min(ctx, d.length), null);
+            nll += r.meanNll() * r.tokens();
+            scored += r.tokens();
+        }
+        if (scored == 0) throw new LortException("nothing to score: no document has 2 tokens or more");
+        return new Result(scored, nll / scored);
+    }
+
     static double logSumExp(float[] logits) {
         double max = Double.NEGATIVE_INFINITY;
         for (float l : logits) max = Math.max(max, l);

@@ -113,23 +113,35 @@ public final class LortFile implements AutoCloseable {
         Map<String, JsonNode> info = new LinkedHashMap<>();
         for (JsonNode l : index.path("layers")) {
             String name = l.path("name").asText();
-            requireKnown(path, name, "packing", l.path("packing").asText(), CompressedLayer.PACKING_T2_G64);
-            requireKnown(path, name, "scales", l.path("scales").asText(), LortFormat.SCALES_ROW_F32);
-            requireKnown(path, name, "rotation", l.path("rotation").asText(), LortFormat.ROTATION_NONE);
+            String packing = l.path("packing").asText();
+            requireKnown(path, name, "packing", packing, CompressedLayer.PACKING_T2_G64, CompressedLayer.PACKING_T3_B5);
+            String scaleFormat = l.path("scales").asText();
+            requireKnown(path, name, "scales", scaleFormat, LortFormat.SCALES_ROW_F32, LortFormat.SCALES_ROW_F16);
+            requireKnown(path, name, "rotation", l.path("rotation").asText(), LortFormat.ROTATION_NONE, LortFormat.ROTATION_HADAMARD);
             int rows = l.path("shape").path(0).asInt(-1), cols = l.path("shape").path(1).asInt(-1), rank = l.path("rank").asInt(-1);
             if (rows <= 0 || cols <= 0 || rank < 0) throw bad(path, "layer " + name + " has a bad shape or rank");
+            ai.lort.pack.Hadamard rotation = null;
+            if (l.path("rotation").asText().equals(LortFormat.ROTATION_HADAMARD)) {
+                if (!l.path("rotation_seed").isIntegralNumber() || !l.path("rotation_block").isInt())
+                    throw bad(path, "layer " + name + " has rotation 'hadamard' without an integer rotation_seed and rotation_block");
+                try {
+                    rotation = new ai.lort.pack.Hadamard(cols, l.path("rotation_seed").asLong(), l.path("rotation_block").asInt());
+                } catch (IllegalArgumentException e) {
+                    throw bad(path, "layer " + name + ": " + e.getMessage());
+                }
+            }
             JsonNode secs = l.path("sections");
             Section sc = section(path, size, name + " scales", secs.path("scales"));
             Section sa = section(path, size, name + " a", secs.path("a"));
             Section sb = section(path, size, name + " b", secs.path("b"));
             Section st = section(path, size, name + " codes", secs.path("codes"));
-            expectLength(path, sc, 4L * rows);
+            expectLength(path, sc, (long) LortFormat.scaleBytes(scaleFormat) * rows);
             expectLength(path, sa, 2L * rank * cols);
             expectLength(path, sb, 2L * rank * rows);
-            expectLength(path, st, (long) rows * TernaryPacker.rowBytes(cols));
+            expectLength(path, st, (long) rows * CompressedLayer.rowBytes(packing, cols));
             sections.addAll(List.of(sc, sa, sb, st));
-            layers.put(name, new CompressedLayer(name, rows, cols, rank, CompressedLayer.PACKING_T2_G64,
-                    slice(seg, sc), slice(seg, sa), slice(seg, sb), slice(seg, st)));
+            layers.put(name, new CompressedLayer(name, rows, cols, rank, packing,
+                    slice(seg, sc), slice(seg, sa), slice(seg, sb), slice(seg, st), scaleFormat, rotation));
             info.put(name, l.path("info"));
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -151,9 +163,10 @@ public final class LortFile implements AutoCloseable {
                 Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(files), List.copyOf(sections));
     }
 
-    private static void requireKnown(Path path, String layer, String field, String value, String known) {
-        if (!known.equals(value))
-            throw new LortException(path + ": layer " + layer + " uses " + field + " '" + value + "', which this LoRT does not know (it reads '" + known + "'); upgrade LoRT");
+    private static void requireKnown(Path path, String layer, String field, String value, String... known) {
+        if (!List.of(known).contains(value))
+            throw new LortException(path + ": layer " + layer + " uses " + field + " '" + value + "', which this LoRT does not know (it reads '"
+                    + String.join("', '", known) + "'); upgrade LoRT");
     }
 
     private static Section section(Path path, long size, String what, JsonNode n) {
@@ -223,18 +236,27 @@ public final class LortFile implements AutoCloseable {
 
     public List<Section> sections() { return sections; }
 
-    /** Reconstructs {@code Ŵ = diag(s)·T + B·A} of a layer as row-major floats (tests, export). */
+    /**
+     * Reconstructs {@code Ŵ = diag(s)·T + B·A} of a layer as row-major floats (tests, export), in
+     * the input's own basis: a rotated layer's rows are multiplied by R.
+     */
     public static float[] reconstruct(CompressedLayer l) {
-        int m = l.rows(), n = l.cols(), r = l.rank(), rb = TernaryPacker.rowBytes(n);
-        byte[] codes = l.codes().toArray(ValueLayout.JAVA_BYTE);
+        int m = l.rows(), n = l.cols(), r = l.rank();
         float[] out = new float[m * n];
         for (int i = 0; i < m; i++) {
-            float s = l.scales().getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), i);
+            float s = l.scale(i);
             for (int j = 0; j < n; j++) {
-                float v = s * TernaryPacker.get(codes, i * rb, j);
+                int t = l.ternary(i, j);
+                if (t < -1 || t > 1) throw new IllegalArgumentException("invalid ternary code at row " + i + ", column " + j);
+                float v = s * t;
                 for (int k = 0; k < r; k++)
                     v += Float.float16ToFloat(l.b().getAtIndex(SHORT_LE, (long) i * r + k)) * Float.float16ToFloat(l.a().getAtIndex(SHORT_LE, (long) k * n + j));
                 out[i * n + j] = v;
+            }
+            if (l.rotation() != null) {
+                // Row ŵ·R = (Rᵀ·ŵᵀ)ᵀ.
+                float[] signs = l.rotation().signVector();
+                l.rotation().rotateBack(out, i * n, signs);
             }
         }
         return out;

@@ -36,6 +36,8 @@ public final class LortWriter implements AutoCloseable {
     private final ArrayNode layers = index.putArray("layers");
     private final ArrayNode tensors = index.putArray("tensors");
     private long position = LortFormat.PREAMBLE_BYTES;
+    /** The lowest version_minor that can read every layer written so far. */
+    private int minor = 0;
     private boolean finished;
 
     private LortWriter(Path target, Path temp, FileChannel ch) {
@@ -77,18 +79,45 @@ public final class LortWriter implements AutoCloseable {
      * @param info extra per-layer fields for the index (error, bits per weight, ...)
      */
     public void addLayer(String name, int rows, int cols, int rank, float[] scales, byte[] t, float[] a, float[] b, ObjectNode info) {
+        addLayer(name, rows, cols, rank, CompressedLayer.PACKING_T2_G64, LortFormat.SCALES_ROW_F32, null, scales, t, a, b, info);
+    }
+
+    /**
+     * Appends a compressed layer with the given scale encoding ({@code row-f32}, or {@code row-f16},
+     * which makes the file version 1.1). With {@code row-f16} the scales must already be
+     * float16-exact: the writer stores, it does not round behind the caller's back.
+     */
+    public void addLayer(String name, int rows, int cols, int rank, String packing, String scaleFormat, ai.lort.pack.Hadamard rotation,
+                         float[] scales, byte[] t, float[] a, float[] b, ObjectNode info) {
         ObjectNode n = layers.addObject();
         n.put("name", name);
         n.putArray("shape").add(rows).add(cols);
         n.put("rank", rank);
-        n.put("packing", CompressedLayer.PACKING_T2_G64);
-        n.put("scales", LortFormat.SCALES_ROW_F32);
-        n.put("rotation", LortFormat.ROTATION_NONE);
+        n.put("packing", packing);
+        if (!packing.equals(CompressedLayer.PACKING_T2_G64)) minor = Math.max(minor, 1);
+        n.put("scales", scaleFormat);
+        if (rotation == null) {
+            n.put("rotation", LortFormat.ROTATION_NONE);
+        } else {
+            if (rotation.cols() != cols) throw new IllegalArgumentException(name + ": rotation of " + rotation.cols() + " inputs for " + cols);
+            n.put("rotation", LortFormat.ROTATION_HADAMARD);
+            n.put("rotation_seed", rotation.seed());
+            n.put("rotation_block", rotation.block());
+            minor = Math.max(minor, 1);
+        }
         ObjectNode sec = n.putObject("sections");
-        section(sec.putObject("scales"), MemorySegment.ofArray(floatsLe(scales)));
+        byte[] scaleBytes = switch (scaleFormat) {
+            case LortFormat.SCALES_ROW_F32 -> floatsLe(scales);
+            case LortFormat.SCALES_ROW_F16 -> {
+                minor = Math.max(minor, 1);
+                yield halvesLe(scales);
+            }
+            default -> throw new IllegalArgumentException("unknown scales encoding " + scaleFormat);
+        };
+        section(sec.putObject("scales"), MemorySegment.ofArray(scaleBytes));
         section(sec.putObject("a"), MemorySegment.ofArray(halvesLe(a)));
         section(sec.putObject("b"), MemorySegment.ofArray(halvesLe(b)));
-        section(sec.putObject("codes"), MemorySegment.ofArray(ai.lort.pack.TernaryPacker.pack(t, rows, cols)));
+        section(sec.putObject("codes"), MemorySegment.ofArray(CompressedLayer.pack(packing, t, rows, cols)));
         if (info != null) n.set("info", info);
     }
 
@@ -106,7 +135,7 @@ public final class LortWriter implements AutoCloseable {
     public void finish(ObjectNode metadata) {
         index.set("metadata", metadata);
         index.put("format", "lort");
-        index.put("version", LortFormat.VERSION_MAJOR + "." + LortFormat.VERSION_MINOR);
+        index.put("version", LortFormat.VERSION_MAJOR + "." + minor);
         try {
             byte[] json = JSON.writeValueAsBytes(index);
             long indexOffset = LortFormat.align(position);
@@ -116,7 +145,7 @@ public final class LortWriter implements AutoCloseable {
             ByteBuffer pre = ByteBuffer.allocate(LortFormat.PREAMBLE_BYTES).order(ByteOrder.LITTLE_ENDIAN);
             pre.put(LortFormat.MAGIC);
             pre.putShort((short) LortFormat.VERSION_MAJOR);
-            pre.putShort((short) LortFormat.VERSION_MINOR);
+            pre.putShort((short) minor);
             pre.putInt(layers.size());
             pre.putInt(tensors.size());
             pre.putLong(indexOffset);

@@ -1,7 +1,6 @@
 package ai.lort.kernel;
 
 import static ai.lort.kernel.VectorSpecs.F;
-import static ai.lort.kernel.VectorSpecs.FLOAT_LE;
 import static ai.lort.kernel.VectorSpecs.I;
 import static ai.lort.kernel.VectorSpecs.SHORT_LE;
 
@@ -38,9 +37,15 @@ public final class TernaryLowRankMatrix implements Matrix {
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     private final int rows, cols, rank, rowBytes, fullGroups;
-    private final MemorySegment scales, a, b, codes;
+    private final MemorySegment a, b, codes;
+    /** Row scales widened to float32 once (row-f32 or row-f16 in the file; rows × 4 bytes of heap). */
+    private final float[] scales;
     private final long weightBytes;
-    /** A and B hold only zero and normal halves: the fast F16 decode is exact (see F16Matrix). */
+    /** The layer's input rotation and its signs, or null: x is rotated once per call. */
+    private final ai.lort.pack.Hadamard rotation;
+    private final float[] signs;
+    private static final ThreadLocal<float[]> ROTATED = ThreadLocal.withInitial(() -> new float[0]);
+    /** A holds only zero and normal halves: the fast F16 decode is exact (see F16Matrix). */
     private final boolean plainFactors;
     /**
      * B as floats (rows × rank), decoded once: every row reads its rank values every call, and
@@ -48,24 +53,32 @@ public final class TernaryLowRankMatrix implements Matrix {
      * 4·rank bytes a row it is a small fraction of the model (16 MB for Qwen2.5-0.5B at 2.2 bpw).
      */
     private final float[] bRows;
+    /** {@code t3-b5}: five codes per byte, decoded through a table (no vector path yet). */
+    private final boolean base3;
+    private static final byte[] DIGITS = ai.lort.pack.TritPacker.digits();
 
     public TernaryLowRankMatrix(CompressedLayer l) {
-        if (!CompressedLayer.PACKING_T2_G64.equals(l.packing())) throw new IllegalArgumentException(l.name() + ": unsupported packing " + l.packing());
+        if (!CompressedLayer.PACKING_T2_G64.equals(l.packing()) && !CompressedLayer.PACKING_T3_B5.equals(l.packing()))
+            throw new IllegalArgumentException(l.name() + ": unsupported packing " + l.packing());
+        base3 = CompressedLayer.PACKING_T3_B5.equals(l.packing());
         rows = l.rows();
         cols = l.cols();
         rank = l.rank();
-        rowBytes = TernaryPacker.rowBytes(cols);
+        rowBytes = CompressedLayer.rowBytes(l.packing(), cols);
         fullGroups = cols / GROUP;
-        scales = l.scales();
+        check(l, "scales", l.scales(), (long) l.scaleBytes() * rows);
+        scales = new float[rows];
+        for (int i = 0; i < rows; i++) scales[i] = l.scale(i);
         a = l.a();
         b = l.b();
         codes = l.codes();
-        check(l, "scales", scales, 4L * rows);
         check(l, "a", a, 2L * rank * cols);
         check(l, "b", b, 2L * rows * rank);
         check(l, "codes", codes, (long) rows * rowBytes);
-        weightBytes = scales.byteSize() + a.byteSize() + b.byteSize() + codes.byteSize();
-        plainFactors = F16Matrix.plainHalves(a) && F16Matrix.plainHalves(b);
+        rotation = l.rotation();
+        signs = rotation == null ? null : rotation.signVector();
+        weightBytes = l.scales().byteSize() + a.byteSize() + b.byteSize() + codes.byteSize();
+        plainFactors = F16Matrix.plainHalves(a);
         bRows = new float[Math.multiplyExact(rows, rank)];
         for (int i = 0; i < bRows.length; i++) bRows[i] = Float.float16ToFloat(b.getAtIndex(SHORT_LE, i));
     }
@@ -82,6 +95,11 @@ public final class TernaryLowRankMatrix implements Matrix {
     @Override
     public void matvec(float[] x, float[] y, int rowFrom, int rowTo) {
         if (rowFrom >= rowTo) return;
+        x = rotated(x);
+        if (base3) {
+            base3Matvec(x, y, rowFrom, rowTo);
+            return;
+        }
         float[] scratch = scratch(cols + rank);
         float sumX = prepare(x, scratch);
         if (VECTOR) {
@@ -97,7 +115,7 @@ public final class TernaryLowRankMatrix implements Matrix {
             float codeDot = VECTOR ? y[r] : 0;
             for (int c = tail; c < cols; c++) codeDot += code(rowOff, c) * x[c];
             float lowRank = rank == 0 ? 0 : lowRankRow(r, scratch);
-            y[r] = scales.getAtIndex(FLOAT_LE, r) * (codeDot - sumX) + lowRank;
+            y[r] = scales[r] * (codeDot - sumX) + lowRank;
         }
     }
 
@@ -109,6 +127,40 @@ public final class TernaryLowRankMatrix implements Matrix {
         float sum = 0;
         for (int k = 0, o = r * rank; k < rank; k++) sum += bRows[o + k] * scratch[cols + k];
         return sum;
+    }
+
+    /**
+     * {@code t3-b5}: per byte, the five codes from the table meet five x values; {@code Σ code·x − Σ x}
+     * as in the 2-bit kernel. Plain loops: about as many operations as the 2-bit path, but scalar.
+     */
+    private void base3Matvec(float[] x, float[] y, int rowFrom, int rowTo) {
+        float[] scratch = scratch(cols + rank);
+        float sumX = 0;
+        for (int c = 0; c < cols; c++) sumX += x[c];
+        for (int j = 0; j < rank; j++) scratch[cols + j] = F16Matrix.dot(a, 2L * j * cols, x, 0, cols);
+        int full = cols / 5;
+        for (int r = rowFrom; r < rowTo; r++) {
+            long off = (long) r * rowBytes;
+            float d0 = 0, d1 = 0;
+            for (int g = 0; g < full; g++) {
+                int p = 5 * (codes.get(ValueLayout.JAVA_BYTE, off + g) & 0xFF), c = 5 * g;
+                d0 += DIGITS[p] * x[c] + DIGITS[p + 2] * x[c + 2] + DIGITS[p + 4] * x[c + 4];
+                d1 += DIGITS[p + 1] * x[c + 1] + DIGITS[p + 3] * x[c + 3];
+            }
+            for (int c = 5 * full; c < cols; c++) d0 += code(off, c) * x[c];
+            float lowRank = rank == 0 ? 0 : lowRankRow(r, scratch);
+            y[r] = scales[r] * (d0 + d1 - sumX) + lowRank;
+        }
+    }
+
+    /** {@code R·x} in a per-thread buffer for a rotated layer, else x itself. */
+    private float[] rotated(float[] x) {
+        if (rotation == null) return x;
+        float[] r = ROTATED.get();
+        if (r.length < cols) ROTATED.set(r = new float[cols]);
+        System.arraycopy(x, 0, r, 0, cols);
+        rotation.rotate(r, 0, signs);
+        return r;
     }
 
     /** This thread's scratch buffer, at least {@code n} floats. */
@@ -184,11 +236,16 @@ public final class TernaryLowRankMatrix implements Matrix {
 
     /** The 2-bit code (t + 1) of weight {@code c} of the row at {@code rowOff}. */
     private int code(long rowOff, int c) {
+        if (base3) return ai.lort.pack.TritPacker.code(codes.get(ValueLayout.JAVA_BYTE, rowOff + c / 5), c % 5);
         return (codes.get(ValueLayout.JAVA_BYTE, rowOff + TernaryPacker.byteIndex(c)) >> TernaryPacker.shift(c)) & 3;
     }
 
     /** Plain reference for {@link #matvec}, straight from the definition. */
     public void scalarMatvec(float[] x, float[] y, int rowFrom, int rowTo) {
+        if (rotation != null) {
+            x = java.util.Arrays.copyOf(x, cols);
+            rotation.rotate(x, 0, signs);
+        }
         float[] ax = new float[rank];
         for (int j = 0; j < rank; j++)
             for (int c = 0; c < cols; c++) ax[j] += Float.float16ToFloat(a.getAtIndex(SHORT_LE, (long) j * cols + c)) * x[c];
@@ -197,7 +254,7 @@ public final class TernaryLowRankMatrix implements Matrix {
             for (int c = 0; c < cols; c++) t += (code((long) r * rowBytes, c) - 1) * x[c];
             float lowRank = 0;
             for (int j = 0; j < rank; j++) lowRank += Float.float16ToFloat(b.getAtIndex(SHORT_LE, (long) r * rank + j)) * ax[j];
-            y[r] = scales.getAtIndex(FLOAT_LE, r) * t + lowRank;
+            y[r] = scales[r] * t + lowRank;
         }
     }
 }

@@ -84,6 +84,14 @@ public interface Backend extends AutoCloseable {
     /** Copies row {@code row} of {@code src} to the host (the logits). */
     void read(Buffer src, int row, float[] dst);
 
+    /**
+     * Copies host values into row {@code row} of {@code dst}: calibration moves residual streams
+     * between layers. Backends that only run inference may leave it unsupported.
+     */
+    default void write(Buffer dst, int row, float[] src) {
+        throw new UnsupportedOperationException(name() + " cannot write buffers from the host");
+    }
+
     @Override
     void close();
 }

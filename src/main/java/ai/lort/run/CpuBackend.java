@@ -288,5 +288,10 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void write(Buffer dst, int row, float[] src) {
+        System.arraycopy(src, 0, rows(dst)[row], 0, dst.cols());
+    }
+
+    @Override
     public void close() { pool.close(); }
 }

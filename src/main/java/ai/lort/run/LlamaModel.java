@@ -139,30 +139,7 @@ public final class LlamaModel implements AutoCloseable {
             throw new LortException("the context is full (" + context + " tokens); start a new conversation or give a larger --ctx");
         float eps = config.rmsNormEps();
         backend.embed(embedding, tokens, from, n, x);
-        for (int l = 0; l < layers.length; l++) {
-            Layer L = layers[l];
-            // Attention: x += o(attention(rope(q), rope(k), v)), q/k/v from the normed residual.
-            backend.rmsNorm(xb, x, L.attnNorm, eps, n);
-            project(q, L.q, xb, n);
-            project(k, L.k, xb, n);
-            project(v, L.v, xb, n);
-            if (L.qNorm != null) backend.headRmsNorm(q, L.qNorm, config.headDim(), eps, n);
-            if (L.kNorm != null) backend.headRmsNorm(k, L.kNorm, config.headDim(), eps, n);
-            backend.rope(q, config.headDim(), ropeCos, ropeSin, pos, n);
-            backend.rope(k, config.headDim(), ropeCos, ropeSin, pos, n);
-            backend.copyRows(keyCache[l], pos, k, 0, n);
-            backend.copyRows(valueCache[l], pos, v, 0, n);
-            backend.attention(att, q, keyCache[l], valueCache[l], attention, pos, n);
-            project(xb, L.o, att, n);
-            backend.add(x, xb, n);
-            // MLP: x += down(silu(gate(h)) · up(h)), h the normed residual.
-            backend.rmsNorm(xb, x, L.mlpNorm, eps, n);
-            project(gate, L.gate, xb, n);
-            project(up, L.up, xb, n);
-            backend.siluMul(gate, up, n);
-            project(xb, L.down, gate, n);
-            backend.add(x, xb, n);
-        }
+        for (int l = 0; l < layers.length; l++) layer(l, pos, n, null);
         backend.rmsNorm(xb, x, finalNorm, eps, n);
         if (allLogits) {
             backend.matmul(logits, head, xb, n);
@@ -170,6 +147,116 @@ public final class LlamaModel implements AutoCloseable {
             backend.copyRows(lastRow, 0, xb, n - 1, 1);
             backend.matmul(logits, head, lastRow, 1);
         }
+    }
+
+    /**
+     * Decoder layer {@code l} on the residual {@code x} of tokens at positions {@code [pos, pos + n)}.
+     * A probe sees the input of each projection group and may stop the layer there (then x is
+     * left half-updated; calibration reloads it).
+     */
+    private void layer(int l, int pos, int n, Probe probe) {
+        float eps = config.rmsNormEps();
+        Layer L = layers[l];
+        // Attention: x += o(attention(rope(q), rope(k), v)), q/k/v from the normed residual.
+        backend.rmsNorm(xb, x, L.attnNorm, eps, n);
+        if (probe != null && !probe.observe(Site.QKV, xb, n)) return;
+        project(q, L.q, xb, n);
+        project(k, L.k, xb, n);
+        project(v, L.v, xb, n);
+        if (L.qNorm != null) backend.headRmsNorm(q, L.qNorm, config.headDim(), eps, n);
+        if (L.kNorm != null) backend.headRmsNorm(k, L.kNorm, config.headDim(), eps, n);
+        backend.rope(q, config.headDim(), ropeCos, ropeSin, pos, n);
+        backend.rope(k, config.headDim(), ropeCos, ropeSin, pos, n);
+        backend.copyRows(keyCache[l], pos, k, 0, n);
+        backend.copyRows(valueCache[l], pos, v, 0, n);
+        backend.attention(att, q, keyCache[l], valueCache[l], attention, pos, n);
+        if (probe != null && !probe.observe(Site.O, att, n)) return;
+        project(xb, L.o, att, n);
+        backend.add(x, xb, n);
+        // MLP: x += down(silu(gate(h)) · up(h)), h the normed residual.
+        backend.rmsNorm(xb, x, L.mlpNorm, eps, n);
+        if (probe != null && !probe.observe(Site.GATE_UP, xb, n)) return;
+        project(gate, L.gate, xb, n);
+        project(up, L.up, xb, n);
+        backend.siluMul(gate, up, n);
+        if (probe != null && !probe.observe(Site.DOWN, gate, n)) return;
+        project(xb, L.down, gate, n);
+        backend.add(x, xb, n);
+    }
+
+    /** The inputs of a decoder layer's projections, in execution order: q/k/v share one, gate/up another. */
+    public enum Site {
+        QKV("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"), O("self_attn.o_proj"),
+        GATE_UP("mlp.gate_proj", "mlp.up_proj"), DOWN("mlp.down_proj");
+
+        private final String[] projections;
+
+        Site(String... projections) { this.projections = projections; }
+
+        /** Tensor names of the weights that read this input in layer {@code l}. */
+        public java.util.List<String> weights(int l) {
+            return java.util.Arrays.stream(projections).map(p -> "model.layers." + l + "." + p + ".weight").toList();
+        }
+    }
+
+    /** Sees a projection group's input (rows [0, n) of {@code input}) during {@link #runLayer}. */
+    public interface Probe {
+        /** @return false to stop the layer after this site */
+        boolean observe(Site site, Buffer input, int n);
+    }
+
+    /**
+     * Calibration: runs decoder layer {@code l} alone on {@code residual[from, from + n)} (the
+     * residual stream entering the layer, one row per token at positions {@code [pos, pos + n)});
+     * when {@code update}, the rows are replaced by the stream leaving the layer. Tokens of one
+     * sequence must come in position order (they fill layer l's KV cache).
+     */
+    public void runLayer(int l, float[][] residual, int from, int n, int pos, boolean update, Probe probe) {
+        if (n < 1 || n > batch || pos + n > context) throw new IllegalArgumentException("rows " + n + " at " + pos);
+        for (int t = 0; t < n; t++) backend.write(x, t, residual[from + t]);
+        layer(l, pos, n, probe);
+        if (update) for (int t = 0; t < n; t++) backend.read(x, t, residual[from + t]);
+    }
+
+    /** The embedding rows of {@code tokens} (the residual stream entering layer 0). */
+    public float[][] embed(int[] tokens) {
+        float[][] out = new float[tokens.length][config.hiddenSize()];
+        for (int i = 0; i < tokens.length; i += batch) {
+            int n = Math.min(batch, tokens.length - i);
+            backend.embed(embedding, tokens, i, n, x);
+            for (int t = 0; t < n; t++) backend.read(x, t, out[i + t]);
+        }
+        return out;
+    }
+
+    /** Number of decoder layers. */
+    public int layerCount() { return layers.length; }
+
+    /**
+     * Replaces one projection weight ({@code model.layers.L.<proj>.weight}) by {@code weights}'
+     * matrix of that name: calibration swaps in each layer as soon as it is compressed.
+     */
+    public void replaceWeight(String name, WeightSource weights) {
+        String prefix = "model.layers.";
+        int dot = name.indexOf('.', prefix.length());
+        if (!name.startsWith(prefix) || dot < 0 || !name.endsWith(".weight")) throw new IllegalArgumentException("not a layer weight: " + name);
+        int l = Integer.parseInt(name.substring(prefix.length(), dot));
+        String proj = name.substring(dot + 1, name.length() - ".weight".length());
+        Layer L = layers[l];
+        Linear p = new Linear(backend.matrix(weights, name), switch (proj) {
+            case "self_attn.q_proj" -> L.q.bias;
+            case "self_attn.k_proj" -> L.k.bias;
+            case "self_attn.v_proj" -> L.v.bias;
+            case "self_attn.o_proj" -> L.o.bias;
+            case "mlp.gate_proj" -> L.gate.bias;
+            case "mlp.up_proj" -> L.up.bias;
+            case "mlp.down_proj" -> L.down.bias;
+            default -> throw new IllegalArgumentException("not a projection: " + name);
+        });
+        layers[l] = new Layer(L.attnNorm, proj.equals("self_attn.q_proj") ? p : L.q, proj.equals("self_attn.k_proj") ? p : L.k,
+                L.qNorm, L.kNorm, proj.equals("self_attn.v_proj") ? p : L.v, proj.equals("self_attn.o_proj") ? p : L.o,
+                L.mlpNorm, proj.equals("mlp.gate_proj") ? p : L.gate, proj.equals("mlp.up_proj") ? p : L.up,
+                proj.equals("mlp.down_proj") ? p : L.down);
     }
 
     private void project(Buffer out, Linear p, Buffer in, int n) {

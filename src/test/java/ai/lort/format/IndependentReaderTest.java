@@ -55,13 +55,42 @@ class IndependentReaderTest {
                         int g = j / 64, k = (j % 64) / 16, lane = j % 16;
                         int code = (file.get(codes + i * rowBytes + 16 * g + lane) >> (2 * k)) & 3;
                         assertThat(code).isNotEqualTo(3);
-                        float v = file.getFloat(scales + 4 * i) * (code - 1);
+                        float scale = switch (l.get("scales").asText()) {
+                            case "row-f32" -> file.getFloat(scales + 4 * i);
+                            case "row-f16" -> Float.float16ToFloat(file.getShort(scales + 2 * i));
+                            default -> throw new AssertionError("unknown scales " + l.get("scales"));
+                        };
+                        float v = scale * (code - 1);
                         for (int q = 0; q < r; q++)
                             v += Float.float16ToFloat(file.getShort(b + 2 * (i * r + q))) * Float.float16ToFloat(file.getShort(a + 2 * (q * cols + j)));
                         mine[i * cols + j] = v;
                     }
-                assertThat(mine).containsExactly(LortFile.reconstruct(reference.layers().get(l.get("name").asText())));
+                if (l.get("rotation").asText().equals("hadamard")) mine = unrotate(mine, rows, cols, l.get("rotation_seed").asLong(), l.get("rotation_block").asInt());
+                else assertThat(l.get("rotation").asText()).isEqualTo("none");
+                float[] expected = LortFile.reconstruct(reference.layers().get(l.get("name").asText()));
+                for (int i = 0; i < mine.length; i++) assertThat(mine[i]).isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-5f));
             }
         }
+    }
+
+    /**
+     * The layer in the input basis, {@code Ŵ·R} with {@code R = H·D}, straight from docs/FORMAT.md:
+     * Sylvester entries {@code H[a][b] = (−1)^popcount(a & b) / √block} per block, signs from
+     * {@code SplittableRandom(seed).nextBoolean()}.
+     */
+    private static float[] unrotate(float[] w, int rows, int cols, long seed, int block) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+        double[] d = new double[cols];
+        for (int j = 0; j < cols; j++) d[j] = rnd.nextBoolean() ? -1 : 1;
+        float[] out = new float[w.length];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) {
+                int b0 = j / block * block;
+                double v = 0;
+                for (int k = b0; k < b0 + block; k++)
+                    v += w[i * cols + k] * ((Integer.bitCount((k - b0) & (j - b0)) % 2 == 0) ? 1 : -1) / Math.sqrt(block);
+                out[i * cols + j] = (float) (v * d[j]);
+            }
+        return out;
     }
 }

@@ -130,6 +130,10 @@ public final class CudaBackend implements Backend {
         CompressedLayer c = raw.compressed();
         if (!CompressedLayer.PACKING_T2_G64.equals(c.packing()))
             throw new LortException(name + ": packing " + c.packing() + " has no CUDA kernel");
+        // Format 1.1 encodings (calibrated compressor) have no CUDA kernel yet: refuse, never misread.
+        if (!ai.lort.format.LortFormat.SCALES_ROW_F32.equals(c.scaleFormat()) || c.rotation() != null)
+            throw new LortException(name + ": scales " + c.scaleFormat() + (c.rotation() != null ? ", rotation hadamard" : "")
+                    + " have no CUDA kernel yet; run on the CPU (--device cpu) or compress with --scales row-f32 --rotation none");
         weightBytes += c.codes().byteSize() + c.scales().byteSize() + c.a().byteSize() + c.b().byteSize();
         long a = c.rank() > 0 ? upload(c.a()) : 0, b = c.rank() > 0 ? upload(c.b()) : 0;
         return new Mat(c.rows(), c.cols(), null, 0, upload(c.codes()), upload(c.scales()), a, b, c.rank());

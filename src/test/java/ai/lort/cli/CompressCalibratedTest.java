@@ -1,0 +1,60 @@
+package ai.lort.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.lort.format.LortFile;
+import ai.lort.testing.Cli;
+import ai.lort.testing.SharedData;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code lort compress --method calibrated} end to end on the real stories260K model. */
+class CompressCalibratedTest {
+    @TempDir Path tmp;
+
+    @Test
+    void calibratedFileIsDeterministicWithinBudgetAndReportsOutputErrorAndPerplexity() throws Exception {
+        Path model = SharedData.require("models/stories260K");
+        String text = Files.readString(SharedData.require("data/tinystories-valid-excerpt.txt"));
+        String[] stories = text.split("\n<\\|endoftext\\|>\n");
+        Path calib = tmp.resolve("calib.txt"), held = tmp.resolve("held.txt");
+        Files.writeString(calib, String.join("\n<|endoftext|>\n", java.util.Arrays.copyOfRange(stories, 0, 3)));
+        Files.writeString(held, String.join("\n<|endoftext|>\n", java.util.Arrays.copyOfRange(stories, 40, 46)));
+        Path a = tmp.resolve("a.lort"), b = tmp.resolve("b.lort");
+        String[] common = {"compress", "--model", model.toString(), "--min-dim", "32", "--calibration", calib.toString(),
+                "--sweeps", "2", "--json", "-q"};
+        Cli.Result r = Cli.run(concat(common, "-o", a.toString(), "--eval", held.toString(), "--threads", "2"));
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode s = new ObjectMapper().readTree(r.out());
+        assertThat(s.get("method").asText()).isEqualTo("calibrated");
+        assertThat(s.get("compressed_layers").asInt()).isEqualTo(35);
+        assertThat(s.get("bits_per_weight").asDouble()).isLessThanOrEqualTo(2.3);
+        for (JsonNode l : s.get("layers")) assertThat(l.get("output_error").asDouble()).isBetween(0.0, 1.0);
+        double original = s.get("eval").get("original_perplexity").asDouble(), compressed = s.get("eval").get("compressed_perplexity").asDouble();
+        assertThat(original).isBetween(2.0, 5.0);
+        assertThat(compressed).isGreaterThan(original).isLessThan(20 * original); // 3 calibration stories only
+
+        // Same seed, same file (threads 1 this time: rows are independent, so the split does not matter).
+        Cli.Result again = Cli.run(concat(common, "-o", b.toString(), "--threads", "1"));
+        assertThat(again.exitCode()).as(again.err()).isZero();
+        try (LortFile fa = LortFile.open(a); LortFile fb = LortFile.open(b)) {
+            assertThat(fa.version()).isEqualTo("1.1");
+            for (String name : fa.layers().keySet()) {
+                var la = fa.layers().get(name);
+                var lb = fb.layers().get(name);
+                assertThat(la.scales().mismatch(lb.scales())).as(name).isEqualTo(-1);
+                assertThat(la.codes().mismatch(lb.codes())).as(name).isEqualTo(-1);
+            }
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+}

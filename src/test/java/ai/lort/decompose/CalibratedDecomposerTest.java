@@ -1,0 +1,147 @@
+package ai.lort.decompose;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class CalibratedDecomposerTest {
+    /** N × n inputs with very unequal, correlated columns (as real activations are). */
+    static float[] inputs(int count, int n, long seed) {
+        Random rnd = new Random(seed);
+        float[] mix = new float[n * n], x = new float[count * n];
+        for (int i = 0; i < mix.length; i++) mix[i] = (float) rnd.nextGaussian() * 0.3f;
+        for (int i = 0; i < n; i++) mix[i * n + i] += 1 + (i % 7 == 0 ? 8 : 0); // a few outlier channels
+        float[] z = new float[n];
+        for (int t = 0; t < count; t++) {
+            for (int j = 0; j < n; j++) z[j] = (float) rnd.nextGaussian();
+            for (int i = 0; i < n; i++) {
+                float s = 0;
+                for (int j = 0; j < n; j++) s += z[j] * mix[j * n + i];
+                x[t * n + i] = s;
+            }
+        }
+        return x;
+    }
+
+    static double[] gram(float[] x, float[] y, int count, int n) {
+        double[] g = new double[n * n];
+        for (int t = 0; t < count; t++)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++) g[i * n + j] += (double) x[t * n + i] * y[t * n + j] / count;
+        return g;
+    }
+
+    /** ‖(W − Ŵ)Xᵀ‖ / ‖W Xᵀ‖ computed directly from the inputs. */
+    static double directOutputError(float[] w, float[] what, float[] x, int m, int n, int count) {
+        double num = 0, den = 0;
+        for (int t = 0; t < count; t++)
+            for (int i = 0; i < m; i++) {
+                double y = 0, yh = 0;
+                for (int j = 0; j < n; j++) { y += w[i * n + j] * x[t * n + j]; yh += what[i * n + j] * x[t * n + j]; }
+                num += (y - yh) * (y - yh);
+                den += y * y;
+            }
+        return Math.sqrt(num / den);
+    }
+
+    static float[] reconstruct(CalibratedDecomposer.Result r) {
+        int m = r.rows(), n = r.cols();
+        float[] out = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) {
+                float v = r.scales()[i] * r.t()[i * n + j];
+                for (int k = 0; k < r.rank(); k++) v += r.b()[i * r.rank() + k] * r.a()[k * n + j];
+                out[i * n + j] = v;
+            }
+        return out;
+    }
+
+    static CalibratedDecomposer.Options options(int rank, int threads) {
+        return new CalibratedDecomposer.Options(0.5, rank, 3, 4, true, threads);
+    }
+
+    @Test
+    void outputErrorIsBelowTheWeightOnlyMethodsAndMatchesTheInputs() {
+        int m = 48, n = 64, count = 400;
+        float[] w = AlsDecomposerTest.randomLowRankPlusNoise(m, n, 2, 3);
+        float[] x = inputs(count, n, 5);
+        double[] h = gram(x, x, count, n);
+        for (int rank : new int[] {0, 4}) {
+            var cal = CalibratedDecomposer.decompose(w, m, n, h, null, options(rank, 1), 7);
+            var als = AlsDecomposer.decompose(w, m, n, rank, 4, 7);
+            double alsOut = CalibratedDecomposer.outputError(w, m, n, h, als.scales(), als.t(), als.b(), als.a(), als.rank());
+            assertThat(cal.outputError()).as("rank " + rank).isLessThan(alsOut * 0.8);
+            assertThat(cal.outputError()).isCloseTo(directOutputError(w, reconstruct(cal), x, m, n, count), within(1e-4));
+            assertThat(cal.rank()).isLessThanOrEqualTo(rank);
+        }
+    }
+
+    @Test
+    void targetCorrectionUndoesAnInputError() {
+        // The compressed model's inputs are a distorted copy of the original's: fitting W' = W + β(WCH⁻¹ − W)
+        // must bring the compressed layer's outputs closer to the original layer's on the original inputs.
+        int m = 32, n = 48, count = 500;
+        float[] w = AlsDecomposerTest.randomLowRankPlusNoise(m, n, 2, 11);
+        float[] xfp = inputs(count, n, 12), x = xfp.clone();
+        Random rnd = new Random(13);
+        for (int i = 0; i < x.length; i++) x[i] += 0.3f * (float) rnd.nextGaussian() * Math.abs(x[i]);
+        double[] h = gram(x, x, count, n), c = gram(xfp, x, count, n);
+        var plain = CalibratedDecomposer.decompose(w, m, n, h, null, options(0, 1), 1);
+        var corrected = CalibratedDecomposer.decompose(w, m, n, h, c, options(0, 1), 1);
+        assertThat(endToEnd(w, reconstruct(corrected), xfp, x, m, n, count)).isLessThan(endToEnd(w, reconstruct(plain), xfp, x, m, n, count));
+    }
+
+    /** ‖W·X_fp − Ŵ·X‖ / ‖W·X_fp‖: the original layer on original inputs against the compressed one on its inputs. */
+    static double endToEnd(float[] w, float[] what, float[] xfp, float[] x, int m, int n, int count) {
+        double num = 0, den = 0;
+        for (int t = 0; t < count; t++)
+            for (int i = 0; i < m; i++) {
+                double y = 0, yh = 0;
+                for (int j = 0; j < n; j++) { y += w[i * n + j] * xfp[t * n + j]; yh += what[i * n + j] * x[t * n + j]; }
+                num += (y - yh) * (y - yh);
+                den += y * y;
+            }
+        return Math.sqrt(num / den);
+    }
+
+    @Test
+    void isDeterministicAndIndependentOfTheThreadCount() {
+        int m = 40, n = 56, count = 200;
+        float[] w = AlsDecomposerTest.randomLowRankPlusNoise(m, n, 2, 21);
+        float[] x = inputs(count, n, 22);
+        double[] h = gram(x, x, count, n);
+        var a = CalibratedDecomposer.decompose(w, m, n, h, h, options(3, 1), 5);
+        var b = CalibratedDecomposer.decompose(w, m, n, h, h, options(3, 2), 5);
+        assertThat(a.t()).isEqualTo(b.t());
+        assertThat(a.scales()).isEqualTo(b.scales());
+        assertThat(a.a()).isEqualTo(b.a());
+        assertThat(a.b()).isEqualTo(b.b());
+        for (float s : a.scales()) assertThat(Float.float16ToFloat(Float.floatToFloat16(s))).isEqualTo(s); // row-f16 exact
+    }
+
+    @Test
+    void choleskyHelpersAgreeWithTheDefinitions() {
+        int n = 12, count = 50;
+        float[] x = inputs(count, n, 31);
+        double[] h = CalibratedDecomposer.damped(gram(x, x, count, n), n);
+        double[] l = Cholesky.lower(h, n);
+        double[] inv = Cholesky.inverse(l, n);
+        double[] u = Cholesky.upperOfInverse(l, n);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) {
+                double hi = 0, utu = 0;
+                for (int k = 0; k < n; k++) { hi += h[i * n + k] * inv[k * n + j]; utu += u[k * n + i] * u[k * n + j]; }
+                assertThat(hi).isCloseTo(i == j ? 1 : 0, within(1e-9));
+                assertThat(utu).isCloseTo(inv[i * n + j], within(1e-9 * Math.abs(inv[i * n + i]) + 1e-12));
+                if (j < i) assertThat(u[i * n + j]).isZero();
+            }
+        double[] row = new double[n], back = new double[n];
+        for (int j = 0; j < n; j++) row[j] = j - 3.5;
+        double[] solved = row.clone();
+        Cholesky.rightSolveLower(l, n, solved); // solved = row·L⁻¹, so solved·L = row
+        for (int j = 0; j < n; j++) for (int k = 0; k < n; k++) back[j] += solved[k] * l[k * n + j];
+        for (int j = 0; j < n; j++) assertThat(back[j]).isCloseTo(row[j], within(1e-9));
+    }
+}
