@@ -44,12 +44,15 @@ class LortWeightsTest {
         public void close() { inner.close(); }
     }
 
-    @Test
-    void packedKernelsMatchTheDenseReconstruction() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"t2-g64", "t3-b5"})
+    void packedKernelsMatchTheDenseReconstruction(String packing) {
         Path model = SharedData.require("models/stories260K");
         Path out = tmp.resolve("s.lort");
-        // Every linear layer (k/v are 32 x 64), a rank term where the budget allows one.
-        assertThat(Cli.run("compress", "-m", model.toString(), "-o", out.toString(), "--min-dim", "32", "--bpw", "3", "-q").exitCode()).isZero();
+        // Every linear layer (k/v are 32 x 64), a rank term where the budget allows one; the
+        // calibrated method's encodings (row-f16 scales, Hadamard rotation) with a small calibration.
+        assertThat(Cli.run("compress", "-m", model.toString(), "-o", out.toString(), "--min-dim", "32", "--bpw", "3", "-q",
+                "--packing", packing, "--calibration-samples", "4", "--calibration-length", "64").exitCode()).isZero();
         int[] prompt = {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315};
         float[][] logits = new float[2][];
         for (int variant = 0; variant < 2; variant++) {
