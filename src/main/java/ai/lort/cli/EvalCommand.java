@@ -63,7 +63,7 @@ public final class EvalCommand implements Callable<Integer> {
             int window = ctx != null ? ctx : Math.min(config.maxPositions(), 2048);
             if (window < 2) throw new LortException("--ctx must be at least 2");
             int[] ids = input.tokens != null ? readIds(input.tokens) : Tokenizer.load(weights::file).encode(readText(input.text), true);
-            try (LlamaModel m = LlamaModel.load(weights, Devices.backend(DeviceChoice.parse(device), InferCommand.threads(threads), System.err), window)) {
+            try (LlamaModel m = LlamaModel.load(weights, Devices.backend(DeviceChoice.parse(device), InferCommand.threads(threads), System.err, weights), window)) {
                 ProgressBar progress = new ProgressBar("eval", ids.length, false, json || System.console() == null || !System.console().isTerminal());
                 Perplexity.Result r = Perplexity.evaluate(m, ids, window, progress);
                 progress.finish(ids.length);

@@ -89,7 +89,7 @@ public final class InferCommand implements Callable<Integer> {
         try (WeightSource weights = ModelWeights.open(model, revision, false)) {
             ModelConfig config = ModelConfig.load(weights);
             int context = ctx != null ? ctx : Math.min(config.maxPositions(), 4096);
-            try (LlamaModel m = LlamaModel.load(weights, Devices.backend(DeviceChoice.parse(device), threads(threads), System.err), context)) {
+            try (LlamaModel m = LlamaModel.load(weights, Devices.backend(DeviceChoice.parse(device), threads(threads), System.err, weights), context)) {
                 Generator gen = new Generator(m);
                 if (promptIds != null) {
                     report(gen.generate(promptIds, maxTokens, sampler, id -> { out.print(id + " "); out.flush(); return true; }));

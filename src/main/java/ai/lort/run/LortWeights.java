@@ -55,6 +55,9 @@ public final class LortWeights implements WeightSource {
     }
 
     @Override
+    public java.util.Collection<CompressedLayer> compressedLayers() { return file.layers().values(); }
+
+    @Override
     public Optional<CompressedLayer> compressed(String name) { return Optional.ofNullable(file.layers().get(name)); }
 
     @Override

@@ -23,6 +23,9 @@ public interface WeightSource extends AutoCloseable {
     /** A tensor stored dense, in its file dtype, viewed in place (GPU backends upload these bytes as they are). */
     Tensor tensor(String name);
 
+    /** Every compressed layer (none for an uncompressed model), e.g. to check a backend can run them. */
+    default java.util.Collection<CompressedLayer> compressedLayers() { return java.util.List.of(); }
+
     /** The compressed layer stored under {@code name}, or empty when that weight is dense. */
     default Optional<CompressedLayer> compressed(String name) { return Optional.empty(); }
 

@@ -116,6 +116,17 @@ public final class CudaBackend implements Backend {
     @Override
     public Buffer buffer(int rows, int cols) { return new Buf(alloc((long) rows * cols * Float.BYTES), rows, cols); }
 
+    /**
+     * What of a layer's encoding the CUDA kernels cannot run, or null when they run it all: they read
+     * format 1.0 layers (t2-g64, row-f32, no rotation); format 1.1 encodings are refused, never misread.
+     */
+    public static String unsupported(CompressedLayer c) {
+        if (!CompressedLayer.PACKING_T2_G64.equals(c.packing())) return "packing " + c.packing();
+        if (!ai.lort.format.LortFormat.SCALES_ROW_F32.equals(c.scaleFormat())) return "scales " + c.scaleFormat();
+        if (c.rotation() != null) return "rotation hadamard";
+        return null;
+    }
+
     @Override
     public Weight matrix(WeightSource weights, String name) {
         DeviceWeights.Raw raw = DeviceWeights.matrix(weights, name);
@@ -128,12 +139,8 @@ public final class CudaBackend implements Backend {
             return new Mat(t.rows(), t.cols(), t.dtype(), uploadOnce(key, t.data()), 0, 0, 0, 0, 0);
         }
         CompressedLayer c = raw.compressed();
-        if (!CompressedLayer.PACKING_T2_G64.equals(c.packing()))
-            throw new LortException(name + ": packing " + c.packing() + " has no CUDA kernel");
-        // Format 1.1 encodings (calibrated compressor) have no CUDA kernel yet: refuse, never misread.
-        if (!ai.lort.format.LortFormat.SCALES_ROW_F32.equals(c.scaleFormat()) || c.rotation() != null)
-            throw new LortException(name + ": scales " + c.scaleFormat() + (c.rotation() != null ? ", rotation hadamard" : "")
-                    + " have no CUDA kernel yet; run on the CPU (--device cpu) or compress with --scales row-f32 --rotation none");
+        String unsupported = unsupported(c);
+        if (unsupported != null) throw new LortException(name + ": " + unsupported + " has no CUDA kernel yet; run on the CPU (--device cpu) or compress with --packing t2-g64 --scales row-f32 --rotation none");
         weightBytes += c.codes().byteSize() + c.scales().byteSize() + c.a().byteSize() + c.b().byteSize();
         long a = c.rank() > 0 ? upload(c.a()) : 0, b = c.rank() > 0 ? upload(c.b()) : 0;
         return new Mat(c.rows(), c.cols(), null, 0, upload(c.codes()), upload(c.scales()), a, b, c.rank());

@@ -53,6 +53,25 @@ public final class Devices {
         }
     }
 
+    /**
+     * As {@link #backend(DeviceChoice, int, PrintStream)} for a model: {@code auto} also stays on the
+     * CPU when the model holds layers the CUDA kernels cannot run (and says which), {@code cuda}
+     * then fails with that reason before anything is uploaded.
+     */
+    public static Backend backend(DeviceChoice choice, int cpuThreads, PrintStream stderr, ai.lort.run.WeightSource weights) {
+        if (choice != DeviceChoice.CPU) {
+            for (ai.lort.format.CompressedLayer c : weights.compressedLayers()) {
+                String why = CudaBackend.unsupported(c);
+                if (why == null) continue;
+                if (choice == DeviceChoice.CUDA)
+                    throw new LortException("--device cuda: layer " + c.name() + " uses " + why + ", which the CUDA kernels do not run yet; use --device cpu");
+                stderr.println("lort: device cpu (this model's layers use " + why + ", which the CUDA kernels do not run yet)");
+                return new CpuBackend(cpuThreads);
+            }
+        }
+        return backend(choice, cpuThreads, stderr);
+    }
+
     /** Why CUDA cannot be used here, or null when a GPU is usable (driver loads, cuInit works, one device at least). */
     public static String cudaProblem() {
         try {

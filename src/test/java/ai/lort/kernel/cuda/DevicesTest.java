@@ -21,6 +21,28 @@ class DevicesTest {
         assertThatThrownBy(() -> DeviceChoice.parse("gpu")).isInstanceOf(LortException.class).hasMessageContaining("auto, cpu or cuda");
     }
 
+    /** A model whose one compressed layer uses row-f16 scales, which the CUDA kernels do not run. */
+    private static ai.lort.run.WeightSource modelWithF16Scales() {
+        java.lang.foreign.MemorySegment none = java.lang.foreign.MemorySegment.ofArray(new byte[0]);
+        ai.lort.format.CompressedLayer layer = new ai.lort.format.CompressedLayer("model.layers.0.mlp.up_proj.weight", 1, 64, 0,
+                ai.lort.format.CompressedLayer.PACKING_T2_G64, none, none, none, none, "row-f16", null);
+        return (ai.lort.run.WeightSource) java.lang.reflect.Proxy.newProxyInstance(DevicesTest.class.getClassLoader(),
+                new Class<?>[] {ai.lort.run.WeightSource.class}, (proxy, method, args) -> {
+                    if (method.getName().equals("compressedLayers")) return java.util.List.of(layer);
+                    throw new UnsupportedOperationException(method.getName());
+                });
+    }
+
+    @Test
+    void autoStaysOnTheCpuForLayersTheGpuKernelsDoNotRun() throws Exception {
+        try (ai.lort.run.Backend b = Devices.backend(DeviceChoice.AUTO, 1, stderr, modelWithF16Scales())) {
+            assertThat(b).isInstanceOf(ai.lort.run.CpuBackend.class);
+        }
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("lort: device cpu (this model's layers use scales row-f16");
+        assertThatThrownBy(() -> Devices.backend(DeviceChoice.CUDA, 1, stderr, modelWithF16Scales()))
+                .isInstanceOf(LortException.class).hasMessageContaining("model.layers.0.mlp.up_proj.weight uses scales row-f16");
+    }
+
     @Test
     void cpuIsTakenAsAskedAndSilently() {
         assertThat(Devices.select(DeviceChoice.CPU, stderr)).isEqualTo(DeviceChoice.CPU);
