@@ -10,7 +10,7 @@ cd "$root"
 out=bench/out
 [ -f $out/qwen2.5-0.5b-shaped.lort ] || bench/compress.sh
 [ -f $out/qwen2.5-0.5b-shaped-head.lort ] || bin/lort compress --model $out/qwen2.5-0.5b-shaped \
-  --output $out/qwen2.5-0.5b-shaped-head.lort --include-lm-head --quiet
+  --output $out/qwen2.5-0.5b-shaped-head.lort --method als --include-lm-head --quiet
 mvn -q -B -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
 cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -84,8 +84,9 @@ public final class CompressCommand implements Callable<Integer> {
             description = "Per-row scale encoding: row-f16 (format 1.1) or row-f32 [default: row-f16 with calibrated, row-f32 with als]")
     String scales;
 
-    @Option(names = "--packing", paramLabel = "<PACK>", defaultValue = "t2-g64",
-            description = "Ternary code packing: t2-g64 (2 bits per weight, vector kernel) or t3-b5 (five per byte, 1.6 bits; format 1.1) [default: ${DEFAULT-VALUE}]")
+    @Option(names = "--packing", paramLabel = "<PACK>",
+            description = "Ternary code packing: t2-g64 (2 bits per weight, vector kernel) or t3-b5 (five per byte, 1.6 bits, table kernel; format 1.1) "
+                    + "[default: t3-b5 with calibrated (measured better and smaller), t2-g64 with als]")
     String packing;
 
     @Option(names = "--rotation", paramLabel = "<ROT>",
@@ -143,14 +144,15 @@ public final class CompressCommand implements Callable<Integer> {
             throw new LortException("--scales " + scaleFormat + " is not known; use row-f16 or row-f32");
         if (calibrated && !calibration.equals(Calibration.SELF) && !java.nio.file.Files.isRegularFile(Path.of(calibration)))
             throw new LortException("--calibration " + calibration + ": no such file (give a text file or 'self')");
-        if (!packing.equals("t2-g64") && !packing.equals("t3-b5")) throw new LortException("--packing " + packing + " is not known; use t2-g64 or t3-b5");
+        String pack = packing != null ? packing : calibrated ? "t3-b5" : "t2-g64";
+        if (!pack.equals("t2-g64") && !pack.equals("t3-b5")) throw new LortException("--packing " + pack + " is not known; use t2-g64 or t3-b5");
         String rot = rotation != null ? rotation : calibrated ? LortFormat.ROTATION_HADAMARD : LortFormat.ROTATION_NONE;
         if (!rot.equals(LortFormat.ROTATION_NONE) && !rot.equals(LortFormat.ROTATION_HADAMARD))
             throw new LortException("--rotation " + rot + " is not known; use none or hadamard");
         if (eval != null && !java.nio.file.Files.isRegularFile(eval)) throw new LortException("--eval " + eval + ": no such file");
         Calibration cal = calibrated ? new Calibration(calibration, calibrationSamples, calibrationLength, beta, sweeps, Calibration.DEFAULT_ALTERNATIONS) : null;
         CompressOptions opts = new CompressOptions(minDim, budget.bpw != null ? budget.bpw : CompressOptions.DEFAULT_BPW,
-                budget.rank, iterations, nThreads, seed, includeLmHead, verbose, quiet, cal, packing, scaleFormat, rot, eval);
+                budget.rank, iterations, nThreads, seed, includeLmHead, verbose, quiet, cal, pack, scaleFormat, rot, eval);
         PrintStream report = json ? System.err : System.out;
         LocatedModel located = ModelLocator.locate(model, revision, quiet);
         Compressor.Summary s;
