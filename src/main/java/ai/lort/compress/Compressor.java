@@ -138,8 +138,7 @@ public final class Compressor {
                     AlsDecomposer.Result r = d.result();
                     double bpw = options.bitsPerWeight(r.rows(), r.cols(), r.rank());
                     LayerReport lr = new LayerReport(t.name(), r.rows(), r.cols(), r.rank(), r.relativeError(), r.ternaryOnlyError(), bpw, r.iterations(), d.seconds());
-                    float[] scales = options.scaleBits() == 16 ? roundToHalf(r.scales()) : r.scales();
-                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.packing(), options.scaleFormat(), d.rotation(), scales, r.t(), r.a(), r.b(), layerInfo(lr));
+                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.packing(), options.scaleFormat(), d.rotation(), r.scales(), r.t(), r.a(), r.b(), layerInfo(lr));
                     reports.add(lr);
                     compressedParams += t.elementCount();
                     compressedBits += Math.round(bpw * t.elementCount());
@@ -201,12 +200,6 @@ public final class Compressor {
         return new Tensor("lm_head.weight", emb.dtype(), emb.shape(), emb.data());
     }
 
-    private static float[] roundToHalf(float[] x) {
-        float[] out = new float[x.length];
-        for (int i = 0; i < x.length; i++) out[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
-        return out;
-    }
-
     private record Decomposed(AlsDecomposer.Result result, ai.lort.pack.Hadamard rotation, double seconds) {}
 
     private Decomposed decompose(Tensor t) {
@@ -223,7 +216,7 @@ public final class Compressor {
             float[] signs = rot.signVector();
             for (int i = 0; i < m; i++) rot.rotate(w, i * n, signs);
         }
-        AlsDecomposer.Result r = AlsDecomposer.decompose(w, m, n, rank, options.iterations(), seed);
+        AlsDecomposer.Result r = AlsDecomposer.decompose(w, m, n, rank, options.iterations(), seed, options.scaleBits() == 16);
         return new Decomposed(r, rot, (System.nanoTime() - t0) / 1e9);
     }
 

@@ -26,6 +26,23 @@ public final class AlsDecomposer {
                          double relativeError, double ternaryOnlyError, int iterations) {}
 
     public static Result decompose(float[] w, int m, int n, int rank, int iterations, long seed) {
+        return decompose(w, m, n, rank, iterations, seed, false);
+    }
+
+    /**
+     * As above; with {@code halfScales} the scales are rounded to FP16, as a {@code row-f16} layer
+     * stores them, and the error reported is recomputed for the rounded scales.
+     */
+    public static Result decompose(float[] w, int m, int n, int rank, int iterations, long seed, boolean halfScales) {
+        Result r = decompose32(w, m, n, rank, iterations, seed);
+        if (!halfScales) return r;
+        float[] scales = Half.roundToHalf(r.scales());
+        double denom = Math.sqrt(sumSquares(w));
+        double err = error(w, m, n, scales, r.t(), r.b(), r.a(), r.rank()) / (denom > 0 ? denom : 1);
+        return new Result(m, n, r.rank(), scales, r.t(), r.a(), r.b(), err, r.ternaryOnlyError(), r.iterations());
+    }
+
+    private static Result decompose32(float[] w, int m, int n, int rank, int iterations, long seed) {
         double normW = Math.sqrt(sumSquares(w));
         double denom = normW > 0 ? normW : 1;
         float[] residual = w.clone(); // W − B·A, the input of the ternary step
@@ -63,7 +80,7 @@ public final class AlsDecomposer {
         }
         if (bestRank == 0) return new Result(m, n, 0, bestScales, bestT, new float[0], new float[0], ternaryOnly, ternaryOnly, done);
         // Round the factors as stored, then refit the ternary part (warm) to what the file will hold.
-        float[] a = roundToHalf(bestA), b = roundToHalf(bestB);
+        float[] a = Half.roundToHalf(bestA), b = Half.roundToHalf(bestB);
         subtractLowRank(w, m, n, b, a, bestRank, residual);
         double stored = Math.sqrt(fitTernary(residual, m, n, bestScales, bestT, true)) / denom;
         if (stored > ternaryOnly) { // only FP16 rounding could cause this; fall back to the ternary fit
@@ -113,9 +130,4 @@ public final class AlsDecomposer {
         return s;
     }
 
-    static float[] roundToHalf(float[] x) {
-        float[] out = new float[x.length];
-        for (int i = 0; i < x.length; i++) out[i] = Half.f16ToFloat(Half.floatToF16(x[i]));
-        return out;
-    }
 }

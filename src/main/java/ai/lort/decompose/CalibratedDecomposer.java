@@ -214,7 +214,7 @@ public final class CalibratedDecomposer {
             den += q * gt[j];
         }
         double s = den > 0 ? num / den : 0;
-        return f16 ? Half.f16ToFloat(Half.floatToF16((float) s)) : (float) s;
+        return f16 ? Half.roundToHalf((float) s) : (float) s;
     }
 
     /**
@@ -239,7 +239,7 @@ public final class CalibratedDecomposer {
             Cholesky.rightSolveLower(l, n, row);
             for (int j = 0; j < n; j++) a[k * n + j] = (float) row[j];
         }
-        return new float[][] {AlsDecomposer.roundToHalf(f.b()), AlsDecomposer.roundToHalf(a)};
+        return new float[][] {Half.roundToHalf(f.b()), Half.roundToHalf(a)};
     }
 
     /** {@code Σ_i (x_i − ŵ_i)·H·(x_i − ŵ_i)ᵀ} with {@code Ŵ = diag(s)T + BA}. */

@@ -16,4 +16,14 @@ public final class Half {
         int rounding = 0x7FFF + ((bits >>> 16) & 1);
         return (short) ((bits + rounding) >>> 16);
     }
+
+    /** {@code x} rounded to the nearest half-precision value, as float (what an F16 field will hold). */
+    public static float roundToHalf(float x) { return Float.float16ToFloat(Float.floatToFloat16(x)); }
+
+    /** Every element rounded to half precision, in a new array. */
+    public static float[] roundToHalf(float[] x) {
+        float[] out = new float[x.length];
+        for (int i = 0; i < x.length; i++) out[i] = roundToHalf(x[i]);
+        return out;
+    }
 }

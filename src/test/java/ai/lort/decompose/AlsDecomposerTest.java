@@ -33,6 +33,17 @@ class AlsDecomposerTest {
     }
 
     @Test
+    void halfScalesAreStoredRoundedAndTheirErrorIsReported() {
+        int m = 40, n = 70;
+        float[] w = randomLowRankPlusNoise(m, n, 2, 11);
+        AlsDecomposer.Result res = AlsDecomposer.decompose(w, m, n, 3, 4, 5, true);
+        for (float s : res.scales()) assertThat(s).isEqualTo(ai.lort.util.Half.roundToHalf(s));
+        double recon = AlsDecomposer.error(w, m, n, res.scales(), res.t(), res.b(), res.a(), res.rank())
+                / Math.sqrt(AlsDecomposer.sumSquares(w));
+        assertThat(res.relativeError()).isEqualTo(recon);
+    }
+
+    @Test
     void isDeterministicForASeed() {
         float[] w = randomLowRankPlusNoise(64, 70, 2, 1);
         var a = AlsDecomposer.decompose(w, 64, 70, 4, 4, 9);
