@@ -1,12 +1,12 @@
 package ai.lort.format;
 
+import ai.lort.testing.KernelChecks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.lort.LortException;
 import ai.lort.decompose.RankPlanner;
-import ai.lort.kernel.TernaryLowRankMatrix;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,17 +46,7 @@ class RowF16ScalesTest {
                     for (int k = 0; k < rank; k++) v += b[i * rank + k] * a[k * cols + j];
                     assertThat(dense[i * cols + j]).isCloseTo(v, within(1e-5f));
                 }
-            var m = new TernaryLowRankMatrix(l);
-            float[] x = new float[cols], y = new float[rows], ref = new float[rows];
-            for (int j = 0; j < cols; j++) x[j] = (float) rnd.nextGaussian();
-            m.matvec(x, y, 0, rows);
-            m.scalarMatvec(x, ref, 0, rows);
-            for (int i = 0; i < rows; i++) {
-                double want = 0;
-                for (int j = 0; j < cols; j++) want += (double) dense[i * cols + j] * x[j];
-                assertThat(y[i]).isCloseTo(ref[i], within(1e-3f));
-                assertThat((double) y[i]).isCloseTo(want, within(1e-3));
-            }
+            KernelChecks.kernelMatchesReferenceAndReconstruction(l, rnd);
         }
     }
 

@@ -1,12 +1,11 @@
 package ai.lort.pack;
 
+import ai.lort.testing.KernelChecks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.lort.format.CompressedLayer;
-import ai.lort.format.LortFile;
 import ai.lort.format.LortFormat;
-import ai.lort.kernel.TernaryLowRankMatrix;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -52,17 +51,6 @@ class HadamardTest {
         for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian();
         for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextGaussian() * 0.1f;
         var layer = CompressedLayer.encode("l", rows, cols, rank, CompressedLayer.PACKING_T2_G64, LortFormat.SCALES_ROW_F16, s, t, a, b, Hadamard.of(cols, 77));
-        float[] dense = LortFile.reconstruct(layer);
-        var m = new TernaryLowRankMatrix(layer);
-        float[] x = new float[cols], y = new float[rows], ref = new float[rows];
-        for (int j = 0; j < cols; j++) x[j] = (float) rnd.nextGaussian();
-        m.matvec(x, y, 0, rows);
-        m.scalarMatvec(x, ref, 0, rows);
-        for (int i = 0; i < rows; i++) {
-            double want = 0;
-            for (int j = 0; j < cols; j++) want += (double) dense[i * cols + j] * x[j];
-            assertThat((double) y[i]).isCloseTo(want, within(1e-3));
-            assertThat(ref[i]).isCloseTo(y[i], within(1e-3f));
-        }
+        KernelChecks.kernelMatchesReferenceAndReconstruction(layer, rnd);
     }
 }

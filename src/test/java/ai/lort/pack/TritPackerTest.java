@@ -1,13 +1,12 @@
 package ai.lort.pack;
 
+import ai.lort.testing.KernelChecks;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.within;
 
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFile;
 import ai.lort.format.LortFormat;
 import ai.lort.format.LortWriter;
-import ai.lort.kernel.TernaryLowRankMatrix;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.nio.file.Path;
 import java.util.Random;
@@ -47,18 +46,7 @@ class TritPackerTest {
                     assertThat(f.version()).isEqualTo("1.1");
                     assertThat(l.codes().byteSize()).isEqualTo((long) rows * ((cols + 4) / 5));
                     for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) assertThat(l.ternary(i, j)).isEqualTo(t[i * cols + j]);
-                    float[] dense = LortFile.reconstruct(l);
-                    var m = new TernaryLowRankMatrix(l);
-                    float[] x = new float[cols], y = new float[rows], ref = new float[rows];
-                    for (int j = 0; j < cols; j++) x[j] = (float) rnd.nextGaussian();
-                    m.matvec(x, y, 0, rows);
-                    m.scalarMatvec(x, ref, 0, rows);
-                    for (int i = 0; i < rows; i++) {
-                        double want = 0;
-                        for (int j = 0; j < cols; j++) want += (double) dense[i * cols + j] * x[j];
-                        assertThat((double) y[i]).isCloseTo(want, within(1e-3));
-                        assertThat(ref[i]).isCloseTo(y[i], within(1e-3f));
-                    }
+                    KernelChecks.kernelMatchesReferenceAndReconstruction(l, rnd);
                 }
             }
         }
