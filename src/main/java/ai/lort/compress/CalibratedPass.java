@@ -60,8 +60,9 @@ public final class CalibratedPass {
                 report.printf(Locale.ROOT, "calibration: %d sequences, %,d tokens (%s, %.1f s)%n", data.size(), tokens,
                         cal.self() ? "sampled by the model" : cal.source(), dataSeconds);
             boolean f16 = LortFormat.SCALES_ROW_F16.equals(o.scaleFormat());
-            runner.run(data, selected::contains, (names, h, c, n, count) -> {
+            runner.run(data, selected::contains, (names, moments) -> {
                 Map<String, CompressedLayer> out = new HashMap<>();
+                int n = moments.n();
                 for (String name : names) {
                     long s0 = System.nanoTime();
                     Tensor t = model.tensor(name);
@@ -71,17 +72,18 @@ public final class CalibratedPass {
                     long seed = o.seed() * 0x9E3779B97F4A7C15L ^ name.hashCode();
                     var options = new CalibratedDecomposer.Options(cal.beta(), rank, cal.alternations(), cal.sweeps(), f16, o.threads());
                     ai.lort.pack.Hadamard rot = o.rotationFor(n, seed);
-                    double[] hr = h, cr = c;
+                    float[] wc = cal.beta() > 0 ? moments.weightTimesC(w, m) : null;
+                    float[] h = moments.h().clone(); // the decomposer damps its copy in place
                     if (rot != null) {
-                        // Fit in the rotated basis: W·Rᵀ with inputs R·x, so H → R·H·Rᵀ, C → R·C·Rᵀ.
+                        // Fit in the rotated basis: W·Rᵀ with inputs R·x, so H → R·H·Rᵀ and W·C → W·C·Rᵀ.
                         float[] signs = rot.signVector();
-                        for (int i = 0; i < m; i++) rot.rotate(w, i * n, signs);
-                        hr = h.clone();
-                        cr = c.clone();
-                        rot.conjugate(hr);
-                        rot.conjugate(cr);
+                        for (int i = 0; i < m; i++) {
+                            rot.rotate(w, i * n, signs);
+                            if (wc != null) rot.rotate(wc, i * n, signs);
+                        }
+                        rot.conjugate(h);
                     }
-                    CalibratedDecomposer.Result r = CalibratedDecomposer.decompose(w, m, n, hr, cr, options, seed);
+                    CalibratedDecomposer.Result r = CalibratedDecomposer.decompose(w, m, n, h, wc, options, seed);
                     layers.put(name, new Layer(r, rot, (System.nanoTime() - s0) / 1e9));
                     out.put(name, CompressedLayer.encode(name, m, n, r.rank(), o.packing(), o.scaleFormat(), r.scales(), r.t(), r.a(), r.b(), rot));
                     if (o.verbose() && !o.quiet())

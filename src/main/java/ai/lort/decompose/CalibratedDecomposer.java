@@ -10,23 +10,28 @@ import java.util.stream.IntStream;
  * weights, it fits the layer's outputs on calibration inputs X, through their second moment
  * {@code H = XᵀX/N} (damped by {@link #DAMPING} of its mean diagonal).
  * <ol>
- *   <li>Target correction: with {@code C = X_fpᵀX/N} (original-model inputs against the
+ *   <li>Target correction: with {@code W·C = W·X_fpᵀX/N} (original-model inputs against the
  *       compressed model's), {@code W' = W + β(W·C·H⁻¹ − W)}; β = 1 would reproduce the original
  *       outputs from the compressed inputs exactly if W' were stored as is, β &lt; 1 shrinks that
  *       least-squares step, which generalizes better from few calibration tokens.
  *   <li>Ternary codes: the best per-row fit, then GPTQ rounding column by column, each column's
- *       error pushed onto the later columns through the upper Cholesky factor of {@code H⁻¹};
- *       then per-row least-squares scales {@code s = tᵀHw / tᵀHt} and coordinate-descent sweeps
- *       on {@code ‖(w − s·t)X‖²}, refitting s after each.
- *   <li>Low-rank term: the rank-r SVD of the residual whitened by the Cholesky factor L of H
- *       ({@code (W' − sT)·L}), unwhitened by {@code L⁻¹}, alternating with step 2.
+ *       error pushed onto the later columns through the upper Cholesky factor U of {@code H⁻¹}
+ *       (in blocks of columns, the pushes past a block as one matrix product); then per-row
+ *       least-squares scales {@code s = tᵀHw / tᵀHt} and coordinate-descent sweeps on
+ *       {@code ‖(w − s·t)X‖²}, refitting s after each.
+ *   <li>Low-rank term: the rank-r SVD of the residual whitened by R, {@code H = R·Rᵀ}
+ *       ({@code (W' − sT)·R}), unwhitened by {@code R⁻¹ = U}, alternating with step 2.
  * </ol>
+ * Everything that touches all of H is a {@link Dense} matrix product: {@code W'·H} once,
+ * {@code T·H} once per ternary fit; errors come from those products and row dot products.
  * Rows are independent in steps 2 and 3, so they are spread over threads; the result does not
  * depend on the thread count.
  */
 public final class CalibratedDecomposer {
     /** Damping added to H's diagonal, as a fraction of its mean diagonal (GPTQ's default). */
     public static final double DAMPING = 0.01;
+    /** Columns per GPTQ block: the error pushes inside a block are row loops, those past it one product. */
+    private static final int GPTQ_BLOCK = 128;
 
     private CalibratedDecomposer() {}
 
@@ -48,43 +53,50 @@ public final class CalibratedDecomposer {
                          double weightError, double outputError, double ternaryOnlyOutputError) {}
 
     /**
-     * @param w row-major m × n weights
-     * @param h {@code XᵀX/N}, n × n row-major (not damped; left unchanged)
-     * @param c {@code X_fpᵀX/N}, n × n, or null for no target correction
+     * @param w  row-major m × n weights
+     * @param h  {@code XᵀX/N}, n × n row-major; <b>damped in place</b> (the caller gives it up)
+     * @param wc {@code W·C = W·X_fpᵀX/N}, m × n, or null for no target correction
      */
-    public static Result decompose(float[] w, int m, int n, double[] h, double[] c, Options o, long seed) {
-        double[] hd = damped(h, n);
-        double[] l = Cholesky.lower(hd, n);
-        try (ForkJoinPool pool = o.threads() > 1 ? new ForkJoinPool(o.threads()) : null) {
+    public static Result decompose(float[] w, int m, int n, float[] h, float[] wc, Options o, long seed) {
+        int threads = o.threads();
+        float lambda = damp(h, n);
+        Factors f = Factors.of(h, n, threads);
+        try (ForkJoinPool pool = threads > 1 ? new ForkJoinPool(threads) : null) {
             Rows rows = (count, body) -> {
                 if (pool == null) for (int i = 0; i < count; i++) body.accept(i);
                 else pool.submit(() -> IntStream.range(0, count).parallel().forEach(body)).join();
             };
-            float[] target = o.beta() > 0 && c != null ? correctedTarget(w, m, n, c, l, o.beta(), rows) : w;
-            double[] u = Cholesky.upperOfInverse(l, n);
-            float[] scales = new float[m];
+            float[] target = o.beta() > 0 && wc != null ? correctedTarget(w, m, n, wc, f.u, (float) o.beta(), threads) : w;
+            float[] gTarget = product(target, m, n, h, threads);
+            Energy e = new Energy(w, target, gTarget, m, n, h, lambda, threads);
+
+            float[] scales = new float[m], gt = new float[m * n];
             byte[] t = new byte[m * n];
-            fitTernary(target, m, n, hd, u, scales, t, o, rows);
-            double ternaryOnly = outputError(w, m, n, h, scales, t, null, null, 0, rows);
+            double objective = fitTernary(target, gTarget, m, n, h, f.u, scales, t, gt, o, rows);
+            double ternaryOnly = e.outputError(objective, reconstruct(scales, t, null, null, 0, m, n, threads));
             if (o.rank() == 0) {
                 return new Result(m, n, 0, scales, t, new float[0], new float[0],
                         weightError(w, m, n, scales, t, null, null, 0), ternaryOnly, ternaryOnly);
             }
             // Alternate: low-rank fit of what the codes miss, codes refitted to what the low rank leaves.
-            double best = objective(target, m, n, hd, scales, t, null, null, 0, rows);
+            double best = objective;
             float[] bestScales = scales.clone(), bestA = new float[0], bestB = new float[0];
             byte[] bestT = t.clone();
             int bestRank = 0;
-            float[] residual = new float[m * n];
+            float[] residual = new float[m * n], gResidual = new float[m * n];
             for (int it = 0; it < Math.max(1, o.alternations()); it++) {
                 for (int i = 0; i < m; i++)
                     for (int j = 0, p = i * n; j < n; j++, p++) residual[p] = target[p] - scales[i] * t[p];
-                float[][] ba = whitenedLowRank(residual, m, n, l, o.rank(), seed + it, rows);
+                float[][] ba = whitenedLowRank(residual, m, n, f, o.rank(), seed + it, threads);
                 float[] b = ba[0], a = ba[1];
                 int r = a.length / n;
-                AlsDecomposer.subtractLowRank(target, m, n, b, a, r, residual);
-                fitTernary(residual, m, n, hd, u, scales, t, o, rows);
-                double obj = objective(target, m, n, hd, scales, t, b, a, r, rows);
+                // residual = W' − B·A and its product with H, W'·H − B·(A·H), without another m·n² product.
+                System.arraycopy(target, 0, residual, 0, m * n);
+                Dense.gemm(false, false, m, n, r, -1f, b, 0, r, a, 0, n, 1f, residual, 0, n, threads);
+                float[] ah = product(a, r, n, h, threads);
+                System.arraycopy(gTarget, 0, gResidual, 0, m * n);
+                Dense.gemm(false, false, m, n, r, -1f, b, 0, r, ah, 0, n, 1f, gResidual, 0, n, threads);
+                double obj = fitTernary(residual, gResidual, m, n, h, f.u, scales, t, gt, o, rows);
                 if (obj < best) {
                     best = obj;
                     bestScales = scales.clone();
@@ -94,9 +106,9 @@ public final class CalibratedDecomposer {
                     bestRank = r;
                 }
             }
+            double outputError = e.outputError(best, reconstruct(bestScales, bestT, bestB, bestA, bestRank, m, n, threads));
             return new Result(m, n, bestRank, bestScales, bestT, bestA, bestB,
-                    weightError(w, m, n, bestScales, bestT, bestB, bestA, bestRank),
-                    outputError(w, m, n, h, bestScales, bestT, bestB, bestA, bestRank, rows), ternaryOnly);
+                    weightError(w, m, n, bestScales, bestT, bestB, bestA, bestRank), outputError, ternaryOnly);
         }
     }
 
@@ -105,75 +117,133 @@ public final class CalibratedDecomposer {
         void each(int count, IntConsumer body);
     }
 
-    /** H + damping·mean(diag H)·I; a dead input (zero diagonal) gets 1 so that H stays invertible. */
-    static double[] damped(double[] h, int n) {
-        double[] hd = h.clone();
+    /**
+     * {@code H ← H + λ·I} with λ = {@link #DAMPING} × the mean diagonal (or DAMPING when that is
+     * 0), which keeps H positive definite even with dead inputs; returns λ.
+     */
+    static float damp(float[] h, int n) {
         double mean = 0;
         for (int i = 0; i < n; i++) mean += h[i * n + i];
         mean /= n;
-        double add = DAMPING * (mean > 0 ? mean : 1);
-        for (int i = 0; i < n; i++) {
-            if (hd[i * n + i] <= 0) hd[i * n + i] = 1;
-            hd[i * n + i] += add;
-        }
-        return hd;
+        float lambda = (float) (DAMPING * (mean > 0 ? mean : 1));
+        for (int i = 0; i < n; i++) h[i * n + i] += lambda;
+        return lambda;
     }
 
-    /** {@code W' = W + β(W·C·H⁻¹ − W)}, row by row ({@code H⁻¹} applied by Cholesky solves). */
-    private static float[] correctedTarget(float[] w, int m, int n, double[] c, double[] l, double beta, Rows rows) {
-        float[] out = new float[m * n];
-        rows.each(m, i -> {
-            double[] v = new double[n];
-            for (int k = 0; k < n; k++) {
-                double wk = w[i * n + k];
-                if (wk == 0) continue;
-                int ko = k * n;
-                for (int j = 0; j < n; j++) v[j] += wk * c[ko + j];
+    /**
+     * The triangular factors of a damped H: R upper with {@code H = R·Rᵀ} (whitening), and
+     * {@code U = R⁻¹}, upper, with {@code H⁻¹ = Uᵀ·U} (GPTQ's factor, and solves). Both come from
+     * one Cholesky factorization of H with its rows and columns reversed: if
+     * {@code J·H·J = L·Lᵀ} (J the reversal), then {@code R = J·L·J}, and {@code U = J·L⁻¹·J}; and
+     * reversing both indices of a row-major square matrix is reversing its array.
+     */
+    record Factors(float[] r, float[] u) {
+        static Factors of(float[] h, int n, int threads) {
+            float[] l = reversed(h);
+            Dense.cholesky(l, n, threads);
+            float[] r = reversed(l);
+            Dense.invertLower(l, n, threads);
+            reverse(l);
+            return new Factors(r, l);
+        }
+
+        private static float[] reversed(float[] a) {
+            float[] out = a.clone();
+            reverse(out);
+            return out;
+        }
+
+        private static void reverse(float[] a) {
+            for (int i = 0, j = a.length - 1; i < j; i++, j--) {
+                float v = a[i];
+                a[i] = a[j];
+                a[j] = v;
             }
-            Cholesky.solve(l, n, v); // v·H⁻¹ = (H⁻¹·vᵀ)ᵀ, H symmetric
-            for (int j = 0; j < n; j++) out[i * n + j] = (float) (w[i * n + j] + beta * (v[j] - w[i * n + j]));
-        });
+        }
+    }
+
+    /** {@code X·H} for X of rows × n. */
+    private static float[] product(float[] x, int rows, int n, float[] h, int threads) {
+        float[] out = new float[rows * n];
+        Dense.gemm(false, false, rows, n, n, 1f, x, 0, n, h, 0, n, 0f, out, 0, n, threads);
         return out;
     }
 
-    /** Fits codes and scales of every row of {@code r} under H (step 2 of the class comment). */
-    static void fitTernary(float[] r, int m, int n, double[] h, double[] u, float[] scales, byte[] t, Options o, Rows rows) {
-        rows.each(m, i -> scales[i] = fitRow(r, i * n, n, h, u, t, o));
+    /** {@code W' = W + β(W·C·H⁻¹ − W)} with {@code H⁻¹ = Uᵀ·U}. */
+    private static float[] correctedTarget(float[] w, int m, int n, float[] wc, float[] u, float beta, int threads) {
+        float[] wcUt = new float[m * n], out = new float[m * n];
+        Dense.gemm(false, true, m, n, n, 1f, wc, 0, n, u, 0, n, 0f, wcUt, 0, n, threads);
+        Dense.gemm(false, false, m, n, n, 1f, wcUt, 0, n, u, 0, n, 0f, out, 0, n, threads);
+        for (int p = 0; p < out.length; p++) out[p] = w[p] + beta * (out[p] - w[p]);
+        return out;
     }
 
-    private static float fitRow(float[] r, int off, int n, double[] h, double[] u, byte[] t, Options o) {
-        float s0 = TernaryFit.fitRow(r, off, n, t, 0f, null);
-        double[] w = new double[n];
-        for (int j = 0; j < n; j++) w[j] = r[off + j];
-        // GPTQ rounding with the weight-only scale: the error of column j is spread over the later
-        // columns so that, under H, they compensate for it.
-        if (s0 != 0) {
-            double[] work = w.clone();
-            double half = s0 / 2.0;
-            for (int j = 0; j < n; j++) {
-                double v = work[j];
-                int q = v > half ? 1 : v < -half ? -1 : 0;
-                t[off + j] = (byte) q;
-                double e = (v - s0 * q) / u[j * n + j];
-                if (e == 0) continue;
-                int uo = j * n;
-                for (int k = j + 1; k < n; k++) work[k] -= e * u[uo + k];
-            }
+    /**
+     * Fits codes t and scales of every row of {@code r} under H (step 2 of the class comment),
+     * given {@code gr = r·H}; leaves {@code gt = T·H} and returns the objective
+     * {@code Σ_i (r_i − s_i·t_i)·H·(r_i − s_i·t_i)ᵀ}.
+     */
+    private static double fitTernary(float[] r, float[] gr, int m, int n, float[] h, float[] u,
+                                     float[] scales, byte[] t, float[] gt, Options o, Rows rows) {
+        gptqRound(r, m, n, u, t, o.threads(), rows);
+        float[] codes = gt; // T as floats, then replaced by T·H
+        for (int p = 0; p < codes.length; p++) codes[p] = t[p];
+        float[] th = product(codes, m, n, h, o.threads());
+        System.arraycopy(th, 0, gt, 0, th.length);
+        double[] perRow = new double[m];
+        rows.each(m, i -> {
+            scales[i] = refineRow(t, gr, gt, i * n, n, h, o);
+            perRow[i] = rowObjective(r, gr, t, gt, i * n, n, scales[i]);
+        });
+        double sum = 0;
+        for (double v : perRow) sum += v;
+        return sum;
+    }
+
+    /**
+     * GPTQ rounding of every row of r into t: starting from the row's best weight-only ternary fit
+     * (its scale sets the rounding thresholds), column j is rounded and its error, divided by
+     * {@code U[j][j]}, is subtracted times {@code U[j][k]} from every later column k. Within a
+     * block of {@link #GPTQ_BLOCK} columns this runs row by row; the pushes onto the columns past
+     * the block are one product {@code E·U[block, rest]}.
+     */
+    private static void gptqRound(float[] r, int m, int n, float[] u, byte[] t, int threads, Rows rows) {
+        float[] s0 = new float[m];
+        rows.each(m, i -> s0[i] = TernaryFit.fitRow(r, i * n, n, t, 0f, null));
+        float[] work = r.clone();
+        int bw = Math.min(GPTQ_BLOCK, n);
+        float[] err = new float[m * bw];
+        for (int start = 0; start < n; start += bw) {
+            int j0 = start, j1 = Math.min(n, j0 + bw), width = j1 - j0;
+            rows.each(m, i -> {
+                int off = i * n;
+                float s = s0[i], half = s / 2;
+                for (int j = j0; j < j1; j++) {
+                    if (s == 0) {
+                        t[off + j] = 0;
+                        err[i * bw + j - j0] = 0;
+                        continue;
+                    }
+                    float v = work[off + j];
+                    int q = v > half ? 1 : v < -half ? -1 : 0;
+                    t[off + j] = (byte) q;
+                    float e = (v - s * q) / u[j * n + j];
+                    err[i * bw + j - j0] = e;
+                    if (e == 0) continue;
+                    for (int k = j + 1, uo = j * n; k < j1; k++) work[off + k] -= e * u[uo + k];
+                }
+            });
+            if (j1 < n) Dense.gemm(false, false, m, n - j1, width, -1f, err, 0, bw, u, j0 * n + j1, n, 1f, work, j1, n, threads);
         }
-        // gw = H·w and gt = H·t; the row's error is wᵀHw − 2s·tᵀgw + s²·tᵀgt.
-        double[] gw = new double[n], gt = new double[n];
-        for (int k = 0; k < n; k++) {
-            int ko = k * n;
-            double sw = 0, st = 0;
-            for (int j = 0; j < n; j++) {
-                double hkj = h[ko + j];
-                sw += hkj * w[j];
-                st += hkj * t[off + j];
-            }
-            gw[k] = sw;
-            gt[k] = st;
-        }
-        double s = scale(t, off, n, gw, gt, o.f16Scales());
+    }
+
+    /**
+     * The least-squares scale of row i's codes, then coordinate-descent sweeps: each code moves to
+     * the level that lowers {@code (r − s·t)·H·(r − s·t)ᵀ} most, keeping {@code gt = t·H} current,
+     * and s is refitted after each sweep. Returns s.
+     */
+    private static float refineRow(byte[] t, float[] gr, float[] gt, int off, int n, float[] h, Options o) {
+        double s = scale(t, off, n, gr, gt, o.f16Scales());
         for (int sweep = 0; sweep < o.sweeps() && s != 0; sweep++) {
             int changed = 0;
             for (int j = 0; j < n; j++) {
@@ -184,93 +254,123 @@ public final class CalibratedDecomposer {
                 for (int v = -1; v <= 1; v++) {
                     if (v == cur) continue;
                     int d = v - cur;
-                    double delta = -2 * s * d * gw[j] + s * s * (2 * d * gt[j] + (double) d * d * hjj);
-                    if (delta < bestDelta - 1e-12 * Math.abs(s * s * hjj)) {
+                    double delta = -2 * s * d * gr[off + j] + s * s * (2 * d * gt[off + j] + (double) d * d * hjj);
+                    if (delta < bestDelta - 1e-9 * Math.abs(s * s * hjj)) {
                         bestDelta = delta;
                         bestV = v;
                     }
                 }
                 if (bestV != cur) {
-                    int d = bestV - cur;
+                    float d = bestV - cur;
                     t[off + j] = (byte) bestV;
-                    int jo = j * n;
-                    for (int k = 0; k < n; k++) gt[k] += d * h[jo + k];
+                    for (int k = 0, jo = j * n; k < n; k++) gt[off + k] += d * h[jo + k];
                     changed++;
                 }
             }
-            s = scale(t, off, n, gw, gt, o.f16Scales());
+            s = scale(t, off, n, gr, gt, o.f16Scales());
             if (changed == 0) break;
         }
         return (float) s;
     }
 
-    /** Least-squares scale under H, {@code tᵀHw / tᵀHt} (0 for empty codes), rounded to f16 when stored so. */
-    private static double scale(byte[] t, int off, int n, double[] gw, double[] gt, boolean f16) {
+    /** Least-squares scale under H, {@code tᵀHr / tᵀHt} (0 for empty codes), rounded to f16 when stored so. */
+    private static double scale(byte[] t, int off, int n, float[] gr, float[] gt, boolean f16) {
         double num = 0, den = 0;
         for (int j = 0; j < n; j++) {
             int q = t[off + j];
             if (q == 0) continue;
-            num += q * gw[j];
-            den += q * gt[j];
+            num += q * gr[off + j];
+            den += q * gt[off + j];
         }
         double s = den > 0 ? num / den : 0;
         return f16 ? Half.roundToHalf((float) s) : (float) s;
     }
 
+    /** {@code (r − s·t)·H·(r − s·t)ᵀ = r·gr − 2s·t·gr + s²·t·gt} of one row. */
+    private static double rowObjective(float[] r, float[] gr, byte[] t, float[] gt, int off, int n, float s) {
+        double rr = 0, tr = 0, tt = 0;
+        for (int j = off; j < off + n; j++) {
+            rr += (double) r[j] * gr[j];
+            int q = t[j];
+            if (q != 0) {
+                tr += q * gr[j];
+                tt += q * gt[j];
+            }
+        }
+        return rr - 2.0 * s * tr + (double) s * s * tt;
+    }
+
     /**
      * Rank-r factors {b (m × r), a (r × n)} minimizing {@code ‖(E − B·A)X‖}: the truncated SVD of
-     * {@code E·L} with {@code H = L·Lᵀ}, and {@code A = Ã·L⁻¹}. Rounded to FP16, as stored.
+     * {@code E·R} with {@code H = R·Rᵀ}, and {@code A = Ã·R⁻¹ = Ã·U}. Rounded to FP16, as stored.
      */
-    private static float[][] whitenedLowRank(float[] e, int m, int n, double[] l, int rank, long seed, Rows rows) {
-        float[] el = new float[m * n];
-        rows.each(m, i -> {
-            for (int j = 0; j < n; j++) {
-                double s = 0;
-                for (int k = j; k < n; k++) s += e[i * n + k] * l[k * n + j];
-                el[i * n + j] = (float) s;
-            }
-        });
-        RandomizedSvd.Factors f = new RandomizedSvd(m, n, rank, seed).compute(el, 2);
-        int r = f.rank();
+    private static float[][] whitenedLowRank(float[] e, int m, int n, Factors f, int rank, long seed, int threads) {
+        float[] er = new float[m * n];
+        Dense.gemm(false, false, m, n, n, 1f, e, 0, n, f.r, 0, n, 0f, er, 0, n, threads);
+        RandomizedSvd.Factors svd = new RandomizedSvd(m, n, rank, seed).compute(er, 2);
+        int r = svd.rank();
         float[] a = new float[r * n];
-        double[] row = new double[n];
-        for (int k = 0; k < r; k++) {
-            for (int j = 0; j < n; j++) row[j] = f.a()[k * n + j];
-            Cholesky.rightSolveLower(l, n, row);
-            for (int j = 0; j < n; j++) a[k * n + j] = (float) row[j];
+        Dense.gemm(false, false, r, n, n, 1f, svd.a(), 0, n, f.u, 0, n, 0f, a, 0, n, threads);
+        return new float[][] {Half.roundToHalf(svd.b()), Half.roundToHalf(a)};
+    }
+
+    /** {@code Ŵ = diag(s)·T + B·A}, m × n. */
+    private static float[] reconstruct(float[] scales, byte[] t, float[] b, float[] a, int r, int m, int n, int threads) {
+        float[] out = new float[m * n];
+        if (r > 0) Dense.gemm(false, false, m, n, r, 1f, b, 0, r, a, 0, n, 0f, out, 0, n, threads);
+        for (int i = 0; i < m; i++)
+            for (int j = 0, p = i * n; j < n; j++, p++) out[p] += scales[i] * t[p];
+        return out;
+    }
+
+    /**
+     * Output errors {@code ‖(W − Ŵ)X‖/‖WX‖} from quantities the fit already has. With the damped
+     * {@code H_d = H + λI}: {@code ‖D‖²_H = ‖D‖²_{H_d} − λ‖D‖²}, and
+     * {@code ‖W − Ŵ‖²_{H_d} = ‖W‖² − 2⟨W, Ŵ⟩ + ‖Ŵ‖²}, where the fit's objective
+     * {@code ‖W' − Ŵ‖²} gives {@code ‖Ŵ‖² = objective − ‖W'‖² + 2⟨W', Ŵ⟩}; the inner products
+     * are row dots with {@code W·H_d} and {@code W'·H_d} (the same product when W' = W).
+     */
+    private static final class Energy {
+        private final float[] w, target, gTarget, gw;
+        private final int m, n;
+        private final float lambda;
+        private final double targetNorm, wNorm, wNormDamped;
+
+        Energy(float[] w, float[] target, float[] gTarget, int m, int n, float[] h, float lambda, int threads) {
+            this.w = w;
+            this.target = target;
+            this.gTarget = gTarget;
+            this.gw = target == w ? gTarget : product(w, m, n, h, threads);
+            this.m = m;
+            this.n = n;
+            this.lambda = lambda;
+            this.targetNorm = dot(target, gTarget);
+            this.wNormDamped = dot(w, gw);
+            this.wNorm = wNormDamped - lambda * dot(w, w);
         }
-        return new float[][] {Half.roundToHalf(f.b()), Half.roundToHalf(a)};
-    }
 
-    /** {@code Σ_i (x_i − ŵ_i)·H·(x_i − ŵ_i)ᵀ} with {@code Ŵ = diag(s)T + BA}. */
-    private static double objective(float[] x, int m, int n, double[] h, float[] scales, byte[] t, float[] b, float[] a, int r, Rows rows) {
-        double[] perRow = new double[m];
-        rows.each(m, i -> {
-            double[] d = new double[n];
-            for (int j = 0; j < n; j++) {
-                double v = x[i * n + j] - (double) scales[i] * t[i * n + j];
-                for (int k = 0; k < r; k++) v -= (double) b[i * r + k] * a[k * n + j];
-                d[j] = v;
+        double outputError(double objective, float[] what) {
+            double whatNorm = objective - targetNorm + 2 * dot(target, gTarget, what);
+            double err = wNormDamped - 2 * dot(w, gw, what) + whatNorm;
+            double diff = 0;
+            for (int p = 0; p < m * n; p++) {
+                double d = w[p] - what[p];
+                diff += d * d;
             }
-            perRow[i] = quadratic(h, n, d);
-        });
-        double sum = 0;
-        for (double v : perRow) sum += v;
-        return sum;
-    }
+            err -= lambda * diff;
+            return wNorm > 0 ? Math.sqrt(Math.max(0, err) / wNorm) : 0;
+        }
 
-    /** {@code ‖(W − Ŵ)X‖ / ‖WX‖} from H (undamped). */
-    private static double outputError(float[] w, int m, int n, double[] h, float[] scales, byte[] t, float[] b, float[] a, int r, Rows rows) {
-        double err = objective(w, m, n, h, scales, t, b, a, r, rows);
-        double[] perRow = new double[m];
-        rows.each(m, i -> {
-            double[] d = new double[n];
-            for (int j = 0; j < n; j++) d[j] = w[i * n + j];
-            perRow[i] = quadratic(h, n, d);
-        });
-        double norm = 0;
-        for (double v : perRow) norm += v;
-        return norm > 0 ? Math.sqrt(err / norm) : 0;
+        private static double dot(float[] a, float[] b) {
+            double s = 0;
+            for (int p = 0; p < a.length; p++) s += (double) a[p] * b[p];
+            return s;
+        }
+
+        /** {@code ⟨x, what⟩_H} given {@code gx = x·H}: {@code Σ what·gx} (H symmetric). */
+        private static double dot(float[] x, float[] gx, float[] what) {
+            return dot(what, gx);
+        }
     }
 
     private static double weightError(float[] w, int m, int n, float[] scales, byte[] t, float[] b, float[] a, int r) {
@@ -279,25 +379,14 @@ public final class CalibratedDecomposer {
         return norm > 0 ? err / norm : 0;
     }
 
-    /** {@code dᵀ·H·d}. */
-    static double quadratic(double[] h, int n, double[] d) {
-        double s = 0;
-        for (int i = 0; i < n; i++) {
-            double di = d[i];
-            if (di == 0) continue;
-            int io = i * n;
-            double hi = 0;
-            for (int j = 0; j < n; j++) hi += h[io + j] * d[j];
-            s += di * hi;
-        }
-        return s;
-    }
-
     /**
-     * {@code ‖(W − Ŵ)X‖ / ‖WX‖} of any decomposition, from {@code H = XᵀX/N}: how the weight-only
-     * method's output error is reported and compared.
+     * {@code ‖(W − Ŵ)X‖ / ‖WX‖} of any decomposition, from {@code H = XᵀX/N} (n × n, undamped):
+     * how the weight-only method's output error is reported and compared.
      */
-    public static double outputError(float[] w, int m, int n, double[] h, float[] scales, byte[] t, float[] b, float[] a, int r) {
-        return outputError(w, m, n, h, scales, t, b, a, r, (count, body) -> { for (int i = 0; i < count; i++) body.accept(i); });
+    public static double outputError(float[] w, int m, int n, float[] h, float[] scales, byte[] t, float[] b, float[] a, int r, int threads) {
+        float[] d = reconstruct(scales, t, b, a, r, m, n, threads);
+        for (int p = 0; p < d.length; p++) d[p] = w[p] - d[p];
+        double err = Energy.dot(d, product(d, m, n, h, threads)), norm = Energy.dot(w, product(w, m, n, h, threads));
+        return norm > 0 ? Math.sqrt(Math.max(0, err) / norm) : 0;
     }
 }

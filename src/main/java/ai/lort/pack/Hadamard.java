@@ -63,27 +63,25 @@ public record Hadamard(int cols, long seed, int block) {
         }
     }
 
-    /** Double version of {@link #rotate} for Hessians. */
-    public void rotate(double[] x, int off, int stride, float[] signs) {
-        for (int j = 0; j < cols; j++) x[off + j * stride] *= signs[j];
-        double norm = 1 / Math.sqrt(block);
-        for (int b = 0; b < cols; b += block) {
-            for (int len = 1; len < block; len <<= 1)
-                for (int i = b; i < b + block; i += len << 1)
-                    for (int j = i; j < i + len; j++) {
-                        int p = off + j * stride, q = off + (j + len) * stride;
-                        double u = x[p], v = x[q];
-                        x[p] = u + v;
-                        x[q] = u - v;
-                    }
-            for (int j = b; j < b + block; j++) x[off + j * stride] *= norm;
-        }
+    /**
+     * {@code M ← R·M·Rᵀ} of a row-major cols × cols matrix (a Hessian in the rotated basis): the
+     * rows are rotated, {@code M·Rᵀ}, then the rows of its transpose, {@code R·Mᵀ·Rᵀ}, which is
+     * transposed back; every transform runs along contiguous rows.
+     */
+    public void conjugate(float[] m) {
+        float[] s = signs();
+        for (int i = 0; i < cols; i++) rotate(m, i * cols, s);
+        transpose(m);
+        for (int i = 0; i < cols; i++) rotate(m, i * cols, s);
+        transpose(m);
     }
 
-    /** {@code M ← R·M·Rᵀ} of a row-major cols × cols matrix (the Hessian in the rotated basis). */
-    public void conjugate(double[] m) {
-        float[] s = signs();
-        for (int i = 0; i < cols; i++) rotate(m, i * cols, 1, s);   // rows: M·Rᵀ
-        for (int j = 0; j < cols; j++) rotate(m, j, cols, s);       // columns: R·(M·Rᵀ)
+    private void transpose(float[] m) {
+        for (int i = 0; i < cols; i++)
+            for (int j = i + 1; j < cols; j++) {
+                float v = m[i * cols + j];
+                m[i * cols + j] = m[j * cols + i];
+                m[j * cols + i] = v;
+            }
     }
 }

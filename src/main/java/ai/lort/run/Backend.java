@@ -92,6 +92,18 @@ public interface Backend extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " cannot write buffers from the host");
     }
 
+    /** {@link #read} into {@code dst[off, off + cols)}. */
+    default void read(Buffer src, int row, float[] dst, int off) {
+        float[] tmp = new float[src.cols()];
+        read(src, row, tmp);
+        System.arraycopy(tmp, 0, dst, off, tmp.length);
+    }
+
+    /** {@link #write} from {@code src[off, off + cols)}. */
+    default void write(Buffer dst, int row, float[] src, int off) {
+        write(dst, row, java.util.Arrays.copyOfRange(src, off, off + dst.cols()));
+    }
+
     @Override
     void close();
 }

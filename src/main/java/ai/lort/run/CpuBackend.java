@@ -293,5 +293,15 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void read(Buffer src, int row, float[] dst, int off) {
+        System.arraycopy(rows(src)[row], 0, dst, off, src.cols());
+    }
+
+    @Override
+    public void write(Buffer dst, int row, float[] src, int off) {
+        System.arraycopy(src, off, rows(dst)[row], 0, dst.cols());
+    }
+
+    @Override
     public void close() { pool.close(); }
 }

@@ -139,7 +139,7 @@ public final class LlamaModel implements AutoCloseable {
             throw new LortException("the context is full (" + context + " tokens); start a new conversation or give a larger --ctx");
         float eps = config.rmsNormEps();
         backend.embed(embedding, tokens, from, n, x);
-        for (int l = 0; l < layers.length; l++) layer(l, pos, n, null);
+        for (int l = 0; l < layers.length; l++) layer(l, pos, n, null, Site.QKV);
         backend.rmsNorm(xb, x, finalNorm, eps, n);
         if (allLogits) {
             backend.matmul(logits, head, xb, n);
@@ -150,38 +150,56 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * Decoder layer {@code l} on the residual {@code x} of tokens at positions {@code [pos, pos + n)}.
-     * A probe sees the input of each projection group and may stop the layer there (then x is
-     * left half-updated; calibration reloads it).
+     * Decoder layer {@code l} on the residual {@code x} of tokens at positions {@code [pos, pos + n)},
+     * from site {@code start} on: from {@link Site#QKV} it is the whole layer; from a later site,
+     * that site's input buffer must already hold its input (and x the residual at that point), and
+     * the parts before it are skipped. A probe sees the input of each projection group from
+     * {@code start} on and may stop the layer there (x is then left as it is at that point).
      */
-    private void layer(int l, int pos, int n, Probe probe) {
+    private void layer(int l, int pos, int n, Probe probe, Site start) {
         float eps = config.rmsNormEps();
         Layer L = layers[l];
         // Attention: x += o(attention(rope(q), rope(k), v)), q/k/v from the normed residual.
-        backend.rmsNorm(xb, x, L.attnNorm, eps, n);
-        if (probe != null && !probe.observe(Site.QKV, xb, n)) return;
-        project(q, L.q, xb, n);
-        project(k, L.k, xb, n);
-        project(v, L.v, xb, n);
-        if (L.qNorm != null) backend.headRmsNorm(q, L.qNorm, config.headDim(), eps, n);
-        if (L.kNorm != null) backend.headRmsNorm(k, L.kNorm, config.headDim(), eps, n);
-        backend.rope(q, config.headDim(), ropeCos, ropeSin, pos, n);
-        backend.rope(k, config.headDim(), ropeCos, ropeSin, pos, n);
-        backend.copyRows(keyCache[l], pos, k, 0, n);
-        backend.copyRows(valueCache[l], pos, v, 0, n);
-        backend.attention(att, q, keyCache[l], valueCache[l], attention, pos, n);
-        if (probe != null && !probe.observe(Site.O, att, n)) return;
-        project(xb, L.o, att, n);
-        backend.add(x, xb, n);
-        // MLP: x += down(silu(gate(h)) · up(h)), h the normed residual.
-        backend.rmsNorm(xb, x, L.mlpNorm, eps, n);
-        if (probe != null && !probe.observe(Site.GATE_UP, xb, n)) return;
-        project(gate, L.gate, xb, n);
-        project(up, L.up, xb, n);
-        backend.siluMul(gate, up, n);
+        if (start == Site.QKV) {
+            backend.rmsNorm(xb, x, L.attnNorm, eps, n);
+            if (probe != null && !probe.observe(Site.QKV, xb, n)) return;
+            project(q, L.q, xb, n);
+            project(k, L.k, xb, n);
+            project(v, L.v, xb, n);
+            if (L.qNorm != null) backend.headRmsNorm(q, L.qNorm, config.headDim(), eps, n);
+            if (L.kNorm != null) backend.headRmsNorm(k, L.kNorm, config.headDim(), eps, n);
+            backend.rope(q, config.headDim(), ropeCos, ropeSin, pos, n);
+            backend.rope(k, config.headDim(), ropeCos, ropeSin, pos, n);
+            backend.copyRows(keyCache[l], pos, k, 0, n);
+            backend.copyRows(valueCache[l], pos, v, 0, n);
+            backend.attention(att, q, keyCache[l], valueCache[l], attention, pos, n);
+        }
+        if (start.ordinal() <= Site.O.ordinal()) {
+            if (probe != null && !probe.observe(Site.O, att, n)) return;
+            project(xb, L.o, att, n);
+            backend.add(x, xb, n);
+            // MLP: x += down(silu(gate(h)) · up(h)), h the normed residual.
+            backend.rmsNorm(xb, x, L.mlpNorm, eps, n);
+        }
+        if (start.ordinal() <= Site.GATE_UP.ordinal()) {
+            if (probe != null && !probe.observe(Site.GATE_UP, xb, n)) return;
+            project(gate, L.gate, xb, n);
+            project(up, L.up, xb, n);
+            backend.siluMul(gate, up, n);
+        }
         if (probe != null && !probe.observe(Site.DOWN, gate, n)) return;
         project(xb, L.down, gate, n);
+        if (probe != null) probe.mlpOutput(xb, n);
         backend.add(x, xb, n);
+    }
+
+    /** The buffer that holds a site's input. */
+    private Buffer input(Site site) {
+        return switch (site) {
+            case QKV, GATE_UP -> xb;
+            case O -> att;
+            case DOWN -> gate;
+        };
     }
 
     /** The inputs of a decoder layer's projections, in execution order: q/k/v share one, gate/up another. */
@@ -203,20 +221,42 @@ public final class LlamaModel implements AutoCloseable {
     public interface Probe {
         /** @return false to stop the layer after this site */
         boolean observe(Site site, Buffer input, int n);
+
+        /** Sees the output of down_proj (bias included), before it is added to the residual. */
+        default void mlpOutput(Buffer output, int n) {}
     }
 
     /**
      * Calibration: runs decoder layer {@code l} alone on {@code residual[from, from + n)} (the
      * residual stream entering the layer, one row per token at positions {@code [pos, pos + n)});
-     * when {@code update}, the rows are replaced by the stream leaving the layer. Tokens of one
-     * sequence must come in position order (they fill layer l's KV cache).
+     * when {@code update}, the rows are replaced by the stream leaving the layer, or where a probe
+     * stopped it. Tokens of one sequence must come in position order (they fill layer l's KV cache).
      */
     public void runLayer(int l, float[][] residual, int from, int n, int pos, boolean update, Probe probe) {
+        resumeLayer(l, Site.QKV, residual, null, 0, from, n, pos, update, probe);
+    }
+
+    /**
+     * Calibration: as {@link #runLayer}, but starting at {@code start} with that site's input given
+     * (row t at {@code input[inputOffset + t·width]}), so that what comes before it is not run
+     * again. The residual rows must be the stream at that point: entering the layer for
+     * {@link Site#O}, after attention for {@link Site#GATE_UP} and {@link Site#DOWN} (what a run
+     * stopped at GATE_UP with {@code update} leaves). Only a run from QKV touches the KV cache.
+     */
+    public void resumeLayer(int l, Site start, float[][] residual, float[] input, int inputOffset,
+                            int from, int n, int pos, boolean update, Probe probe) {
         if (n < 1 || n > batch || pos + n > context) throw new IllegalArgumentException("rows " + n + " at " + pos);
         for (int t = 0; t < n; t++) backend.write(x, t, residual[from + t]);
-        layer(l, pos, n, probe);
+        if (start != Site.QKV) {
+            Buffer in = input(start);
+            for (int t = 0; t < n; t++) backend.write(in, t, input, inputOffset + t * in.cols());
+        }
+        layer(l, pos, n, probe, start);
         if (update) for (int t = 0; t < n; t++) backend.read(x, t, residual[from + t]);
     }
+
+    /** Width of a site's input in this model. */
+    public int inputWidth(Site site) { return input(site).cols(); }
 
     /** The embedding rows of {@code tokens} (the residual stream entering layer 0). */
     public float[][] embed(int[] tokens) {

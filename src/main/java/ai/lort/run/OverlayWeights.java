@@ -2,22 +2,21 @@ package ai.lort.run;
 
 import ai.lort.LortException;
 import ai.lort.format.CompressedLayer;
-import ai.lort.kernel.Matrices;
 import ai.lort.kernel.Matrix;
 import ai.lort.load.Tensor;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * A weight source whose named weights are replaced by compressed layers (over the original
- * model): how calibration runs the partly compressed model. The map is read on every call, so
- * layers put into it later are seen. Closing it does not close the base.
+ * A weight source whose named matrices are replaced (over the original model): how calibration
+ * runs the partly compressed model. The map is read on every call, so matrices put into it later
+ * are seen. Closing it does not close the base.
  */
 public final class OverlayWeights implements WeightSource {
     private final WeightSource base;
-    private final Map<String, CompressedLayer> replaced;
+    private final Map<String, Matrix> replaced;
 
-    public OverlayWeights(WeightSource base, Map<String, CompressedLayer> replaced) {
+    public OverlayWeights(WeightSource base, Map<String, Matrix> replaced) {
         this.base = base;
         this.replaced = replaced;
     }
@@ -27,18 +26,17 @@ public final class OverlayWeights implements WeightSource {
     @Override public boolean has(String tensor) { return replaced.containsKey(tensor) || base.has(tensor); }
 
     @Override public Matrix matrix(String name) {
-        CompressedLayer l = replaced.get(name);
-        return l != null ? Matrices.compressed(l) : base.matrix(name);
+        Matrix m = replaced.get(name);
+        return m != null ? m : base.matrix(name);
     }
 
     @Override public Tensor tensor(String name) {
-        if (replaced.containsKey(name)) throw new LortException(name + " is compressed; it has no dense tensor");
+        if (replaced.containsKey(name)) throw new LortException(name + " is replaced; it has no tensor");
         return base.tensor(name);
     }
 
     @Override public Optional<CompressedLayer> compressed(String name) {
-        CompressedLayer l = replaced.get(name);
-        return l != null ? Optional.of(l) : base.compressed(name);
+        return replaced.containsKey(name) ? Optional.empty() : base.compressed(name);
     }
 
     @Override public float[] vector(String name) { return base.vector(name); }

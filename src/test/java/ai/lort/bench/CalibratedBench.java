@@ -1,38 +1,47 @@
 package ai.lort.bench;
 
 import ai.lort.decompose.CalibratedDecomposer;
+import ai.lort.decompose.Dense;
+import ai.lort.decompose.RankPlanner;
+import ai.lort.format.CompressedLayer;
+import java.util.Locale;
 import java.util.Random;
 
 /**
- * Where the calibrated method's time goes on Qwen2.5-0.5B shapes: H/C accumulation per token
- * (measured on {@code tokens} tokens, to be scaled to the calibration size) and one decomposition
- * per layer shape. Usage: {@code CalibratedBench [tokens] [threads]}.
+ * Where the calibrated method's time goes on Qwen2.5-0.5B shapes, per layer: the statistics
+ * ({@code H = XᵀX/N}, and {@code W·C}) on {@code tokens} random activations, and one
+ * decomposition at the rank the default budget gives. Usage: {@code CalibratedBench [tokens] [threads]}.
  */
 public final class CalibratedBench {
     public static void main(String[] args) {
-        int tokens = args.length > 0 ? Integer.parseInt(args[0]) : 512;
+        int tokens = args.length > 0 ? Integer.parseInt(args[0]) : 2048;
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
         int[][] shapes = {{896, 896}, {128, 896}, {4864, 896}, {896, 4864}}; // q/o, k/v, gate/up, down (out × in)
         for (int[] s : shapes) {
             int m = s[0], n = s[1];
             Random rnd = new Random(1);
-            float[][] x = new float[32][n], xfp = new float[32][n];
-            double[] h = new double[n * n], c = new double[n * n];
-            long t0 = System.nanoTime();
-            for (int done = 0; done < tokens; done += 32) {
-                for (int t = 0; t < 32; t++) for (int j = 0; j < n; j++) { x[t][j] = (float) rnd.nextGaussian() * (1 + j % 5); xfp[t][j] = x[t][j] + 0.1f; }
-                ai.lort.calibrate.CalibrationBenchAccess.accumulate(x, xfp, 32, n, h, c);
-            }
-            double acc = (System.nanoTime() - t0) / 1e9;
-            for (int i = 0; i < n; i++) for (int j = i; j < n; j++) h[j * n + i] = h[i * n + j];
-            for (int i = 0; i < h.length; i++) { h[i] /= tokens; c[i] /= tokens; }
+            float[] x = new float[tokens * n], xfp = new float[tokens * n];
+            for (int t = 0; t < tokens; t++)
+                for (int j = 0; j < n; j++) {
+                    x[t * n + j] = (float) rnd.nextGaussian() * (1 + j % 5);
+                    xfp[t * n + j] = x[t * n + j] + 0.1f * (float) rnd.nextGaussian();
+                }
             float[] w = new float[m * n];
             for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.02f;
+            long t0 = System.nanoTime();
+            float[] h = new float[n * n], c = new float[n * n], wc = new float[m * n];
+            Dense.syrk(n, tokens, 1f / tokens, x, 0, n, 0f, h, 0, n, threads);
+            double hSeconds = (System.nanoTime() - t0) / 1e9;
             long t1 = System.nanoTime();
-            var r = CalibratedDecomposer.decompose(w, m, n, h, c, new CalibratedDecomposer.Options(0.5, 2, 3, 4, true, threads), 1);
-            double dec = (System.nanoTime() - t1) / 1e9;
-            System.out.printf(java.util.Locale.ROOT, "%5d x %-5d  H+C accumulation %.2f s per %d tokens (%.1f s per 16K)  decompose rank %d: %.1f s  (output error %.3f)%n",
-                    m, n, acc, tokens, acc * 16384 / tokens, r.rank(), dec, r.outputError());
+            Dense.gemm(true, false, n, n, tokens, 1f / tokens, xfp, 0, n, x, 0, n, 0f, c, 0, n, threads);
+            Dense.gemm(false, false, m, n, n, 1f, w, 0, n, c, 0, n, 0f, wc, 0, n, threads);
+            double cSeconds = (System.nanoTime() - t1) / 1e9;
+            int rank = RankPlanner.rankFor(m, n, 2.2, 16, CompressedLayer.PACKING_T3_B5);
+            long t2 = System.nanoTime();
+            var r = CalibratedDecomposer.decompose(w, m, n, h, wc, new CalibratedDecomposer.Options(0.5, rank, 3, 4, true, threads), 1);
+            double dec = (System.nanoTime() - t2) / 1e9;
+            System.out.printf(Locale.ROOT, "%5d x %-5d  H %.2f s, C and W·C %.2f s per %d tokens (%.1f s per 16K)  decompose rank %d: %.2f s  (output error %.3f)%n",
+                    m, n, hSeconds, cSeconds, tokens, (hSeconds + cSeconds) * 16384 / tokens, r.rank(), dec, r.outputError());
         }
     }
 }

@@ -25,12 +25,23 @@ class CalibratedDecomposerTest {
         return x;
     }
 
-    static double[] gram(float[] x, float[] y, int count, int n) {
+    static float[] gram(float[] x, float[] y, int count, int n) {
         double[] g = new double[n * n];
         for (int t = 0; t < count; t++)
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++) g[i * n + j] += (double) x[t * n + i] * y[t * n + j] / count;
-        return g;
+        float[] out = new float[n * n];
+        for (int i = 0; i < out.length; i++) out[i] = (float) g[i];
+        return out;
+    }
+
+    /** W·C, m × n. */
+    static float[] times(float[] w, int m, int n, float[] c) {
+        float[] out = new float[m * n];
+        for (int i = 0; i < m; i++)
+            for (int k = 0; k < n; k++)
+                for (int j = 0; j < n; j++) out[i * n + j] += w[i * n + k] * c[k * n + j];
+        return out;
     }
 
     /** ‖(W − Ŵ)Xᵀ‖ / ‖W Xᵀ‖ computed directly from the inputs. */
@@ -67,11 +78,11 @@ class CalibratedDecomposerTest {
         int m = 48, n = 64, count = 400;
         float[] w = AlsDecomposerTest.randomLowRankPlusNoise(m, n, 2, 3);
         float[] x = inputs(count, n, 5);
-        double[] h = gram(x, x, count, n);
+        float[] h = gram(x, x, count, n);
         for (int rank : new int[] {0, 4}) {
-            var cal = CalibratedDecomposer.decompose(w, m, n, h, null, options(rank, 1), 7);
+            var cal = CalibratedDecomposer.decompose(w, m, n, h.clone(), null, options(rank, 1), 7);
             var als = AlsDecomposer.decompose(w, m, n, rank, 4, 7);
-            double alsOut = CalibratedDecomposer.outputError(w, m, n, h, als.scales(), als.t(), als.b(), als.a(), als.rank());
+            double alsOut = CalibratedDecomposer.outputError(w, m, n, h, als.scales(), als.t(), als.b(), als.a(), als.rank(), 1);
             assertThat(cal.outputError()).as("rank " + rank).isLessThan(alsOut * 0.8);
             assertThat(cal.outputError()).isCloseTo(directOutputError(w, reconstruct(cal), x, m, n, count), within(1e-4));
             assertThat(cal.rank()).isLessThanOrEqualTo(rank);
@@ -87,9 +98,9 @@ class CalibratedDecomposerTest {
         float[] xfp = inputs(count, n, 12), x = xfp.clone();
         Random rnd = new Random(13);
         for (int i = 0; i < x.length; i++) x[i] += 0.3f * (float) rnd.nextGaussian() * Math.abs(x[i]);
-        double[] h = gram(x, x, count, n), c = gram(xfp, x, count, n);
-        var plain = CalibratedDecomposer.decompose(w, m, n, h, null, options(0, 1), 1);
-        var corrected = CalibratedDecomposer.decompose(w, m, n, h, c, options(0, 1), 1);
+        float[] h = gram(x, x, count, n), c = gram(xfp, x, count, n);
+        var plain = CalibratedDecomposer.decompose(w, m, n, h.clone(), null, options(0, 1), 1);
+        var corrected = CalibratedDecomposer.decompose(w, m, n, h.clone(), times(w, m, n, c), options(0, 1), 1);
         assertThat(endToEnd(w, reconstruct(corrected), xfp, x, m, n, count)).isLessThan(endToEnd(w, reconstruct(plain), xfp, x, m, n, count));
     }
 
@@ -111,9 +122,9 @@ class CalibratedDecomposerTest {
         int m = 40, n = 56, count = 200;
         float[] w = AlsDecomposerTest.randomLowRankPlusNoise(m, n, 2, 21);
         float[] x = inputs(count, n, 22);
-        double[] h = gram(x, x, count, n);
-        var a = CalibratedDecomposer.decompose(w, m, n, h, h, options(3, 1), 5);
-        var b = CalibratedDecomposer.decompose(w, m, n, h, h, options(3, 2), 5);
+        float[] h = gram(x, x, count, n), wc = times(w, m, n, h);
+        var a = CalibratedDecomposer.decompose(w, m, n, h.clone(), wc, options(3, 1), 5);
+        var b = CalibratedDecomposer.decompose(w, m, n, h.clone(), wc, options(3, 2), 5);
         assertThat(a.t()).isEqualTo(b.t());
         assertThat(a.scales()).isEqualTo(b.scales());
         assertThat(a.a()).isEqualTo(b.a());
@@ -122,26 +133,24 @@ class CalibratedDecomposerTest {
     }
 
     @Test
-    void choleskyHelpersAgreeWithTheDefinitions() {
-        int n = 12, count = 50;
-        float[] x = inputs(count, n, 31);
-        double[] h = CalibratedDecomposer.damped(gram(x, x, count, n), n);
-        double[] l = Cholesky.lower(h, n);
-        double[] inv = Cholesky.inverse(l, n);
-        double[] u = Cholesky.upperOfInverse(l, n);
+    void factorsOfTheDampedHessianAgreeWithTheirDefinitions() {
+        int n = 40, count = 80;
+        float[] h = gram(inputs(count, n, 31), inputs(count, n, 31), count, n);
+        float lambda = CalibratedDecomposer.damp(h, n);
+        assertThat(lambda).isPositive();
+        var f = CalibratedDecomposer.Factors.of(h, n, 2);
+        double scale = 0;
+        for (float v : h) scale = Math.max(scale, Math.abs(v));
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) {
-                double hi = 0, utu = 0;
-                for (int k = 0; k < n; k++) { hi += h[i * n + k] * inv[k * n + j]; utu += u[k * n + i] * u[k * n + j]; }
-                assertThat(hi).isCloseTo(i == j ? 1 : 0, within(1e-9));
-                assertThat(utu).isCloseTo(inv[i * n + j], within(1e-9 * Math.abs(inv[i * n + i]) + 1e-12));
-                if (j < i) assertThat(u[i * n + j]).isZero();
+                double rrt = 0, ru = 0;
+                for (int k = 0; k < n; k++) { rrt += (double) f.r()[i * n + k] * f.r()[j * n + k]; ru += (double) f.r()[i * n + k] * f.u()[k * n + j]; }
+                assertThat(rrt).as("R·Rᵀ = H").isCloseTo(h[i * n + j], within(1e-5 * scale));
+                assertThat(ru).as("R·U = I").isCloseTo(i == j ? 1 : 0, within(1e-3));
+                if (j < i) {
+                    assertThat(f.r()[i * n + j]).isZero();
+                    assertThat(f.u()[i * n + j]).isZero();
+                }
             }
-        double[] row = new double[n], back = new double[n];
-        for (int j = 0; j < n; j++) row[j] = j - 3.5;
-        double[] solved = row.clone();
-        Cholesky.rightSolveLower(l, n, solved); // solved = row·L⁻¹, so solved·L = row
-        for (int j = 0; j < n; j++) for (int k = 0; k < n; k++) back[j] += solved[k] * l[k * n + j];
-        for (int j = 0; j < n; j++) assertThat(back[j]).isCloseTo(row[j], within(1e-9));
     }
 }

@@ -27,7 +27,7 @@ class HadamardTest {
             h.rotateBack(y, 0, signs);
             for (int j = 0; j < cols; j++) assertThat(y[j]).isCloseTo(x[j], within(1e-5f));
             // R·M·Rᵀ against R applied to the columns of M = e_i·e_jᵀ.
-            double[] m = new double[cols * cols];
+            float[] m = new float[cols * cols];
             m[3 * cols + 5] = 1;
             h.conjugate(m);
             float[] e3 = new float[cols], e5 = new float[cols];
@@ -36,7 +36,7 @@ class HadamardTest {
             h.rotate(e3, 0, signs);
             h.rotate(e5, 0, signs);
             for (int i = 0; i < cols; i++)
-                for (int j = 0; j < cols; j++) assertThat(m[i * cols + j]).isCloseTo((double) e3[i] * e5[j], within(1e-6));
+                for (int j = 0; j < cols; j++) assertThat((double) m[i * cols + j]).isCloseTo((double) e3[i] * e5[j], within(1e-6));
         }
     }
 
