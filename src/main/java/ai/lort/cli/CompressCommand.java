@@ -173,6 +173,11 @@ public final class CompressCommand implements Callable<Integer> {
         if (s.calibration() != null)
             out.printf(Locale.ROOT, "output      mean error %.4f (||(W - W')X|| / ||WX|| on %,d calibration tokens; calibration took %.1f s)%n",
                     s.meanOutputError(), s.calibration().tokens(), s.calibration().totalSeconds());
+        if (s.calibration() != null) {
+            var c = s.calibration();
+            out.printf(Locale.ROOT, "            data %.1f s, forward passes %.1f s, statistics %.1f s, decompositions %.1f s%n",
+                    c.dataSeconds(), c.timings().forward(), c.timings().statistics(), c.timings().compression());
+        }
         if (s.evaluation() != null)
             out.printf(Locale.ROOT, "perplexity  original %.4f, compressed %.4f (%.2fx) on %d documents, %,d tokens of %s%n",
                     s.evaluation().original(), s.evaluation().compressed(), s.evaluation().compressed() / s.evaluation().original(),
@@ -198,6 +203,11 @@ public final class CompressCommand implements Callable<Integer> {
             o.put("mean_output_error", s.meanOutputError());
             o.put("calibration_tokens", s.calibration().tokens());
             o.put("calibration_seconds", s.calibration().totalSeconds());
+            ObjectNode t = o.putObject("calibration_time");
+            t.put("data_seconds", s.calibration().dataSeconds());
+            t.put("forward_seconds", s.calibration().timings().forward());
+            t.put("statistics_seconds", s.calibration().timings().statistics());
+            t.put("decomposition_seconds", s.calibration().timings().compression());
         }
         if (s.evaluation() != null) {
             ObjectNode e = o.putObject("eval");

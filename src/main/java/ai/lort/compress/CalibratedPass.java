@@ -32,8 +32,12 @@ public final class CalibratedPass {
     /** One decomposed layer and the seconds its decomposition took. */
     public record Layer(CalibratedDecomposer.Result result, ai.lort.pack.Hadamard rotation, double seconds) {}
 
-    /** What the pass produced, and where its time went. */
-    public record Outcome(Map<String, Layer> layers, int sequences, long tokens, double dataSeconds, double totalSeconds) {}
+    /**
+     * What the pass produced, and where its time went: preparing the calibration data, running the
+     * two streams through the layers, the statistics (H, W·C) and the decompositions.
+     */
+    public record Outcome(Map<String, Layer> layers, int sequences, long tokens, double dataSeconds,
+                          CalibrationRunner.Timings timings, double totalSeconds) {}
 
     /**
      * Throws {@link Unsupported} when the engine cannot run the architecture (the caller falls back
@@ -91,7 +95,7 @@ public final class CalibratedPass {
                 }
                 return out;
             });
-            return new Outcome(layers, data.size(), tokens, dataSeconds, (System.nanoTime() - t0) / 1e9);
+            return new Outcome(layers, data.size(), tokens, dataSeconds, runner.timings(), (System.nanoTime() - t0) / 1e9);
         }
     }
 
