@@ -52,28 +52,49 @@ public final class CalibrationData {
         return out;
     }
 
+    /** Sequences sampled side by side (at most the model's batch): more share each read of the weights, but each needs its own KV cache. */
+    static final int LOCKSTEP = 32;
+
     /**
      * {@code samples} sequences sampled by {@code model} from BOS at temperature 1 (sample i with
      * seed {@code seed + i}), each {@code length} tokens including BOS, or shorter when the model
-     * ends it (EOS, or BOS starting a new document).
+     * ends it (EOS, or BOS starting a new document). Up to {@link #LOCKSTEP} are decoded at once.
      */
     public static List<int[]> generate(LlamaModel model, int bos, int samples, int length, long seed) {
         List<int[]> out = new ArrayList<>();
         float[] logits = new float[model.vocabSize()];
         int len = Math.min(length, model.context());
-        for (int s = 0; s < samples; s++) {
-            Sampler sampler = new Sampler(1f, 1f, 0, seed + s);
-            int[] ids = new int[len];
-            ids[0] = bos;
-            int n = 1;
-            while (n < len) {
-                model.forward(ids, n - 1, 1, n - 1, false);
-                model.logits(0, logits);
-                int next = sampler.sample(logits);
-                if (next == bos || model.config().isEos(next)) break;
-                ids[n++] = next;
+        int group = Math.min(LOCKSTEP, model.batch());
+        for (int first = 0; first < samples; first += group) {
+            int count = Math.min(group, samples - first);
+            LlamaModel.Lockstep lockstep = model.lockstep(count);
+            Sampler[] samplers = new Sampler[count];
+            int[][] ids = new int[count][len];
+            int[] lengths = new int[count], next = new int[count];
+            boolean[] ended = new boolean[count];
+            for (int s = 0; s < count; s++) {
+                samplers[s] = new Sampler(1f, 1f, 0, seed + first + s);
+                ids[s][0] = bos;
+                lengths[s] = 1;
+                next[s] = bos;
             }
-            if (n >= 2) out.add(java.util.Arrays.copyOf(ids, n));
+            int live = count;
+            for (int pos = 0; pos < len - 1 && live > 0; pos++) {
+                model.forwardLockstep(lockstep, next, pos);
+                for (int s = 0; s < count; s++) {
+                    if (ended[s]) continue; // still decoded with the others, its tokens ignored
+                    model.logits(s, logits);
+                    int token = samplers[s].sample(logits);
+                    if (token == bos || model.config().isEos(token)) {
+                        ended[s] = true;
+                        live--;
+                    } else {
+                        ids[s][lengths[s]++] = token;
+                        next[s] = token;
+                    }
+                }
+            }
+            for (int s = 0; s < count; s++) if (lengths[s] >= 2) out.add(java.util.Arrays.copyOf(ids[s], lengths[s]));
         }
         return out;
     }

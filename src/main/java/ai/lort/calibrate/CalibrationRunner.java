@@ -46,6 +46,9 @@ public final class CalibrationRunner implements AutoCloseable {
         Map<String, CompressedLayer> compress(List<String> names, Moments moments);
     }
 
+    /** Tokens per layer call: large batches let the matrix products reuse each block of weights across many tokens. */
+    private static final int BATCH = 256;
+
     /** Seconds spent so far in each part of {@link #run}. */
     public record Timings(double forward, double statistics, double compression) {}
 
@@ -58,9 +61,10 @@ public final class CalibrationRunner implements AutoCloseable {
     public CalibrationRunner(WeightSource weights, int threads, int context) {
         this.weights = weights;
         this.threads = threads;
-        this.original = LlamaModel.load(weights, new CpuBackend(threads), context);
+        int batch = Math.min(context, BATCH);
+        this.original = LlamaModel.load(weights, new CpuBackend(threads), context, batch);
         this.overlay = new OverlayWeights(weights, swapped);
-        this.compressed = LlamaModel.load(overlay, new CpuBackend(threads), context);
+        this.compressed = LlamaModel.load(overlay, new CpuBackend(threads), context, batch);
     }
 
     /** The original model (for generating calibration text). */

@@ -92,6 +92,14 @@ public interface Backend extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " cannot write buffers from the host");
     }
 
+    /**
+     * Rows {@code [row, row + n)} of {@code b} as a buffer sharing its storage (lockstep decoding
+     * runs per-row operations on them). Backends that only run one sequence may leave it unsupported.
+     */
+    default Buffer view(Buffer b, int row, int n) {
+        throw new UnsupportedOperationException(name() + " has no row views");
+    }
+
     /** {@link #read} into {@code dst[off, off + cols)}. */
     default void read(Buffer src, int row, float[] dst, int off) {
         float[] tmp = new float[src.cols()];

@@ -293,6 +293,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public Buffer view(Buffer b, int row, int n) {
+        return new Buf(java.util.Arrays.copyOfRange(rows(b), row, row + n), n, b.cols());
+    }
+
+    @Override
     public void read(Buffer src, int row, float[] dst, int off) {
         System.arraycopy(rows(src)[row], 0, dst, off, src.cols());
     }

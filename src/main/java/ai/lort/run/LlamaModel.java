@@ -32,7 +32,9 @@ public final class LlamaModel implements AutoCloseable {
     private final int context, batch, vocab;
 
     // State: one row per token of the current batch, and the cache, one row per position.
-    private final Buffer x, xb, q, k, v, att, gate, up, logits, lastRow;
+    private final Buffer x, xb, q, k, v, att, gate, up, lastRow;
+    /** Logits rows, allocated when first needed and grown to the most rows asked (vocab-wide rows are large). */
+    private Buffer logits;
     private final Buffer[] keyCache, valueCache;
 
     /** One decoder layer's weights; a null bias or q/k norm is absent from the checkpoint. */
@@ -69,7 +71,6 @@ public final class LlamaModel implements AutoCloseable {
         att = backend.buffer(batch, config.qDim());
         gate = backend.buffer(batch, inter);
         up = backend.buffer(batch, inter);
-        logits = backend.buffer(batch, vocab);
         lastRow = backend.buffer(1, hidden);
         keyCache = new Buffer[layers.length];
         valueCache = new Buffer[layers.length];
@@ -139,8 +140,14 @@ public final class LlamaModel implements AutoCloseable {
             throw new LortException("the context is full (" + context + " tokens); start a new conversation or give a larger --ctx");
         float eps = config.rmsNormEps();
         backend.embed(embedding, tokens, from, n, x);
-        for (int l = 0; l < layers.length; l++) layer(l, pos, n, null, Site.QKV);
-        backend.rmsNorm(xb, x, finalNorm, eps, n);
+        for (int l = 0; l < layers.length; l++) layer(l, pos, n, null, Site.QKV, null);
+        head(n, allLogits);
+    }
+
+    private void head(int n, boolean allLogits) {
+        backend.rmsNorm(xb, x, finalNorm, config.rmsNormEps(), n);
+        int rows = allLogits ? n : 1;
+        if (logits == null || logits.rows() < rows) logits = backend.buffer(rows, vocab);
         if (allLogits) {
             backend.matmul(logits, head, xb, n);
         } else {
@@ -150,13 +157,75 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
+     * Several sequences decoded side by side, one batch row each, all at the same position, each
+     * with its own KV cache: a step reads every weight once for all of them, where decoding them
+     * one after the other reads the weights once per sequence. How calibration text is sampled.
+     */
+    public final class Lockstep {
+        private final int sequences;
+        private final Buffer[][] keys, values; // [layer][sequence]
+        private final Buffer[] qRows, kRows, attRows;
+
+        private Lockstep(int sequences) {
+            this.sequences = sequences;
+            keys = new Buffer[layers.length][sequences];
+            values = new Buffer[layers.length][sequences];
+            for (int l = 0; l < layers.length; l++)
+                for (int s = 0; s < sequences; s++) {
+                    keys[l][s] = backend.buffer(context, config.kvDim());
+                    values[l][s] = backend.buffer(context, config.kvDim());
+                }
+            qRows = new Buffer[sequences];
+            kRows = new Buffer[sequences];
+            attRows = new Buffer[sequences];
+            for (int s = 0; s < sequences; s++) {
+                qRows[s] = backend.view(q, s, 1);
+                kRows[s] = backend.view(k, s, 1);
+                attRows[s] = backend.view(att, s, 1);
+            }
+        }
+
+        public int sequences() { return sequences; }
+
+        /** Rotary embedding, cache update and attention of layer l, each row in its own sequence. */
+        private void attend(int l, int pos) {
+            for (int s = 0; s < sequences; s++) {
+                backend.rope(qRows[s], config.headDim(), ropeCos, ropeSin, pos, 1);
+                backend.rope(kRows[s], config.headDim(), ropeCos, ropeSin, pos, 1);
+                backend.copyRows(keys[l][s], pos, k, s, 1);
+                backend.copyRows(values[l][s], pos, v, s, 1);
+                backend.attention(attRows[s], qRows[s], keys[l][s], values[l][s], attention, pos, 1);
+            }
+        }
+    }
+
+    /** Caches for {@code sequences} (at most {@link #batch()}) sequences decoded in lockstep. */
+    public Lockstep lockstep(int sequences) {
+        if (sequences < 1 || sequences > batch) throw new IllegalArgumentException(sequences + " sequences, batch " + batch);
+        return new Lockstep(sequences);
+    }
+
+    /**
+     * One lockstep step: {@code tokens[s]} is the token of sequence s at position {@code pos};
+     * afterwards {@link #logits} row s holds the logits of sequence s.
+     */
+    public void forwardLockstep(Lockstep lockstep, int[] tokens, int pos) {
+        int n = lockstep.sequences;
+        if (pos >= context) throw new LortException("the context is full (" + context + " tokens)");
+        backend.embed(embedding, tokens, 0, n, x);
+        for (int l = 0; l < layers.length; l++) layer(l, pos, n, null, Site.QKV, lockstep);
+        head(n, true);
+    }
+
+    /**
      * Decoder layer {@code l} on the residual {@code x} of tokens at positions {@code [pos, pos + n)},
      * from site {@code start} on: from {@link Site#QKV} it is the whole layer; from a later site,
      * that site's input buffer must already hold its input (and x the residual at that point), and
      * the parts before it are skipped. A probe sees the input of each projection group from
      * {@code start} on and may stop the layer there (x is then left as it is at that point).
+     * With a {@link Lockstep}, row s belongs to sequence s, at position pos.
      */
-    private void layer(int l, int pos, int n, Probe probe, Site start) {
+    private void layer(int l, int pos, int n, Probe probe, Site start, Lockstep lockstep) {
         float eps = config.rmsNormEps();
         Layer L = layers[l];
         // Attention: x += o(attention(rope(q), rope(k), v)), q/k/v from the normed residual.
@@ -168,11 +237,15 @@ public final class LlamaModel implements AutoCloseable {
             project(v, L.v, xb, n);
             if (L.qNorm != null) backend.headRmsNorm(q, L.qNorm, config.headDim(), eps, n);
             if (L.kNorm != null) backend.headRmsNorm(k, L.kNorm, config.headDim(), eps, n);
-            backend.rope(q, config.headDim(), ropeCos, ropeSin, pos, n);
-            backend.rope(k, config.headDim(), ropeCos, ropeSin, pos, n);
-            backend.copyRows(keyCache[l], pos, k, 0, n);
-            backend.copyRows(valueCache[l], pos, v, 0, n);
-            backend.attention(att, q, keyCache[l], valueCache[l], attention, pos, n);
+            if (lockstep != null) {
+                lockstep.attend(l, pos);
+            } else {
+                backend.rope(q, config.headDim(), ropeCos, ropeSin, pos, n);
+                backend.rope(k, config.headDim(), ropeCos, ropeSin, pos, n);
+                backend.copyRows(keyCache[l], pos, k, 0, n);
+                backend.copyRows(valueCache[l], pos, v, 0, n);
+                backend.attention(att, q, keyCache[l], valueCache[l], attention, pos, n);
+            }
         }
         if (start.ordinal() <= Site.O.ordinal()) {
             if (probe != null && !probe.observe(Site.O, att, n)) return;
@@ -251,7 +324,7 @@ public final class LlamaModel implements AutoCloseable {
             Buffer in = input(start);
             for (int t = 0; t < n; t++) backend.write(in, t, input, inputOffset + t * in.cols());
         }
-        layer(l, pos, n, probe, start);
+        layer(l, pos, n, probe, start, null);
         if (update) for (int t = 0; t < n; t++) backend.read(x, t, residual[from + t]);
     }
 
