@@ -6,6 +6,7 @@ import ai.lort.format.CompressedLayer;
 import ai.lort.kernel.F32Matrix;
 import ai.lort.kernel.Matrices;
 import ai.lort.kernel.Matrix;
+import ai.lort.load.PageCache;
 import ai.lort.run.Backend;
 import ai.lort.run.Backend.Buffer;
 import ai.lort.run.CpuBackend;
@@ -15,7 +16,6 @@ import ai.lort.run.LlamaModel.Site;
 import ai.lort.run.OverlayWeights;
 import ai.lort.run.WeightSource;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -178,11 +178,14 @@ public final class CalibrationRunner implements AutoCloseable {
                 input = x;
             }
             q.pass(l, Site.DOWN, input, null, true, null, null);
-            // Layer l is never run again here: its dense reconstructions give way to the packed layers.
+            // Layer l is never run again here: its dense reconstructions give way to the packed layers,
+            // and the pages of its original weights are handed back to the page cache.
             layerDone.forEach((name, c) -> {
                 swapped.put(name, Matrices.compressed(c));
                 compressed.replaceWeight(name, overlay);
             });
+            for (Site site : Site.values())
+                for (String name : site.weights(l)) PageCache.release(weights.tensor(name).data());
         }
     }
 

@@ -29,8 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class CalibratedPass {
     private CalibratedPass() {}
 
-    /** One decomposed layer and the seconds its decomposition took. */
-    public record Layer(CalibratedDecomposer.Result result, ai.lort.pack.Hadamard rotation, double seconds) {}
+    /** One decomposed layer, packed as it will be stored, its errors and the seconds its decomposition took. */
+    public record Layer(CompressedLayer layer, double weightError, double outputError, double seconds) {}
 
     /**
      * What the pass produced, and where its time went: preparing the calibration data, running the
@@ -88,8 +88,9 @@ public final class CalibratedPass {
                         rot.conjugate(h);
                     }
                     CalibratedDecomposer.Result r = CalibratedDecomposer.decompose(w, m, n, h, wc, options, seed);
-                    layers.put(name, new Layer(r, rot, (System.nanoTime() - s0) / 1e9));
-                    out.put(name, CompressedLayer.encode(name, m, n, r.rank(), o.packing(), o.scaleFormat(), r.scales(), r.t(), r.a(), r.b(), rot));
+                    CompressedLayer packed = CompressedLayer.encode(name, m, n, r.rank(), o.packing(), o.scaleFormat(), r.scales(), r.t(), r.a(), r.b(), rot);
+                    layers.put(name, new Layer(packed, r.weightError(), r.outputError(), (System.nanoTime() - s0) / 1e9));
+                    out.put(name, packed);
                     if (o.verbose() && !o.quiet())
                         report.printf(Locale.ROOT, "calibrated %-48s output error %.4f (%.1f s)%n", name, r.outputError(), (System.nanoTime() - s0) / 1e9);
                 }

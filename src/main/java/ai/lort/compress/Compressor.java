@@ -2,7 +2,7 @@ package ai.lort.compress;
 
 import ai.lort.LortException;
 import ai.lort.decompose.AlsDecomposer;
-import ai.lort.decompose.CalibratedDecomposer;
+import ai.lort.format.CompressedLayer;
 import ai.lort.decompose.RankPlanner;
 import ai.lort.format.LortWriter;
 import ai.lort.load.SourceModel;
@@ -121,17 +121,17 @@ public final class Compressor {
                 bar.suffix(t.name());
                 if (compress.get(i) && precomputed.containsKey(t.name())) {
                     CalibratedPass.Layer cl = precomputed.get(t.name());
-                    CalibratedDecomposer.Result r = cl.result();
+                    CompressedLayer r = cl.layer();
                     double bpw = options.bitsPerWeight(r.rows(), r.cols(), r.rank());
-                    LayerReport lr = new LayerReport(t.name(), r.rows(), r.cols(), r.rank(), r.weightError(), Double.NaN, bpw, 0, cl.seconds(), r.outputError());
-                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.packing(), options.scaleFormat(), cl.rotation(), r.scales(), r.t(), r.a(), r.b(), layerInfo(lr));
+                    LayerReport lr = new LayerReport(t.name(), r.rows(), r.cols(), r.rank(), cl.weightError(), Double.NaN, bpw, 0, cl.seconds(), cl.outputError());
+                    writer.addLayer(r, layerInfo(lr));
                     reports.add(lr);
                     compressedParams += t.elementCount();
                     compressedBits += Math.round(bpw * t.elementCount());
                     if (!options.quiet()) {
                         bar.clearLine();
                         report.printf(java.util.Locale.ROOT, "%-48s %6d x %-6d rank %3d  error %.4f  output error %.4f  %.3f bpw%n",
-                                t.name(), r.rows(), r.cols(), r.rank(), r.weightError(), r.outputError(), bpw);
+                                t.name(), r.rows(), r.cols(), r.rank(), cl.weightError(), cl.outputError(), bpw);
                     }
                 } else if (compress.get(i)) {
                     Decomposed d = await(inFlight.poll());

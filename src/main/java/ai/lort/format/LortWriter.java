@@ -89,35 +89,34 @@ public final class LortWriter implements AutoCloseable {
      */
     public void addLayer(String name, int rows, int cols, int rank, String packing, String scaleFormat, ai.lort.pack.Hadamard rotation,
                          float[] scales, byte[] t, float[] a, float[] b, ObjectNode info) {
+        addLayer(CompressedLayer.encode(name, rows, cols, rank, packing, scaleFormat, scales, t, a, b, rotation), info);
+    }
+
+    /** Appends a layer already in its stored encoding. */
+    public void addLayer(CompressedLayer layer, ObjectNode info) {
         ObjectNode n = layers.addObject();
-        n.put("name", name);
-        n.putArray("shape").add(rows).add(cols);
-        n.put("rank", rank);
-        n.put("packing", packing);
-        if (!packing.equals(CompressedLayer.PACKING_T2_G64)) minor = Math.max(minor, 1);
-        n.put("scales", scaleFormat);
+        n.put("name", layer.name());
+        n.putArray("shape").add(layer.rows()).add(layer.cols());
+        n.put("rank", layer.rank());
+        n.put("packing", layer.packing());
+        if (!layer.packing().equals(CompressedLayer.PACKING_T2_G64)) minor = Math.max(minor, 1);
+        n.put("scales", layer.scaleFormat());
+        if (layer.scaleFormat().equals(LortFormat.SCALES_ROW_F16)) minor = Math.max(minor, 1);
+        ai.lort.pack.Hadamard rotation = layer.rotation();
         if (rotation == null) {
             n.put("rotation", LortFormat.ROTATION_NONE);
         } else {
-            if (rotation.cols() != cols) throw new IllegalArgumentException(name + ": rotation of " + rotation.cols() + " inputs for " + cols);
+            if (rotation.cols() != layer.cols()) throw new IllegalArgumentException(layer.name() + ": rotation of " + rotation.cols() + " inputs for " + layer.cols());
             n.put("rotation", LortFormat.ROTATION_HADAMARD);
             n.put("rotation_seed", rotation.seed());
             n.put("rotation_block", rotation.block());
             minor = Math.max(minor, 1);
         }
         ObjectNode sec = n.putObject("sections");
-        byte[] scaleBytes = switch (scaleFormat) {
-            case LortFormat.SCALES_ROW_F32 -> floatsLe(scales);
-            case LortFormat.SCALES_ROW_F16 -> {
-                minor = Math.max(minor, 1);
-                yield halvesLe(scales);
-            }
-            default -> throw new IllegalArgumentException("unknown scales encoding " + scaleFormat);
-        };
-        section(sec.putObject("scales"), MemorySegment.ofArray(scaleBytes));
-        section(sec.putObject("a"), MemorySegment.ofArray(halvesLe(a)));
-        section(sec.putObject("b"), MemorySegment.ofArray(halvesLe(b)));
-        section(sec.putObject("codes"), MemorySegment.ofArray(CompressedLayer.pack(packing, t, rows, cols)));
+        section(sec.putObject("scales"), layer.scales());
+        section(sec.putObject("a"), layer.a());
+        section(sec.putObject("b"), layer.b());
+        section(sec.putObject("codes"), layer.codes());
         if (info != null) n.set("info", info);
     }
 
