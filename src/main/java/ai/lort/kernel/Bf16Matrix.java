@@ -16,6 +16,7 @@ import jdk.incubator.vector.VectorOperators;
 public final class Bf16Matrix implements Matrix {
     private final MemorySegment w;
     private final int rows, cols;
+    private final DenseBatch.RowDecoder rowDecoder = this::decodeRow;
 
     public Bf16Matrix(MemorySegment w, int rows, int cols) {
         if (w.byteSize() != 2L * rows * cols) throw new IllegalArgumentException("BF16 " + rows + "x" + cols + " needs " + 2L * rows * cols + " bytes, got " + w.byteSize());
@@ -31,6 +32,21 @@ public final class Bf16Matrix implements Matrix {
     @Override
     public void matvec(float[] x, float[] y, int rowFrom, int rowTo) {
         for (int r = rowFrom; r < rowTo; r++) y[r] = dot(w, (long) r * cols * 2, x, cols);
+    }
+
+    @Override
+    public void matmul(float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
+        DenseBatch.matmul(this, rowDecoder, xs, ys, n, rowFrom, rowTo);
+    }
+
+    private void decodeRow(int row, int from, int to, float[] out, int at) {
+        long off = ((long) row * cols + from) * 2;
+        int n = to - from, len = F.length(), i = 0;
+        for (int upper = n - len; i <= upper; i += len) {
+            ShortVector h = ShortVector.fromMemorySegment(S, w, off + 2L * i, ByteOrder.LITTLE_ENDIAN);
+            ((IntVector) h.castShape(I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, at + i);
+        }
+        for (; i < n; i++) out[at + i] = bf16(w.get(SHORT_LE, off + 2L * i));
     }
 
     /** {@code Σ w[i]·x[i]} for the {@code n} bfloat16 at byte {@code off} of {@code w}. */

@@ -23,6 +23,7 @@ public final class F16Matrix implements Matrix {
     private final MemorySegment w;
     private final int rows, cols;
     private final boolean plain;
+    private final DenseBatch.RowDecoder rowDecoder = this::decodeRow;
 
     public F16Matrix(MemorySegment w, int rows, int cols) {
         if (w.byteSize() != 2L * rows * cols) throw new IllegalArgumentException("F16 " + rows + "x" + cols + " needs " + 2L * rows * cols + " bytes, got " + w.byteSize());
@@ -40,6 +41,33 @@ public final class F16Matrix implements Matrix {
     public void matvec(float[] x, float[] y, int rowFrom, int rowTo) {
         if (plain) for (int r = rowFrom; r < rowTo; r++) y[r] = dotPlain(w, (long) r * cols * 2, x, 0, cols);
         else for (int r = rowFrom; r < rowTo; r++) y[r] = dot(w, (long) r * cols * 2, x, 0, cols);
+    }
+
+    @Override
+    public void matmul(float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
+        DenseBatch.matmul(this, rowDecoder, xs, ys, n, rowFrom, rowTo);
+    }
+
+    /** Decodes as {@link #dotPlain} or {@link #dot} do, by the same scan. */
+    private void decodeRow(int row, int from, int to, float[] out, int at) {
+        long off = ((long) row * cols + from) * 2;
+        int n = to - from, len = F.length(), i = 0;
+        if (plain) {
+            for (int upper = n - len; i <= upper; i += len) {
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * i, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                h.lanewise(VectorOperators.LSHL, 13).and(0x8FFF_E000).reinterpretAsFloats().mul(0x1p112f).intoArray(out, at + i);
+            }
+        } else {
+            for (int upper = n - len; i <= upper; i += len) {
+                IntVector h = (IntVector) ShortVector.fromMemorySegment(S, w, off + 2L * i, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+                IntVector em = h.and(0x7FFF);
+                IntVector normal = em.lanewise(VectorOperators.LSHL, 13).add(112 << 23);
+                IntVector sub = ((FloatVector) em.convert(VectorOperators.I2F, 0)).mul(0x1p-24f).reinterpretAsInts();
+                IntVector bits = normal.blend(sub, em.compare(VectorOperators.LT, 0x400)).blend(normal.add(112 << 23), em.compare(VectorOperators.GE, 0x7C00));
+                bits.or(h.and(0x8000_0000)).reinterpretAsFloats().intoArray(out, at + i);
+            }
+        }
+        for (; i < n; i++) out[at + i] = Float.float16ToFloat(w.get(SHORT_LE, off + 2L * i));
     }
 
     /** {@code Σ w[i]·x[xOff+i]} for the {@code n} float16 at byte {@code off} of {@code w}. */

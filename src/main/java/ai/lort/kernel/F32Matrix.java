@@ -12,6 +12,7 @@ import jdk.incubator.vector.VectorOperators;
 public final class F32Matrix implements Matrix {
     private final MemorySegment w;
     private final int rows, cols;
+    private final DenseBatch.RowDecoder rowDecoder = this::copyRow;
 
     public F32Matrix(MemorySegment w, int rows, int cols) {
         if (w.byteSize() != 4L * rows * cols) throw new IllegalArgumentException("F32 " + rows + "x" + cols + " needs " + 4L * rows * cols + " bytes, got " + w.byteSize());
@@ -27,6 +28,15 @@ public final class F32Matrix implements Matrix {
     @Override
     public void matvec(float[] x, float[] y, int rowFrom, int rowTo) {
         for (int r = rowFrom; r < rowTo; r++) y[r] = dot(w, (long) r * cols * 4, x, cols);
+    }
+
+    @Override
+    public void matmul(float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
+        DenseBatch.matmul(this, rowDecoder, xs, ys, n, rowFrom, rowTo);
+    }
+
+    private void copyRow(int row, int from, int to, float[] out, int at) {
+        MemorySegment.copy(w, FLOAT_LE, ((long) row * cols + from) * 4, out, at, to - from);
     }
 
     /** {@code Σ w[i]·x[i]} for the {@code n} floats at byte {@code off} of {@code w}. */

@@ -5,6 +5,7 @@ import ai.lort.pack.TernaryPacker;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * Runs every kernel on small synthetic weights until the JIT has compiled it. Until C2 compiles a
@@ -21,22 +22,33 @@ final class WarmUp {
         int rows = 16, cols = TernaryPacker.GROUP + 5, rank = VectorSpecs.F.length() + 3;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment f32 = filled(arena, 4L * rows * cols), f16 = filled(arena, 2L * rows * cols);
-            Matrix[] ms = {
+            Matrix[] dense = {
                 new F32Matrix(f32, rows, cols),
                 new F16Matrix(f16, rows, cols),
                 new F16Matrix(filled(arena, 2L * rows * cols, (byte) 0x01), rows, cols), // subnormal: exact decode
                 new Bf16Matrix(f16, rows, cols),
-                new TernaryLowRankMatrix(new CompressedLayer("warm-up", rows, cols, rank, CompressedLayer.PACKING_T2_G64,
-                        filled(arena, 4L * rows), filled(arena, 2L * rank * cols), filled(arena, 2L * rows * rank),
-                        filled(arena, (long) rows * TernaryPacker.rowBytes(cols)))),
             };
+            Matrix ternary = new TernaryLowRankMatrix(new CompressedLayer("warm-up", rows, cols, rank, CompressedLayer.PACKING_T2_G64,
+                    filled(arena, 4L * rows), filled(arena, 2L * rank * cols), filled(arena, 2L * rows * rank),
+                    filled(arena, (long) rows * TernaryPacker.rowBytes(cols))));
             float[] x = new float[cols], y = new float[rows];
             for (int i = 0; i < cols; i++) x[i] = (i % 7) - 3;
+            // One tile group for the dense batched product (the ternary one is its matvec), every
+            // 4th round: the tile code is shared by the 4 dense matrices, so it is still called
+            // 10,000 times, and interpreted it costs seconds more on a busy machine.
+            float[][] xs = new float[DenseBatch.TOKENS][], ys = new float[DenseBatch.TOKENS][rows];
+            Arrays.fill(xs, x);
             // 20,000 calls of every method, past C2's thresholds (about 10,000 invocations + loop
-            // iterations). Matvecs of 2 rows, so the once-per-call code (the ternary kernel's
+            // iterations). Products of 2 rows, so the once-per-call code (the ternary kernel's
             // prepare step) is called as often as the per-row code.
-            for (int round = 0; round < 10_000; round++)
-                for (Matrix m : ms) m.matvec(x, y, round % (rows - 1), round % (rows - 1) + 2);
+            for (int round = 0; round < 10_000; round++) {
+                int from = round % (rows - 1);
+                ternary.matvec(x, y, from, from + 2);
+                for (Matrix m : dense) {
+                    m.matvec(x, y, from, from + 2);
+                    if (round % 4 == 0) m.matmul(xs, ys, xs.length, from, from + 2);
+                }
+            }
         }
         return (System.nanoTime() - t0) / 1_000_000;
     }

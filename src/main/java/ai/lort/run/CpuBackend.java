@@ -12,8 +12,6 @@ import jdk.incubator.vector.VectorSpecies;
  * token × head pairs) across one {@link WorkerPool}.
  */
 public final class CpuBackend implements Backend {
-    /** Weight bytes per block of a batched matmul: about what stays in a core's L2 while every token of the batch uses it. */
-    private static final long BATCH_BLOCK_BYTES = 256 << 10;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Multiply-adds below which an operation runs on the calling thread: waking workers costs more than it saves. */
     private static final long PARALLEL_MIN_WORK = 1 << 16;
@@ -104,15 +102,13 @@ public final class CpuBackend implements Backend {
     private static final class MatmulTask implements WorkerPool.Task {
         private Matrix m;
         private float[][] xs, ys;
-        private int n, block;
+        private int n;
 
         void set(Matrix m, float[][] xs, float[][] ys, int n) {
             this.m = m;
             this.xs = xs;
             this.ys = ys;
             this.n = n;
-            // A batch walks the rows in blocks that stay in cache while every token of the batch uses them.
-            this.block = (int) Math.clamp(BATCH_BLOCK_BYTES / Math.max(1, m.weightBytes() / m.rows()), 16, m.rows());
         }
 
         @Override
@@ -121,10 +117,7 @@ public final class CpuBackend implements Backend {
                 m.matvec(xs[0], ys[0], from, to);
                 return;
             }
-            for (int r = from; r < to; r += block) {
-                int end = Math.min(to, r + block);
-                for (int t = 0; t < n; t++) m.matvec(xs[t], ys[t], r, end);
-            }
+            m.matmul(xs, ys, n, from, to);
         }
     }
 

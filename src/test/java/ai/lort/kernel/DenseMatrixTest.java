@@ -26,8 +26,10 @@ class DenseMatrixTest {
                     for (boolean offHeap : new boolean[] {false, true}) check(rnd, dtype, rows, cols, offHeap);
     }
 
-    private static void check(Random rnd, DType dtype, int rows, int cols, boolean offHeap) {
+    /** Gaussian weights in {@code dtype}; the first is {@code first} when not null (e.g. a subnormal). */
+    static Tensor tensor(Random rnd, DType dtype, int rows, int cols, boolean offHeap, Float first) {
         float[] w = gaussian(rnd, rows * cols);
+        if (first != null) w[0] = first;
         ByteBuffer buf = ByteBuffer.allocate(rows * cols * dtype.size()).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : w) {
             switch (dtype) {
@@ -36,7 +38,11 @@ class DenseMatrixTest {
                 default -> buf.putShort(Half.floatToBf16(v));
             }
         }
-        Tensor t = new Tensor("w", dtype, new long[] {rows, cols}, segment(buf.array(), offHeap));
+        return new Tensor("w", dtype, new long[] {rows, cols}, segment(buf.array(), offHeap));
+    }
+
+    private static void check(Random rnd, DType dtype, int rows, int cols, boolean offHeap) {
+        Tensor t = tensor(rnd, dtype, rows, cols, offHeap, null);
         Matrix m = Matrices.dense(t);
         assertThat(m.getClass().getSimpleName()).isEqualTo(switch (dtype) { case F32 -> "F32Matrix"; case F16 -> "F16Matrix"; default -> "Bf16Matrix"; });
         assertThat(m.weightBytes()).isEqualTo((long) rows * cols * dtype.size());
@@ -63,6 +69,54 @@ class DenseMatrixTest {
         String what = dtype + " " + rows + "x" + cols + (offHeap ? " off-heap" : " heap");
         assertClose(got, ref, bound, what + " vector vs scalar");
         assertClose(ref, want, bound, what + " scalar vs definition");
+    }
+
+    /**
+     * The batched product against the scalar reference, token by token, for awkward shapes (whole
+     * vectors and not, one and several column slices and row blocks), token counts around the
+     * tile's 8, both F16 decodes; and row ranges cut anywhere give the same bits as one call.
+     */
+    @Test
+    void matmulMatchesScalarAndDoesNotDependOnRowRanges() {
+        Random rnd = new Random(7);
+        int[][] shapes = {{1, 1}, {3, 17}, {17, 65}, {6, 513}, {130, 1029}};
+        int[] tokens = {1, 3, 8, 9, 17};
+        for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16})
+            for (int[] shape : shapes)
+                for (int n : shape[0] > 100 ? new int[] {17} : tokens) {
+                    boolean offHeap = n % 2 == 0, subnormal = dtype == DType.F16 && n % 3 == 0;
+                    checkMatmul(rnd, tensor(rnd, dtype, shape[0], shape[1], offHeap, subnormal ? 1e-6f : null), n);
+                }
+    }
+
+    private static void checkMatmul(Random rnd, Tensor t, int n) {
+        Matrix m = Matrices.dense(t);
+        int rows = m.rows(), cols = m.cols();
+        String what = t.dtype() + " " + rows + "x" + cols + " n=" + n;
+        float[][] xs = new float[n][], ys = new float[n][rows], split = new float[n][rows];
+        for (int j = 0; j < n; j++) xs[j] = gaussian(rnd, cols);
+        m.matmul(xs, ys, n, 0, rows);
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = t.getFloat(i);
+        for (int j = 0; j < n; j++) {
+            float[] ref = new float[rows];
+            double[] bound = new double[rows];
+            switch (m) {
+                case F32Matrix f -> f.scalarMatvec(xs[j], ref, 0, rows);
+                case F16Matrix f -> f.scalarMatvec(xs[j], ref, 0, rows);
+                case Bf16Matrix f -> f.scalarMatvec(xs[j], ref, 0, rows);
+                default -> throw new AssertionError(m);
+            }
+            for (int r = 0; r < rows; r++)
+                for (int c = 0; c < cols; c++) bound[r] += Math.abs(w[r * cols + c] * xs[j][c]);
+            assertClose(ys[j], ref, bound, what + " token " + j);
+        }
+        // Odd and even ranges, as threads would get them: a row's bits must not change.
+        int a = Math.min(rows, 1), b = Math.min(rows, rows / 2 + 2);
+        m.matmul(xs, split, n, 0, a);
+        m.matmul(xs, split, n, a, b);
+        m.matmul(xs, split, n, b, rows);
+        for (int j = 0; j < n; j++) assertThat(split[j]).as(what + " split rows, token " + j).isEqualTo(ys[j]);
     }
 
     /** Every finite half (subnormals, zeros, extremes) through the exact F16 decode of the kernel. */
