@@ -34,6 +34,7 @@ public final class CalibratedDecomposer {
     private static final int GPTQ_BLOCK = 128;
 
     private CalibratedDecomposer() {}
+    public static final java.util.concurrent.atomic.AtomicLong CHANGES = new java.util.concurrent.atomic.AtomicLong(), VISITS = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * @param beta         target-correction strength (0 = fit W itself)
@@ -191,8 +192,10 @@ public final class CalibratedDecomposer {
         float[] th = product(codes, m, n, h, o.threads());
         System.arraycopy(th, 0, gt, 0, th.length);
         double[] perRow = new double[m];
+        float[] diag = new float[n];
+        for (int j = 0; j < n; j++) diag[j] = h[j * n + j];
         rows.each(m, i -> {
-            scales[i] = refineRow(t, gr, gt, i * n, n, h, o);
+            scales[i] = refineRow(t, gr, gt, i * n, n, h, diag, o);
             perRow[i] = rowObjective(r, gr, t, gt, i * n, n, scales[i]);
         });
         double sum = 0;
@@ -242,13 +245,13 @@ public final class CalibratedDecomposer {
      * the level that lowers {@code (r − s·t)·H·(r − s·t)ᵀ} most, keeping {@code gt = t·H} current,
      * and s is refitted after each sweep. Returns s.
      */
-    private static float refineRow(byte[] t, float[] gr, float[] gt, int off, int n, float[] h, Options o) {
+    private static float refineRow(byte[] t, float[] gr, float[] gt, int off, int n, float[] h, float[] diag, Options o) {
         double s = scale(t, off, n, gr, gt, o.f16Scales());
         for (int sweep = 0; sweep < o.sweeps() && s != 0; sweep++) {
             int changed = 0;
             for (int j = 0; j < n; j++) {
                 int cur = t[off + j];
-                double hjj = h[j * n + j];
+                double hjj = diag[j];
                 int bestV = cur;
                 double bestDelta = 0;
                 for (int v = -1; v <= 1; v++) {
@@ -261,12 +264,12 @@ public final class CalibratedDecomposer {
                     }
                 }
                 if (bestV != cur) {
-                    float d = bestV - cur;
                     t[off + j] = (byte) bestV;
-                    for (int k = 0, jo = j * n; k < n; k++) gt[off + k] += d * h[jo + k];
+                    Linalg.axpy(bestV - cur, h, j * n, gt, off, n);
                     changed++;
                 }
             }
+            CHANGES.addAndGet(changed); VISITS.addAndGet(n);
             s = scale(t, off, n, gr, gt, o.f16Scales());
             if (changed == 0) break;
         }
