@@ -34,7 +34,6 @@ public final class CalibratedDecomposer {
     private static final int GPTQ_BLOCK = 128;
 
     private CalibratedDecomposer() {}
-    public static final java.util.concurrent.atomic.AtomicLong CHANGES = new java.util.concurrent.atomic.AtomicLong(), VISITS = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * @param beta         target-correction strength (0 = fit W itself)
@@ -269,7 +268,6 @@ public final class CalibratedDecomposer {
                     changed++;
                 }
             }
-            CHANGES.addAndGet(changed); VISITS.addAndGet(n);
             s = scale(t, off, n, gr, gt, o.f16Scales());
             if (changed == 0) break;
         }
