@@ -32,6 +32,8 @@ public final class CalibratedDecomposer {
     public static final double DAMPING = 0.01;
     /** Columns per GPTQ block: the error pushes inside a block are row loops, those past it one product. */
     private static final int GPTQ_BLOCK = 128;
+    /** Rows that run coordinate descent together (their rows of T·H, 16 × in floats, stay in L2). */
+    private static final int CD_ROWS = 16;
 
     private CalibratedDecomposer() {}
 
@@ -193,9 +195,11 @@ public final class CalibratedDecomposer {
         double[] perRow = new double[m];
         float[] diag = new float[n];
         for (int j = 0; j < n; j++) diag[j] = h[j * n + j];
-        rows.each(m, i -> {
-            scales[i] = refineRow(t, gr, gt, i * n, n, h, diag, o);
-            perRow[i] = rowObjective(r, gr, t, gt, i * n, n, scales[i]);
+        int blocks = (m + CD_ROWS - 1) / CD_ROWS;
+        rows.each(blocks, b -> {
+            int from = b * CD_ROWS, to = Math.min(m, from + CD_ROWS);
+            refineRows(t, gr, gt, from, to, n, h, diag, scales, o);
+            for (int i = from; i < to; i++) perRow[i] = rowObjective(r, gr, t, gt, i * n, n, scales[i]);
         });
         double sum = 0;
         for (double v : perRow) sum += v;
@@ -231,8 +235,7 @@ public final class CalibratedDecomposer {
                     t[off + j] = (byte) q;
                     float e = (v - s * q) / u[j * n + j];
                     err[i * bw + j - j0] = e;
-                    if (e == 0) continue;
-                    for (int k = j + 1, uo = j * n; k < j1; k++) work[off + k] -= e * u[uo + k];
+                    if (e != 0 && j + 1 < j1) Linalg.axpy(-e, u, j * n + j + 1, work, off + j + 1, j1 - j - 1);
                 }
             });
             if (j1 < n) Dense.gemm(false, false, m, n - j1, width, -1f, err, 0, bw, u, j0 * n + j1, n, 1f, work, j1, n, threads);
@@ -240,38 +243,59 @@ public final class CalibratedDecomposer {
     }
 
     /**
-     * The least-squares scale of row i's codes, then coordinate-descent sweeps: each code moves to
-     * the level that lowers {@code (r − s·t)·H·(r − s·t)ᵀ} most, keeping {@code gt = t·H} current,
-     * and s is refitted after each sweep. Returns s.
+     * For rows [from, to): the least-squares scale of each row's codes, then coordinate-descent
+     * sweeps: each code moves to the level that lowers {@code (r − s·t)·H·(r − s·t)ᵀ} most,
+     * keeping {@code gt = t·H} current by a row of H per change, and s is refitted after each
+     * sweep; a row stops when a sweep changes nothing. The rows go through the columns together,
+     * so a row of H read for one row's change is still in cache for the others' (the rows are
+     * independent: the result is as if each ran alone).
      */
-    private static float refineRow(byte[] t, float[] gr, float[] gt, int off, int n, float[] h, float[] diag, Options o) {
-        double s = scale(t, off, n, gr, gt, o.f16Scales());
-        for (int sweep = 0; sweep < o.sweeps() && s != 0; sweep++) {
-            int changed = 0;
+    private static void refineRows(byte[] t, float[] gr, float[] gt, int from, int to, int n, float[] h, float[] diag,
+                                   float[] scales, Options o) {
+        int count = to - from;
+        double[] s = new double[count];
+        boolean[] active = new boolean[count];
+        int[] changed = new int[count];
+        for (int i = 0; i < count; i++) {
+            s[i] = scale(t, (from + i) * n, n, gr, gt, o.f16Scales());
+            active[i] = s[i] != 0;
+        }
+        for (int sweep = 0; sweep < o.sweeps(); sweep++) {
+            java.util.Arrays.fill(changed, 0);
             for (int j = 0; j < n; j++) {
-                int cur = t[off + j];
                 double hjj = diag[j];
-                int bestV = cur;
-                double bestDelta = 0;
-                for (int v = -1; v <= 1; v++) {
-                    if (v == cur) continue;
-                    int d = v - cur;
-                    double delta = -2 * s * d * gr[off + j] + s * s * (2 * d * gt[off + j] + (double) d * d * hjj);
-                    if (delta < bestDelta - 1e-9 * Math.abs(s * s * hjj)) {
-                        bestDelta = delta;
-                        bestV = v;
+                for (int i = 0; i < count; i++) {
+                    if (!active[i]) continue;
+                    int off = (from + i) * n, cur = t[off + j];
+                    double si = s[i];
+                    int bestV = cur;
+                    double bestDelta = 0;
+                    for (int v = -1; v <= 1; v++) {
+                        if (v == cur) continue;
+                        int d = v - cur;
+                        double delta = -2 * si * d * gr[off + j] + si * si * (2 * d * gt[off + j] + (double) d * d * hjj);
+                        if (delta < bestDelta - 1e-9 * Math.abs(si * si * hjj)) {
+                            bestDelta = delta;
+                            bestV = v;
+                        }
+                    }
+                    if (bestV != cur) {
+                        t[off + j] = (byte) bestV;
+                        Linalg.axpy(bestV - cur, h, j * n, gt, off, n);
+                        changed[i]++;
                     }
                 }
-                if (bestV != cur) {
-                    t[off + j] = (byte) bestV;
-                    Linalg.axpy(bestV - cur, h, j * n, gt, off, n);
-                    changed++;
-                }
             }
-            s = scale(t, off, n, gr, gt, o.f16Scales());
-            if (changed == 0) break;
+            boolean any = false;
+            for (int i = 0; i < count; i++) {
+                if (!active[i]) continue;
+                s[i] = scale(t, (from + i) * n, n, gr, gt, o.f16Scales());
+                active[i] = changed[i] > 0 && s[i] != 0;
+                any |= active[i];
+            }
+            if (!any) break;
         }
-        return (float) s;
+        for (int i = 0; i < count; i++) scales[from + i] = (float) s[i];
     }
 
     /** Least-squares scale under H, {@code tᵀHr / tᵀHt} (0 for empty codes), rounded to f16 when stored so. */
