@@ -1,5 +1,6 @@
 package ai.lort.bench;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Locale;
 import org.openjdk.jmh.results.RunResult;
@@ -8,14 +9,29 @@ import org.openjdk.jmh.runner.options.CommandLineOptions;
 
 /**
  * Runs JMH with the usual command line (see bench/kernels.sh), then reprints each result with the
- * weight bytes it read per op and the resulting GB/s, which JMH cannot know.
+ * weight bytes it read per op and the resulting GB/s, which JMH cannot know ({@link MatmulBench}:
+ * GFLOP/s).
  */
 public final class BenchMain {
     private BenchMain() {}
 
     public static void main(String[] args) throws Exception {
-        Collection<RunResult> results = new Runner(new CommandLineOptions(args)).run();
+        Collection<RunResult> results = new ArrayList<>(new Runner(new CommandLineOptions(args)).run());
         System.out.println();
+        if (results.stream().anyMatch(r -> r.getParams().getBenchmark().contains("MatmulBench"))) {
+            System.out.printf(Locale.ROOT, "%-32s %-10s %-6s %7s %12s %8s%n", "benchmark", "shape", "dtype", "tokens", "ns/op", "GFLOP/s");
+            for (RunResult r : results) {
+                var p = r.getParams();
+                if (!p.getBenchmark().contains("MatmulBench")) continue;
+                int tokens = Integer.parseInt(p.getParam("tokens"));
+                double ns = r.getPrimaryResult().getScore();
+                System.out.printf(Locale.ROOT, "%-32s %-10s %-6s %7d %12.0f %8.2f%n", p.getBenchmark().substring(p.getBenchmark().lastIndexOf('.') + 1),
+                        p.getParam("shape"), p.getParam("dtype"), tokens, ns, MatmulBench.flops(p.getParam("shape"), tokens) / ns);
+            }
+            results.removeIf(r -> r.getParams().getBenchmark().contains("MatmulBench"));
+            if (results.isEmpty()) return;
+            System.out.println();
+        }
         System.out.printf(Locale.ROOT, "%-32s %-10s %-6s %12s %12s %8s%n", "benchmark", "shape", "memory", "ns/op", "bytes/op", "GB/s");
         for (RunResult r : results) {
             var p = r.getParams();
