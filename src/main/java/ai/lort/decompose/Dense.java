@@ -233,7 +233,8 @@ public final class Dense {
             int rowTiles = (m + tileM - 1) / tileM, colTiles = (n + tileN - 1) / tileN;
             int[] tiles = new int[rowTiles * colTiles];
             int count = 0;
-            for (int ti = 0; ti < rowTiles; ti++)
+            // Bottom rows first: under LOWER_A they sum the most, and starting them early balances the threads.
+            for (int ti = rowTiles - 1; ti >= 0; ti--)
                 for (int tj = 0; tj < colTiles; tj++)
                     if (shape == Shape.SYMMETRIC ? tj >= ti : shape != Shape.LOWER || tj <= ti) tiles[count++] = ti * colTiles + tj;
             int tileCount = count;
