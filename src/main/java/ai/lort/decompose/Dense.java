@@ -108,6 +108,7 @@ public final class Dense {
      * the triangular X22 skips its zero blocks.
      */
     public static void invertLower(float[] l, int n, int threads) {
+        if (n == 0) return;
         for (int i = 0; i < n; i++) Arrays.fill(l, i * n + i + 1, i * n + n, 0f);
         int nb = Math.min(INVERSE_BLOCK, n);
         double[] block = new double[nb * nb];
@@ -232,7 +233,8 @@ public final class Dense {
             int rowTiles = (m + tileM - 1) / tileM, colTiles = (n + tileN - 1) / tileN;
             int[] tiles = new int[rowTiles * colTiles];
             int count = 0;
-            for (int ti = 0; ti < rowTiles; ti++)
+            // Bottom rows first: under LOWER_A they sum the most, and starting them early balances the threads.
+            for (int ti = rowTiles - 1; ti >= 0; ti--)
                 for (int tj = 0; tj < colTiles; tj++)
                     if (shape == Shape.SYMMETRIC ? tj >= ti : shape != Shape.LOWER || tj <= ti) tiles[count++] = ti * colTiles + tj;
             int tileCount = count;
@@ -261,10 +263,10 @@ public final class Dense {
                 packA(i0, i1 - i0, p0, kc, ws.a);
                 packB(p0, kc, j0, j1 - j0, ws.b);
                 for (int i = i0; i < i1; i += MR) {
-                    int ao = (i - i0) * kc, mr = Math.min(MR, i1 - i);
+                    int ao = (i - i0) / MR * panelStride(kc, MR), mr = Math.min(MR, i1 - i);
                     for (int j = j0; j < j1; j += NR) {
                         if (shape == Shape.SYMMETRIC && j + NR <= i || shape == Shape.LOWER && j >= i + MR) continue;
-                        int bo = (j - j0) * kc, nr = Math.min(NR, j1 - j);
+                        int bo = (j - j0) / NR * panelStride(kc, NR), nr = Math.min(NR, j1 - j);
                         if (mr == MR && nr == NR) {
                             kernel(kc, ws.a, ao, ws.b, bo, alphaV, c, cOff + i * ldc + j, ldc);
                         } else { // edge: the same kernel on a copy, so that edges round alike
@@ -287,44 +289,44 @@ public final class Dense {
         }
 
         /**
-         * Packs op(A)[i0, i0+rows) × [p0, p0+kc) into MR-row micro-panels, each kc × MR
-         * (the MR values of one p together), rows past the end zero.
+         * Packs op(A)[i0, i0+rows) × [p0, p0+kc) into MR-row micro-panels, each kc × MR (the MR
+         * values of one p together) and {@link #panelStride} apart, rows past the end zero. A is
+         * read along its rows.
          */
         private void packA(int i0, int rows, int p0, int kc, float[] dst) {
-            for (int r0 = 0; r0 < rows; r0 += MR) {
-                int base = r0 * kc, mr = Math.min(MR, rows - r0);
-                if (transA) {
-                    for (int p = 0; p < kc; p++) {
-                        int src = aOff + (p0 + p) * lda + i0 + r0, d = base + p * MR;
-                        for (int r = 0; r < mr; r++) dst[d + r] = a[src + r];
-                    }
-                } else {
-                    for (int r = 0; r < mr; r++) {
-                        int src = aOff + (i0 + r0 + r) * lda + p0;
-                        for (int p = 0; p < kc; p++) dst[base + p * MR + r] = a[src + p];
-                    }
+            int stride = panelStride(kc, MR), tail = rows % MR, full = rows - tail;
+            if (transA) {
+                for (int p = 0; p < kc; p++) {
+                    int src = aOff + (p0 + p) * lda + i0;
+                    for (int r0 = 0, d = p * MR; r0 < rows; r0 += MR, d += stride)
+                        for (int r = 0, mr = Math.min(MR, rows - r0); r < mr; r++) dst[d + r] = a[src + r0 + r];
                 }
-                if (mr < MR)
-                    for (int p = 0; p < kc; p++) Arrays.fill(dst, base + p * MR + mr, base + p * MR + MR, 0f);
+            } else {
+                for (int r = 0; r < rows; r++) {
+                    int src = aOff + (i0 + r) * lda + p0, d = r / MR * stride + r % MR;
+                    for (int p = 0; p < kc; p++) dst[d + p * MR] = a[src + p];
+                }
             }
+            if (tail > 0)
+                for (int p = 0, d = full / MR * stride; p < kc; p++) Arrays.fill(dst, d + p * MR + tail, d + p * MR + MR, 0f);
         }
 
         /**
          * Packs op(B)[p0, p0+kc) × [j0, j0+cols) into NR-column micro-panels, each kc × NR
-         * (one p's NR values together), columns past the end zero. Sources are read along their
-         * rows: B's rows are far apart, and reading one stripe of each is what the prefetcher misses.
+         * (one p's NR values together) and {@link #panelStride} apart, columns past the end zero.
+         * B's rows are read along their length, which the prefetcher follows.
          */
         private void packB(int p0, int kc, int j0, int cols, float[] dst) {
             int tail = cols % NR, full = cols - tail;
             if (transB) {
                 for (int q = 0; q < cols; q++) {
-                    int src = bOff + (j0 + q) * ldb + p0, d = q / NR * NR * kc + q % NR;
+                    int src = bOff + (j0 + q) * ldb + p0, d = q / NR * panelStride(kc, NR) + q % NR;
                     for (int p = 0; p < kc; p++) dst[d + p * NR] = b[src + p];
                 }
             } else {
                 for (int p = 0; p < kc; p++) {
                     int src = bOff + (p0 + p) * ldb + j0, d = p * NR;
-                    for (int c0 = 0; c0 < full; c0 += NR, src += NR, d += NR * kc) {
+                    for (int c0 = 0; c0 < full; c0 += NR, src += NR, d += panelStride(kc, NR)) {
                         FloatVector.fromArray(F, b, src).intoArray(dst, d);
                         FloatVector.fromArray(F, b, src + VL).intoArray(dst, d + VL);
                     }
@@ -332,8 +334,17 @@ public final class Dense {
                 }
             }
             if (tail > 0)
-                for (int p = 0, d = full * kc; p < kc; p++) Arrays.fill(dst, d + p * NR + tail, d + p * NR + NR, 0f);
+                for (int p = 0, d = full / NR * panelStride(kc, NR); p < kc; p++) Arrays.fill(dst, d + p * NR + tail, d + p * NR + NR, 0f);
         }
+    }
+
+    /**
+     * Distance between packed micro-panels of the given width: kc·width floats plus one cache
+     * line. Packing writes one p's values into every panel in turn, and without the pad those
+     * writes, 4 KB multiples apart, all fall in one L1 set (packing then took a third of syrk).
+     */
+    static int panelStride(int kc, int width) {
+        return kc * width + 16;
     }
 
     /** A worker's packing buffers, sized for the largest tile and k slice of its product. */
@@ -341,8 +352,8 @@ public final class Dense {
         final float[] a, b, edge = new float[MR * NR];
 
         Workspace(int rows, int cols, int kc) {
-            a = new float[roundUp(rows, MR) * kc];
-            b = new float[roundUp(cols, NR) * kc];
+            a = new float[roundUp(rows, MR) / MR * panelStride(kc, MR)];
+            b = new float[roundUp(cols, NR) / NR * panelStride(kc, NR)];
         }
 
         private static int roundUp(int x, int to) {
