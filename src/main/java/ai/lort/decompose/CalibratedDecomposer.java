@@ -33,7 +33,7 @@ public final class CalibratedDecomposer {
     /** Columns per GPTQ block: the error pushes inside a block are row loops, those past it one product. */
     private static final int GPTQ_BLOCK = 128;
     /** Rows that run coordinate descent together (their rows of T·H, 16 × in floats, stay in L2). */
-    private static final int CD_ROWS = 16;
+    private static final int CD_ROWS = 128;
 
     private CalibratedDecomposer() {}
 
