@@ -80,6 +80,10 @@ public final class CompressCommand implements Callable<Integer> {
             description = "Coordinate-descent sweeps over the ternary codes per fit (calibrated) [default: ${DEFAULT-VALUE}]")
     int sweeps;
 
+    @Option(names = "--alternations", paramLabel = "<N>", defaultValue = "" + Calibration.DEFAULT_ALTERNATIONS,
+            description = "Low-rank / ternary alternations per layer with rank > 0 (calibrated) [default: ${DEFAULT-VALUE}]")
+    int alternations;
+
     @Option(names = "--scales", paramLabel = "<ENC>",
             description = "Per-row scale encoding: row-f16 (format 1.1) or row-f32 [default: row-f16 with calibrated, row-f32 with als]")
     String scales;
@@ -139,6 +143,7 @@ public final class CompressCommand implements Callable<Integer> {
         if (calibrationSamples < 0 || calibrationLength < 2) throw new LortException("--calibration-samples must be 0 or more and --calibration-length at least 2");
         if (!(beta >= 0 && beta <= 1)) throw new LortException("--beta must be between 0 and 1");
         if (sweeps < 0) throw new LortException("--sweeps must be 0 or more");
+        if (alternations < 1) throw new LortException("--alternations must be 1 or more");
         String scaleFormat = scales != null ? scales : calibrated ? LortFormat.SCALES_ROW_F16 : LortFormat.SCALES_ROW_F32;
         if (!scaleFormat.equals(LortFormat.SCALES_ROW_F16) && !scaleFormat.equals(LortFormat.SCALES_ROW_F32))
             throw new LortException("--scales " + scaleFormat + " is not known; use row-f16 or row-f32");
@@ -150,7 +155,7 @@ public final class CompressCommand implements Callable<Integer> {
         if (!rot.equals(LortFormat.ROTATION_NONE) && !rot.equals(LortFormat.ROTATION_HADAMARD))
             throw new LortException("--rotation " + rot + " is not known; use none or hadamard");
         if (eval != null && !java.nio.file.Files.isRegularFile(eval)) throw new LortException("--eval " + eval + ": no such file");
-        Calibration cal = calibrated ? new Calibration(calibration, calibrationSamples, calibrationLength, beta, sweeps, Calibration.DEFAULT_ALTERNATIONS) : null;
+        Calibration cal = calibrated ? new Calibration(calibration, calibrationSamples, calibrationLength, beta, sweeps, alternations) : null;
         CompressOptions opts = new CompressOptions(minDim, budget.bpw != null ? budget.bpw : CompressOptions.DEFAULT_BPW,
                 budget.rank, iterations, nThreads, seed, includeLmHead, verbose, quiet, cal, pack, scaleFormat, rot, eval);
         PrintStream report = json ? System.err : System.out;

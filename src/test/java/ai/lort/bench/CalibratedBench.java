@@ -10,7 +10,7 @@ import java.util.Random;
 /**
  * Where the calibrated method's time goes on Qwen2.5-0.5B shapes, per layer: the statistics
  * ({@code H = XᵀX/N}, and {@code W·C}) on {@code tokens} random activations, and one
- * decomposition at the rank the default budget gives. Usage: {@code CalibratedBench [tokens] [threads]}.
+ * decomposition at the rank the default budget gives. Usage: {@code CalibratedBench [tokens] [threads] [alternations] [sweeps]}.
  * Prints wall seconds and the process's CPU seconds (all threads): on a shared machine the CPU
  * time, divided by the threads, says what a quiet machine would take.
  */
@@ -22,6 +22,8 @@ public final class CalibratedBench {
     public static void main(String[] args) {
         int tokens = args.length > 0 ? Integer.parseInt(args[0]) : 2048;
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+        int alternations = args.length > 2 ? Integer.parseInt(args[2]) : ai.lort.compress.Calibration.DEFAULT_ALTERNATIONS;
+        int sweeps = args.length > 3 ? Integer.parseInt(args[3]) : ai.lort.compress.Calibration.DEFAULT_SWEEPS;
         int[][] shapes = {{896, 896}, {128, 896}, {4864, 896}, {896, 4864}}; // q/o, k/v, gate/up, down (out × in)
         for (int[] s : shapes) {
             int m = s[0], n = s[1];
@@ -44,7 +46,7 @@ public final class CalibratedBench {
             double cSeconds = (System.nanoTime() - t1) / 1e9;
             int rank = RankPlanner.rankFor(m, n, 2.2, 16, CompressedLayer.PACKING_T3_B5);
             long t2 = System.nanoTime(), c2 = cpuNanos();
-            var r = CalibratedDecomposer.decompose(w, m, n, h, wc, new CalibratedDecomposer.Options(0.5, rank, 3, 4, true, threads), 1);
+            var r = CalibratedDecomposer.decompose(w, m, n, h, wc, new CalibratedDecomposer.Options(0.5, rank, alternations, sweeps, true, threads), 1);
             double dec = (System.nanoTime() - t2) / 1e9, decCpu = (cpuNanos() - c2) / 1e9;
             System.out.printf(Locale.ROOT, "%5d x %-5d  H %.2f s, C and W·C %.2f s per %d tokens (%.1f s per 16K)  decompose rank %d: %.2f s wall, %.2f s CPU  (output error %.3f)%n",
                     m, n, hSeconds, cSeconds, tokens, (hSeconds + cSeconds) * 16384 / tokens, r.rank(), dec, decCpu, r.outputError());
