@@ -34,7 +34,7 @@ final class WarmUp {
             for (int i = 0; i < cols; i++) x[i] = (i % 7) - 3;
             // 20,000 calls of every method, past C2's thresholds (about 10,000 invocations + loop
             // iterations). Matvecs of 2 rows, so the once-per-call code (the ternary kernel's
-            // prepare step) is called as often as the per-row code.
+            // tables and A·x) is called as often as the per-row code.
             for (int round = 0; round < 10_000; round++)
                 for (Matrix m : ms) m.matvec(x, y, round % (rows - 1), round % (rows - 1) + 2);
         }
