@@ -39,8 +39,8 @@ public final class TernaryLowRankMatrix implements Matrix {
     /** Row units (blocks, or vectors of rows) a kernel call runs at once: independent add chains sharing the table or x loads. */
     private static final int UNITS = 4;
     /** The table kernel: one block of 16 rows per vector. */
-    private static final VectorSpecies<Float> F16 = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Integer> I16 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> BLOCK_F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> BLOCK_I = IntVector.SPECIES_512;
     static final boolean TABLES = F.length() >= TABLE;
     /** The decode kernel (and the final scale and low-rank step of both): at most 8 lanes, a divisor of a block. */
     private static final VectorSpecies<Float> D = TABLES ? FloatVector.SPECIES_256 : F;
@@ -148,10 +148,10 @@ public final class TernaryLowRankMatrix implements Matrix {
 
     /** Table {@code p} (16 floats at {@code 16p}) for every column pair p; columns past the row count as zero. */
     private void tables(float[] x, float[] out) {
-        FloatVector first = FloatVector.fromArray(F16, FIRST_WEIGHT, 0), second = FloatVector.fromArray(F16, SECOND_WEIGHT, 0);
+        FloatVector first = FloatVector.fromArray(BLOCK_F, FIRST_WEIGHT, 0), second = FloatVector.fromArray(BLOCK_F, SECOND_WEIGHT, 0);
         for (int p = 0, pairs = chunks * CHUNK / 2; p < pairs; p++) {
             float x0 = 2 * p < cols ? x[2 * p] : 0, x1 = 2 * p + 1 < cols ? x[2 * p + 1] : 0;
-            second.fma(FloatVector.broadcast(F16, x1), first.mul(x0)).intoArray(out, p * TABLE);
+            second.fma(FloatVector.broadcast(BLOCK_F, x1), first.mul(x0)).intoArray(out, p * TABLE);
         }
     }
 
@@ -170,17 +170,17 @@ public final class TernaryLowRankMatrix implements Matrix {
      * once ({@code selectFrom} uses the low 4 bits); one table load serves the four blocks.
      */
     static void tableDots(MemorySegment codes, int chunks, int b0, int b1, int b2, int b3, float[] tables, float[] dots, int at) {
-        FloatVector s0 = FloatVector.zero(F16), s1 = s0, s2 = s0, s3 = s0;
+        FloatVector s0 = FloatVector.zero(BLOCK_F), s1 = s0, s2 = s0, s3 = s0;
         long o0 = (long) b0 * chunks * CHUNK_BYTES, o1 = (long) b1 * chunks * CHUNK_BYTES;
         long o2 = (long) b2 * chunks * CHUNK_BYTES, o3 = (long) b3 * chunks * CHUNK_BYTES;
         for (int q = 0; q < chunks; q++) {
             long o = (long) q * CHUNK_BYTES;
-            IntVector c0 = IntVector.fromMemorySegment(I16, codes, o0 + o, ByteOrder.LITTLE_ENDIAN);
-            IntVector c1 = IntVector.fromMemorySegment(I16, codes, o1 + o, ByteOrder.LITTLE_ENDIAN);
-            IntVector c2 = IntVector.fromMemorySegment(I16, codes, o2 + o, ByteOrder.LITTLE_ENDIAN);
-            IntVector c3 = IntVector.fromMemorySegment(I16, codes, o3 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector c0 = IntVector.fromMemorySegment(BLOCK_I, codes, o0 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector c1 = IntVector.fromMemorySegment(BLOCK_I, codes, o1 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector c2 = IntVector.fromMemorySegment(BLOCK_I, codes, o2 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector c3 = IntVector.fromMemorySegment(BLOCK_I, codes, o3 + o, ByteOrder.LITTLE_ENDIAN);
             for (int j = 0; j < CHUNK / 2; j++) {
-                IntVector table = FloatVector.fromArray(F16, tables, q * CHUNK_TABLES + j * TABLE).reinterpretAsInts();
+                IntVector table = FloatVector.fromArray(BLOCK_F, tables, q * CHUNK_TABLES + j * TABLE).reinterpretAsInts();
                 int shift = 4 * j;
                 s0 = s0.add(c0.lanewise(VectorOperators.LSHR, shift).selectFrom(table).reinterpretAsFloats());
                 s1 = s1.add(c1.lanewise(VectorOperators.LSHR, shift).selectFrom(table).reinterpretAsFloats());
