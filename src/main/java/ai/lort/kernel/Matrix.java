@@ -8,7 +8,7 @@ package ai.lort.kernel;
  * <p>Callers split rows across threads; implementations must be safe to call concurrently on
  * disjoint row ranges and must not allocate in {@link #matvec} or {@link #matmul} (per-thread
  * scratch grown once is fine). Give each thread one large range: a call may pay a per-call setup
- * of about cols × (1 + rank) ({@link TernaryLowRankMatrix}).
+ * of about cols × (8 + rank) ({@link TernaryLowRankMatrix}).
  * Call {@link Matrices#warmUp()} once at start-up, or the first matvecs run interpreted.
  */
 public interface Matrix {

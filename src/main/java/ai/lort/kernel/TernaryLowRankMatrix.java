@@ -1,7 +1,6 @@
 package ai.lort.kernel;
 
 import static ai.lort.kernel.VectorSpecs.F;
-import static ai.lort.kernel.VectorSpecs.I;
 import static ai.lort.kernel.VectorSpecs.SHORT_LE;
 
 import ai.lort.format.CompressedLayer;
@@ -9,36 +8,60 @@ import ai.lort.pack.TernaryPacker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * A compressed layer {@code W ≈ diag(s)·T + B·A} run straight from its packed form ({@code t2-g64},
- * see {@link TernaryPacker}): {@code y = s ∘ (T x) + B (A x)}. T is never expanded in memory.
+ * A compressed layer {@code W ≈ diag(s)·T + B·A} run from its ternary codes ({@code t2-g64} or
+ * {@code t3-b5}, re-laid out once at load by {@link BlockedCodes}): {@code y = s ∘ (T x) + B (A x)}.
+ * T is never expanded to more than 2 bits per weight.
  *
- * <p>Per call, {@code Σ x}, a pre-scaled copy of x and {@code A x} are computed once into a
- * per-thread scratch buffer: about (1 + rank) × cols work, small next to rows × cols, but repeated
- * by every call, so callers should split rows into few large ranges (one per thread), not one call
- * per row. The result equals the scalar reference up to float rounding order (tests hold it to
- * 1e-5 of Σ|terms|); nothing is quantized.
+ * <p>Lanes are rows: a 16-row block's codes for 16 columns are one vector of 16 ints, so no lane
+ * is ever reduced. With 16 float lanes (AVX-512) each call first tabulates, for every column pair,
+ * the 16 values {@code t0·x0 + t1·x1} that its code pair (a nibble) can select; then one shift, one
+ * permute (the nibbles of 16 rows pick from the pair's table) and one add cover 32 weights, where
+ * decoding codes to floats takes a mask, a convert and a multiply-add per 16 weights (measured 2.5x
+ * faster, and the old kernel was compute-bound). A 16-entry table does not fit a narrower register,
+ * so with 8 or 4 lanes (AVX2, NEON) the codes are decoded to floats and meet x broadcast per column.
+ *
+ * <p>Per call the tables (8 floats per column), {@code Σ x} and {@code A x} go into a per-thread
+ * scratch buffer: cheap next to rows × cols, but repeated by every call, so callers should split
+ * rows into few large ranges. Every row is computed by the same operations in the same order
+ * whatever range it falls in, so results do not depend on how rows are split across threads; they
+ * equal the scalar reference up to float rounding order (tests hold it to 1e-5 of Σ|terms|).
  */
 public final class TernaryLowRankMatrix implements Matrix {
-    private static final int GROUP = TernaryPacker.GROUP, GROUP_BYTES = TernaryPacker.GROUP_BYTES;
-    /** Bytes loaded at once: one byte (4 codes) per float lane. */
-    private static final VectorSpecies<Byte> B = F.length() * 8 >= 64
-            ? VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8)) : null;
-    /** The vector path needs whole loads inside a 16-byte group: 8 or 16 float lanes. */
-    static final boolean VECTOR = B != null && GROUP_BYTES % F.length() == 0;
-    /** Per-thread pre-scaled x and {@code A x}, grown to the largest layer seen. */
+    private static final int BLOCK = BlockedCodes.BLOCK, CHUNK = BlockedCodes.CHUNK, CHUNK_BYTES = BlockedCodes.CHUNK_BYTES;
+    /** Floats of one column pair's table, and of a chunk's tables. */
+    private static final int TABLE = 16, CHUNK_TABLES = CHUNK / 2 * TABLE;
+    /** Row units (blocks, or vectors of rows) a kernel call runs at once: independent add chains sharing the table or x loads. */
+    private static final int UNITS = 4;
+    /** The table kernel: one block of 16 rows per vector. */
+    private static final VectorSpecies<Float> BLOCK_F = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> BLOCK_I = IntVector.SPECIES_512;
+    static final boolean TABLES = F.length() >= TABLE;
+    /** The decode kernel (and the final scale and low-rank step of both): at most 8 lanes, a divisor of a block. */
+    private static final VectorSpecies<Float> D = TABLES ? FloatVector.SPECIES_256 : F;
+    private static final VectorSpecies<Integer> DI = D.withLanes(int.class);
+    /** Table entry i holds {@code (c0 − 1)·x0 + (c1 − 1)·x1} for the codes {@code c0 = i & 3, c1 = i >> 2} (3 never occurs). */
+    private static final float[] FIRST_WEIGHT = new float[TABLE], SECOND_WEIGHT = new float[TABLE];
+
+    static {
+        for (int i = 0; i < TABLE; i++) {
+            FIRST_WEIGHT[i] = (i & 3) - 1;
+            SECOND_WEIGHT[i] = (i >> 2) - 1;
+        }
+    }
+
+    /** Per-thread tables (or padded x), {@code A x} and the kernel's row sums, grown to the largest layer seen. */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
-    private final int rows, cols, rank, rowBytes, fullGroups;
-    private final MemorySegment a, b, codes;
-    /** Row scales widened to float32 once (row-f32 or row-f16 in the file; rows × 4 bytes of heap). */
+    private final int rows, cols, rank, chunks, rowBytes;
+    /** A, B and the codes as in the file (the codes only for the scalar reference), and the blocked codes the kernels read. */
+    private final MemorySegment a, b, codes, blocked;
+    /** Row scales widened to float32 once, padded to whole blocks (row-f32 or row-f16 in the file). */
     private final float[] scales;
     private final long weightBytes;
     /** The layer's input rotation and its signs, or null: x is rotated once per call. */
@@ -48,14 +71,13 @@ public final class TernaryLowRankMatrix implements Matrix {
     /** A holds only zero and normal halves: the fast F16 decode is exact (see F16Matrix). */
     private final boolean plainFactors;
     /**
-     * B as floats (rows × rank), decoded once: every row reads its rank values every call, and
-     * decoding a handful of halves per row through the mapped segment cost ~10% of a matvec. At
-     * 4·rank bytes a row it is a small fraction of the model (16 MB for Qwen2.5-0.5B at 2.2 bpw).
+     * B as floats, decoded once and laid out like the codes, {@code [block][k][16 rows]}, so that
+     * {@code B (A x)} is rank multiply-adds per vector of rows. At 4·rank bytes a row it is a small
+     * fraction of the model (16 MB for Qwen2.5-0.5B at 2.2 bpw).
      */
-    private final float[] bRows;
-    /** {@code t3-b5}: five codes per byte, decoded through a table (no vector path yet). */
+    private final float[] bBlocks;
+    /** {@code t3-b5} codes (five per byte) rather than {@code t2-g64}, for the scalar reference. */
     private final boolean base3;
-    private static final byte[] DIGITS = ai.lort.pack.TritPacker.digits();
 
     public TernaryLowRankMatrix(CompressedLayer l) {
         if (!CompressedLayer.PACKING_T2_G64.equals(l.packing()) && !CompressedLayer.PACKING_T3_B5.equals(l.packing()))
@@ -64,10 +86,11 @@ public final class TernaryLowRankMatrix implements Matrix {
         rows = l.rows();
         cols = l.cols();
         rank = l.rank();
+        chunks = BlockedCodes.chunks(cols);
         rowBytes = CompressedLayer.rowBytes(l.packing(), cols);
-        fullGroups = cols / GROUP;
+        int paddedRows = BlockedCodes.blocks(rows) * BLOCK;
         check(l, "scales", l.scales(), (long) l.scaleBytes() * rows);
-        scales = new float[rows];
+        scales = new float[paddedRows];
         for (int i = 0; i < rows; i++) scales[i] = l.scale(i);
         a = l.a();
         b = l.b();
@@ -79,8 +102,11 @@ public final class TernaryLowRankMatrix implements Matrix {
         signs = rotation == null ? null : rotation.signVector();
         weightBytes = l.scales().byteSize() + a.byteSize() + b.byteSize() + codes.byteSize();
         plainFactors = F16Matrix.plainHalves(a);
-        bRows = new float[Math.multiplyExact(rows, rank)];
-        for (int i = 0; i < bRows.length; i++) bRows[i] = Float.float16ToFloat(b.getAtIndex(SHORT_LE, i));
+        bBlocks = new float[Math.multiplyExact(paddedRows, rank)];
+        for (int r = 0; r < rows; r++)
+            for (int k = 0; k < rank; k++)
+                bBlocks[((r / BLOCK) * rank + k) * BLOCK + r % BLOCK] = Float.float16ToFloat(b.getAtIndex(SHORT_LE, (long) r * rank + k));
+        blocked = BlockedCodes.of(l);
     }
 
     private static void check(CompressedLayer l, String what, MemorySegment s, long bytes) {
@@ -89,67 +115,134 @@ public final class TernaryLowRankMatrix implements Matrix {
 
     @Override public int rows() { return rows; }
     @Override public int cols() { return cols; }
+    /** The file's bytes; the kernels read the blocked codes instead, 2 bits per weight (for {@code t3-b5} 25% more than the file). */
     @Override public long weightBytes() { return weightBytes; }
     public int rank() { return rank; }
 
     @Override
     public void matvec(float[] x, float[] y, int rowFrom, int rowTo) {
+        matvec(x, y, rowFrom, rowTo, TABLES);
+    }
+
+    /** {@link #matvec} with the table kernel or the decode kernel (package-private so tests run both). */
+    void matvec(float[] x, float[] y, int rowFrom, int rowTo, boolean tables) {
         if (rowFrom >= rowTo) return;
         x = rotated(x);
-        if (base3) {
-            base3Matvec(x, y, rowFrom, rowTo);
-            return;
-        }
-        float[] scratch = scratch(cols + rank);
-        float sumX = prepare(x, scratch);
-        if (VECTOR) {
-            // Σ code·x over whole groups into y, two rows at a time (an odd last row pairs with itself).
-            for (int r = rowFrom; r < rowTo; r += 2) {
-                int r1 = Math.min(r + 1, rowTo - 1);
-                pairDot(codes, (long) r * rowBytes, (long) r1 * rowBytes, scratch, fullGroups, y, r, r1);
-            }
-        }
-        int tail = VECTOR ? fullGroups * GROUP : 0;
-        for (int r = rowFrom; r < rowTo; r++) {
-            long rowOff = (long) r * rowBytes;
-            float codeDot = VECTOR ? y[r] : 0;
-            for (int c = tail; c < cols; c++) codeDot += code(rowOff, c) * x[c];
-            float lowRank = rank == 0 ? 0 : lowRankRow(r, scratch);
-            y[r] = scales[r] * (codeDot - sumX) + lowRank;
+        int unit = tables ? BLOCK : D.length(), inputs = tables ? chunks * CHUNK_TABLES : chunks * CHUNK;
+        float[] work = scratch(inputs + rank + UNITS * unit);
+        int axAt = inputs, dotsAt = inputs + rank;
+        float sumX = tables ? 0 : padded(x, work);
+        if (tables) tables(x, work);
+        for (int j = 0; j < rank; j++)
+            work[axAt + j] = plainFactors ? F16Matrix.dotPlain(a, 2L * j * cols, x, 0, cols) : F16Matrix.dot(a, 2L * j * cols, x, 0, cols);
+        // Units in fours; a short last group repeats its last unit (same work, same result).
+        int first = rowFrom / unit, end = (rowTo - 1) / unit + 1;
+        for (int u = first; u < end; u += UNITS) {
+            int u1 = Math.min(u + 1, end - 1), u2 = Math.min(u + 2, end - 1), u3 = Math.min(u + 3, end - 1);
+            if (tables) tableDots(blocked, chunks, u, u1, u2, u3, work, work, dotsAt);
+            else decodeDots(blocked, chunks, u, u1, u2, u3, work, sumX, work, dotsAt);
+            for (int k = 0; k < UNITS && u + k < end; k++)
+                finish(work, dotsAt + k * unit, (u + k) * unit, unit, work, axAt, y, rowFrom, rowTo);
         }
     }
 
-    /**
-     * Row r of B times {@code A x} (in {@code scratch[cols, cols + rank)}). Ranks are small (a few
-     * to a few dozen): a plain loop beats a vector dot, whose lane reduction would be paid per row.
-     */
-    private float lowRankRow(int r, float[] scratch) {
+    /** Table {@code p} (16 floats at {@code 16p}) for every column pair p; columns past the row count as zero. */
+    private void tables(float[] x, float[] out) {
+        FloatVector first = FloatVector.fromArray(BLOCK_F, FIRST_WEIGHT, 0), second = FloatVector.fromArray(BLOCK_F, SECOND_WEIGHT, 0);
+        for (int p = 0, pairs = chunks * CHUNK / 2; p < pairs; p++) {
+            float x0 = 2 * p < cols ? x[2 * p] : 0, x1 = 2 * p + 1 < cols ? x[2 * p + 1] : 0;
+            second.fma(FloatVector.broadcast(BLOCK_F, x1), first.mul(x0)).intoArray(out, p * TABLE);
+        }
+    }
+
+    /** x padded with zeros to whole chunks into {@code out}; returns {@code Σ x}. */
+    private float padded(float[] x, float[] out) {
+        System.arraycopy(x, 0, out, 0, cols);
+        java.util.Arrays.fill(out, cols, chunks * CHUNK, 0);
         float sum = 0;
-        for (int k = 0, o = r * rank; k < rank; k++) sum += bRows[o + k] * scratch[cols + k];
+        for (int c = 0; c < cols; c++) sum += x[c];
         return sum;
     }
 
     /**
-     * {@code t3-b5}: per byte, the five codes from the table meet five x values; {@code Σ code·x − Σ x}
-     * as in the 2-bit kernel. Plain loops: about as many operations as the 2-bit path, but scalar.
+     * {@code Σ t·x} of the blocks {@code b0..b3} (repeats allowed) into {@code dots[at, at + 64)}.
+     * Nibble j of a block's chunk vector, shifted down, indexes pair j's table in all 16 lanes at
+     * once ({@code selectFrom} uses the low 4 bits); one table load serves the four blocks.
      */
-    private void base3Matvec(float[] x, float[] y, int rowFrom, int rowTo) {
-        float[] scratch = scratch(cols + rank);
-        float sumX = 0;
-        for (int c = 0; c < cols; c++) sumX += x[c];
-        for (int j = 0; j < rank; j++) scratch[cols + j] = F16Matrix.dot(a, 2L * j * cols, x, 0, cols);
-        int full = cols / 5;
-        for (int r = rowFrom; r < rowTo; r++) {
-            long off = (long) r * rowBytes;
-            float d0 = 0, d1 = 0;
-            for (int g = 0; g < full; g++) {
-                int p = 5 * (codes.get(ValueLayout.JAVA_BYTE, off + g) & 0xFF), c = 5 * g;
-                d0 += DIGITS[p] * x[c] + DIGITS[p + 2] * x[c + 2] + DIGITS[p + 4] * x[c + 4];
-                d1 += DIGITS[p + 1] * x[c + 1] + DIGITS[p + 3] * x[c + 3];
+    static void tableDots(MemorySegment codes, int chunks, int b0, int b1, int b2, int b3, float[] tables, float[] dots, int at) {
+        FloatVector s0 = FloatVector.zero(BLOCK_F), s1 = s0, s2 = s0, s3 = s0;
+        long o0 = (long) b0 * chunks * CHUNK_BYTES, o1 = (long) b1 * chunks * CHUNK_BYTES;
+        long o2 = (long) b2 * chunks * CHUNK_BYTES, o3 = (long) b3 * chunks * CHUNK_BYTES;
+        for (int q = 0; q < chunks; q++) {
+            long o = (long) q * CHUNK_BYTES;
+            IntVector c0 = IntVector.fromMemorySegment(BLOCK_I, codes, o0 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector c1 = IntVector.fromMemorySegment(BLOCK_I, codes, o1 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector c2 = IntVector.fromMemorySegment(BLOCK_I, codes, o2 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector c3 = IntVector.fromMemorySegment(BLOCK_I, codes, o3 + o, ByteOrder.LITTLE_ENDIAN);
+            for (int j = 0; j < CHUNK / 2; j++) {
+                IntVector table = FloatVector.fromArray(BLOCK_F, tables, q * CHUNK_TABLES + j * TABLE).reinterpretAsInts();
+                int shift = 4 * j;
+                s0 = s0.add(c0.lanewise(VectorOperators.LSHR, shift).selectFrom(table).reinterpretAsFloats());
+                s1 = s1.add(c1.lanewise(VectorOperators.LSHR, shift).selectFrom(table).reinterpretAsFloats());
+                s2 = s2.add(c2.lanewise(VectorOperators.LSHR, shift).selectFrom(table).reinterpretAsFloats());
+                s3 = s3.add(c3.lanewise(VectorOperators.LSHR, shift).selectFrom(table).reinterpretAsFloats());
             }
-            for (int c = 5 * full; c < cols; c++) d0 += code(off, c) * x[c];
-            float lowRank = rank == 0 ? 0 : lowRankRow(r, scratch);
-            y[r] = scales[r] * (d0 + d1 - sumX) + lowRank;
+        }
+        s0.intoArray(dots, at);
+        s1.intoArray(dots, at + TABLE);
+        s2.intoArray(dots, at + 2 * TABLE);
+        s3.intoArray(dots, at + 3 * TABLE);
+    }
+
+    /**
+     * {@code Σ t·x = Σ code·x − Σ x} of the row vectors {@code u0..u3} ({@code D.length()} rows
+     * each, repeats allowed) into {@code dots[at, at + 4·D.length())}: each column's codes are
+     * shifted down, masked and converted, and meet x broadcast in one multiply-add.
+     */
+    static void decodeDots(MemorySegment codes, int chunks, int u0, int u1, int u2, int u3, float[] xs, float sumX, float[] dots, int at) {
+        int len = D.length();
+        FloatVector s0 = FloatVector.zero(D), s1 = s0, s2 = s0, s3 = s0;
+        long o0 = unitOffset(u0, chunks), o1 = unitOffset(u1, chunks), o2 = unitOffset(u2, chunks), o3 = unitOffset(u3, chunks);
+        for (int q = 0; q < chunks; q++) {
+            long o = (long) q * CHUNK_BYTES;
+            IntVector c0 = IntVector.fromMemorySegment(DI, codes, o0 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector c1 = IntVector.fromMemorySegment(DI, codes, o1 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector c2 = IntVector.fromMemorySegment(DI, codes, o2 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector c3 = IntVector.fromMemorySegment(DI, codes, o3 + o, ByteOrder.LITTLE_ENDIAN);
+            for (int c = 0; c < CHUNK; c++) {
+                FloatVector x = FloatVector.broadcast(D, xs[q * CHUNK + c]);
+                int shift = 2 * c;
+                s0 = ((FloatVector) c0.lanewise(VectorOperators.LSHR, shift).and(3).convert(VectorOperators.I2F, 0)).fma(x, s0);
+                s1 = ((FloatVector) c1.lanewise(VectorOperators.LSHR, shift).and(3).convert(VectorOperators.I2F, 0)).fma(x, s1);
+                s2 = ((FloatVector) c2.lanewise(VectorOperators.LSHR, shift).and(3).convert(VectorOperators.I2F, 0)).fma(x, s2);
+                s3 = ((FloatVector) c3.lanewise(VectorOperators.LSHR, shift).and(3).convert(VectorOperators.I2F, 0)).fma(x, s3);
+            }
+        }
+        s0.sub(sumX).intoArray(dots, at);
+        s1.sub(sumX).intoArray(dots, at + len);
+        s2.sub(sumX).intoArray(dots, at + 2 * len);
+        s3.sub(sumX).intoArray(dots, at + 3 * len);
+    }
+
+    /** Byte offset of row vector u (of {@code D.length()} rows) in the blocked codes' chunk 0. */
+    private static long unitOffset(int u, int chunks) {
+        int row = u * D.length();
+        return (long) (row / BLOCK) * chunks * CHUNK_BYTES + 4L * (row % BLOCK);
+    }
+
+    /**
+     * {@code y[r] = s[r]·dots[at + r − row0] + (B A x)[r]} for the {@code n} rows from {@code row0}
+     * that lie in {@code [from, to)} ({@code A x} at {@code ax[axAt..]}), {@code D.length()} rows at a time.
+     */
+    private void finish(float[] dots, int at, int row0, int n, float[] ax, int axAt, float[] y, int from, int to) {
+        for (int i = 0, len = D.length(); i < n; i += len) {
+            int r = row0 + i, bAt = (r / BLOCK) * rank * BLOCK + r % BLOCK;
+            FloatVector lowRank = FloatVector.zero(D);
+            for (int k = 0; k < rank; k++)
+                lowRank = FloatVector.fromArray(D, bBlocks, bAt + k * BLOCK).fma(FloatVector.broadcast(D, ax[axAt + k]), lowRank);
+            FloatVector v = FloatVector.fromArray(D, scales, r).fma(FloatVector.fromArray(D, dots, at + i), lowRank);
+            if (r >= from && r + len <= to) v.intoArray(y, r);
+            else v.intoArray(y, r, D.indexInRange(r - from, to - from));
         }
     }
 
@@ -168,70 +261,6 @@ public final class TernaryLowRankMatrix implements Matrix {
         float[] s = SCRATCH.get();
         if (s.length < n) SCRATCH.set(s = new float[n]);
         return s;
-    }
-
-    /**
-     * Fills {@code scratch[0, cols)} with x pre-scaled for {@link #pairDot} and
-     * {@code scratch[cols, cols + rank)} with {@code A x}; returns {@code Σ x}.
-     */
-    private float prepare(float[] x, float[] scratch) {
-        int len = F.length(), i = 0;
-        FloatVector acc = FloatVector.zero(F);
-        for (int upper = F.loopBound(cols); i < upper; i += len) {
-            FloatVector v = FloatVector.fromArray(F, x, i);
-            acc = acc.add(v);
-            // Lanes never straddle two slots k when len divides 16 (the vector path); otherwise
-            // the scaled copy is not used.
-            v.mul(SLOT_SCALE[(i % GROUP) / GROUP_BYTES]).intoArray(scratch, i);
-        }
-        float sum = Lanes.sum(acc);
-        for (; i < cols; i++) {
-            sum += x[i];
-            scratch[i] = x[i] * SLOT_SCALE[(i % GROUP) / GROUP_BYTES];
-        }
-        for (int j = 0; j < rank; j++)
-            scratch[cols + j] = plainFactors ? F16Matrix.dotPlain(a, 2L * j * cols, x, 0, cols) : F16Matrix.dot(a, 2L * j * cols, x, 0, cols);
-        return sum;
-    }
-
-    /** {@code 4^-k}: weight slot k of a byte is masked in place, worth {@code code·4^k}. */
-    private static final float[] SLOT_SCALE = {1f, 0x1p-2f, 0x1p-4f, 0x1p-6f};
-
-    /**
-     * {@code Σ code·x} over the first {@code groups} whole groups of two rows at once (at
-     * {@code off0} and {@code off1}, which may be equal), into {@code out[r0]} and {@code out[r1]}.
-     * {@code xs} is x pre-scaled by {@link #SLOT_SCALE} (see {@link #prepare}).
-     *
-     * <p>A load of L bytes holds the codes of L consecutive weights at each of the 4 slots; widened
-     * to ints once, each slot is masked in place (not shifted: {@code code·4^k} times
-     * {@code x·4^-k} is exactly {@code code·x}, one op saved per 16 weights, about 25% faster),
-     * converted to float and meets x in one FMA. Two rows share the x loads and give two
-     * independent chains of work (10-20% faster than one row at a time, measured); one accumulator
-     * per slot hides the FMA latency.
-     */
-    static void pairDot(MemorySegment codes, long off0, long off1, float[] xs, int groups, float[] out, int r0, int r1) {
-        int len = F.length();
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (int g = 0; g < groups; g++) {
-            for (int j = 0; j < GROUP_BYTES; j += len) {
-                long go = (long) g * GROUP_BYTES + j;
-                IntVector v = (IntVector) ByteVector.fromMemorySegment(B, codes, off0 + go, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
-                IntVector w = (IntVector) ByteVector.fromMemorySegment(B, codes, off1 + go, ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
-                int xi = g * GROUP + j;
-                FloatVector x0 = FloatVector.fromArray(F, xs, xi), x1 = FloatVector.fromArray(F, xs, xi + 16);
-                FloatVector x2 = FloatVector.fromArray(F, xs, xi + 32), x3 = FloatVector.fromArray(F, xs, xi + 48);
-                a0 = ((FloatVector) v.and(0x03).convert(VectorOperators.I2F, 0)).fma(x0, a0);
-                a1 = ((FloatVector) v.and(0x0C).convert(VectorOperators.I2F, 0)).fma(x1, a1);
-                a2 = ((FloatVector) v.and(0x30).convert(VectorOperators.I2F, 0)).fma(x2, a2);
-                a3 = ((FloatVector) v.and(0xC0).convert(VectorOperators.I2F, 0)).fma(x3, a3);
-                b0 = ((FloatVector) w.and(0x03).convert(VectorOperators.I2F, 0)).fma(x0, b0);
-                b1 = ((FloatVector) w.and(0x0C).convert(VectorOperators.I2F, 0)).fma(x1, b1);
-                b2 = ((FloatVector) w.and(0x30).convert(VectorOperators.I2F, 0)).fma(x2, b2);
-                b3 = ((FloatVector) w.and(0xC0).convert(VectorOperators.I2F, 0)).fma(x3, b3);
-            }
-        }
-        out[r0] = Lanes.sum(a0.add(a1).add(a2.add(a3)));
-        out[r1] = Lanes.sum(b0.add(b1).add(b2.add(b3)));
     }
 
     /** The 2-bit code (t + 1) of weight {@code c} of the row at {@code rowOff}. */

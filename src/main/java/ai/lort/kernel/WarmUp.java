@@ -40,7 +40,7 @@ final class WarmUp {
             Arrays.fill(xs, x);
             // 20,000 calls of every method, past C2's thresholds (about 10,000 invocations + loop
             // iterations). Products of 2 rows, so the once-per-call code (the ternary kernel's
-            // prepare step) is called as often as the per-row code.
+            // tables and A·x) is called as often as the per-row code.
             for (int round = 0; round < 10_000; round++) {
                 int from = round % (rows - 1);
                 ternary.matvec(x, y, from, from + 2);

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.lort.format.CompressedLayer;
-import ai.lort.pack.TernaryPacker;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Random;
@@ -19,11 +18,11 @@ class TernaryLowRankMatrixTest {
     record Layer(CompressedLayer layer, double[][] dense) {}
 
     static Layer randomLayer(Random rnd, int rows, int cols, int rank, boolean offHeap) {
-        return randomLayer(rnd, rows, cols, rank, offHeap, true);
+        return randomLayer(rnd, rows, cols, rank, offHeap, true, CompressedLayer.PACKING_T2_G64);
     }
 
     /** With {@code subnormals}, one half in ten of A and B is subnormal (the kernel's slow, exact decode). */
-    static Layer randomLayer(Random rnd, int rows, int cols, int rank, boolean offHeap, boolean subnormals) {
+    static Layer randomLayer(Random rnd, int rows, int cols, int rank, boolean offHeap, boolean subnormals, String packing) {
         byte[] t = new byte[rows * cols];
         for (int i = 0; i < t.length; i++) t[i] = (byte) (rnd.nextInt(3) - 1);
         float[] s = new float[rows];
@@ -31,8 +30,8 @@ class TernaryLowRankMatrixTest {
         short[] a = halves(rnd, rank * cols, subnormals), b = halves(rnd, rows * rank, subnormals);
         ByteBuffer sb = ByteBuffer.allocate(4 * rows).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : s) sb.putFloat(v);
-        var layer = new CompressedLayer("l", rows, cols, rank, CompressedLayer.PACKING_T2_G64, segment(sb.array(), offHeap),
-                segment(bytes(a), offHeap), segment(bytes(b), offHeap), segment(TernaryPacker.pack(t, rows, cols), offHeap));
+        var layer = new CompressedLayer("l", rows, cols, rank, packing, segment(sb.array(), offHeap),
+                segment(bytes(a), offHeap), segment(bytes(b), offHeap), segment(CompressedLayer.pack(packing, t, rows, cols), offHeap));
         double[][] dense = new double[rows][cols];
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++) {
@@ -60,22 +59,26 @@ class TernaryLowRankMatrixTest {
         return bb.array();
     }
 
+    /** The kernels this machine runs (the table one needs 16 lanes; the decode one runs anywhere). */
+    private static final boolean[] KERNELS = TernaryLowRankMatrix.TABLES ? new boolean[] {true, false} : new boolean[] {false};
+
     @Test
     void vectorMatchesScalarAndDenseReconstruction() {
         Random rnd = new Random(7);
-        for (int cols : new int[] {1, 63, 64, 65, 172, 896})
-            for (int rows : new int[] {1, 3, 128})
+        for (int cols : new int[] {1, 15, 63, 64, 65, 172, 896})
+            for (int rows : new int[] {1, 3, 37, 128})
                 for (int rank : new int[] {0, 1, 7, 17})
                     for (boolean subnormals : new boolean[] {false, true})
-                        check(rnd, rows, cols, rank, rnd.nextBoolean(), subnormals);
+                        check(rnd, rows, cols, rank, rnd.nextBoolean(), subnormals,
+                                rnd.nextBoolean() ? CompressedLayer.PACKING_T2_G64 : CompressedLayer.PACKING_T3_B5);
     }
 
-    private static void check(Random rnd, int rows, int cols, int rank, boolean offHeap, boolean subnormals) {
-        Layer l = randomLayer(rnd, rows, cols, rank, offHeap, subnormals);
+    private static void check(Random rnd, int rows, int cols, int rank, boolean offHeap, boolean subnormals, String packing) {
+        Layer l = randomLayer(rnd, rows, cols, rank, offHeap, subnormals, packing);
         if (rank > 0) assertThat(F16Matrix.plainHalves(l.layer().a()) && F16Matrix.plainHalves(l.layer().b())).isEqualTo(!subnormals);
         var m = (TernaryLowRankMatrix) Matrices.compressed(l.layer());
         float[] x = gaussian(rnd, cols);
-        float[] got = new float[rows], ref = new float[rows], want = new float[rows];
+        float[] ref = new float[rows], want = new float[rows];
         double[] bound = new double[rows];
         for (int r = 0; r < rows; r++) {
             double acc = 0, abs = 0;
@@ -88,29 +91,36 @@ class TernaryLowRankMatrixTest {
             for (int c = 0; c < cols; c++) abs += 3 * Math.abs(x[c]) * 0.06;
             bound[r] = abs * 4;
         }
-        int mid = rows / 3;
-        m.matvec(x, got, 0, mid);
-        m.matvec(x, got, mid, rows);
+        String what = rows + "x" + cols + " rank " + rank + " " + packing + (subnormals ? " with subnormals" : "");
         m.scalarMatvec(x, ref, 0, rows);
-        String what = rows + "x" + cols + " rank " + rank + (subnormals ? " with subnormals" : "");
-        assertClose(got, ref, bound, what + " vector vs scalar");
         assertClose(ref, want, bound, what + " scalar vs dense");
+        int mid = rows / 3;
+        for (boolean tables : KERNELS) {
+            float[] got = new float[rows];
+            m.matvec(x, got, 0, mid, tables);
+            m.matvec(x, got, mid, rows, tables);
+            assertClose(got, ref, bound, what + (tables ? " table" : " decode") + " kernel vs scalar");
+        }
     }
 
+    /** Every row is computed alike whatever range holds it: any split of the rows gives the same bits. */
     @Test
-    void threadsOnDisjointRangesAgreeWithOneCall() throws Exception {
+    void anySplitOfRowsGivesTheSameBits() throws Exception {
         Random rnd = new Random(3);
         Layer l = randomLayer(rnd, 301, 896, 16, true);
-        Matrix m = Matrices.compressed(l.layer());
-        float[] x = gaussian(rnd, 896), whole = new float[301], split = new float[301];
-        m.matvec(x, whole, 0, 301);
-        for (int round = 0; round < 20; round++) {
-            var f1 = CompletableFuture.runAsync(() -> m.matvec(x, split, 0, 150));
-            var f2 = CompletableFuture.runAsync(() -> m.matvec(x, split, 150, 301));
-            f1.get();
-            f2.get();
-            // Not bit-equal: reduceLanes(ADD) may sum in another order once C2 compiles the loop.
-            for (int r = 0; r < 301; r++) assertThat(split[r]).as("row %d", r).isCloseTo(whole[r], org.assertj.core.data.Offset.offset(1e-5f * (1 + Math.abs(whole[r]))));
+        var m = (TernaryLowRankMatrix) Matrices.compressed(l.layer());
+        float[] x = gaussian(rnd, 896);
+        for (boolean tables : KERNELS) {
+            float[] whole = new float[301];
+            m.matvec(x, whole, 0, 301, tables);
+            for (int mid : new int[] {1, 16, 17, 150, 300}) {
+                float[] split = new float[301];
+                var f1 = CompletableFuture.runAsync(() -> m.matvec(x, split, 0, mid, tables));
+                var f2 = CompletableFuture.runAsync(() -> m.matvec(x, split, mid, 301, tables));
+                f1.get();
+                f2.get();
+                assertThat(split).as("split at %d, %s kernel", mid, tables ? "table" : "decode").isEqualTo(whole);
+            }
         }
     }
 

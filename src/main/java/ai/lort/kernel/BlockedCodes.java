@@ -1,0 +1,91 @@
+package ai.lort.kernel;
+
+import ai.lort.format.CompressedLayer;
+import ai.lort.pack.TernaryPacker;
+import ai.lort.pack.TritPacker;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * The ternary codes of a layer re-laid out at load for the CPU kernel: rows in blocks of
+ * {@link #BLOCK}, so that one vector lane is one row and no per-row lane reduction is needed.
+ * Block {@code b}, chunk {@code q} is {@link #CHUNK_BYTES} bytes at {@code (b · chunks + q) · 64}:
+ * 16 little-endian ints, int {@code i} holding the codes ({@code t + 1}) of row {@code 16b + i},
+ * columns {@code 16q .. 16q + 15}, column {@code 16q + c} at bits {@code 2c, 2c + 1}. So the nibble
+ * {@code j} of an int is the code pair of columns {@code 16q + 2j} and {@code 16q + 2j + 1}.
+ * Padding rows and columns hold code 1 (weight 0).
+ *
+ * <p>Two bits per weight, as {@code t2-g64} (whose group order puts one row's codes across 16
+ * bytes, the wrong way round for lanes = rows); {@code t3-b5} grows from 1.6 to 2 bits here. The
+ * mapped file's codes are read once to build this, then only by the scalar reference.
+ */
+final class BlockedCodes {
+    static final int BLOCK = 16, CHUNK = 16, CHUNK_BYTES = 4 * BLOCK;
+    /** Sixteen zero weights (code 1) in one int. */
+    private static final int ZEROS = 0x5555_5555;
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** {@code t3-b5}: the five codes of each byte value 0..242 as ten bits, code k at bits 2k, 2k + 1. */
+    private static final short[] TRIT_BITS = new short[243];
+
+    static {
+        for (int b = 0; b < TRIT_BITS.length; b++)
+            for (int k = 0; k < 5; k++) TRIT_BITS[b] |= (short) (TritPacker.code(b, k) << 2 * k);
+    }
+
+    private BlockedCodes() {}
+
+    static int blocks(int rows) { return (rows + BLOCK - 1) / BLOCK; }
+
+    static int chunks(int cols) { return (cols + CHUNK - 1) / CHUNK; }
+
+    /** The codes of {@code l} in this layout, in a 64-byte aligned segment freed with the matrix. */
+    static MemorySegment of(CompressedLayer l) {
+        int rows = l.rows(), cols = l.cols(), chunks = chunks(cols), blocks = blocks(rows);
+        MemorySegment out = Arena.ofAuto().allocate((long) blocks * chunks * CHUNK_BYTES, 64);
+        int[] row = new int[chunks];
+        boolean base3 = CompressedLayer.PACKING_T3_B5.equals(l.packing());
+        long rowBytes = CompressedLayer.rowBytes(l.packing(), cols);
+        for (int r = 0; r < blocks * BLOCK; r++) {
+            if (r >= rows) java.util.Arrays.fill(row, ZEROS);
+            else if (base3) tritRow(l.codes(), r * rowBytes, cols, row);
+            else groupRow(l.codes(), r * rowBytes, row);
+            long base = (long) (r / BLOCK) * chunks * CHUNK_BYTES + 4L * (r % BLOCK);
+            for (int q = 0; q < chunks; q++) out.set(INT_LE, base + (long) q * CHUNK_BYTES, row[q]);
+        }
+        return out;
+    }
+
+    /**
+     * One {@code t2-g64} row: chunk {@code q} is slot {@code q % 4} of group {@code q / 4}, the
+     * bits {@code 2k, 2k + 1} of its 16 bytes, gathered with two bit extracts.
+     */
+    private static void groupRow(MemorySegment codes, long off, int[] row) {
+        for (int q = 0; q < row.length; q++) {
+            long g = off + (long) (q / 4) * TernaryPacker.GROUP_BYTES;
+            long slot = 0x0303_0303_0303_0303L << 2 * (q % 4);
+            long lo = Long.compress(codes.get(LONG_LE, g), slot), hi = Long.compress(codes.get(LONG_LE, g + 8), slot);
+            row[q] = (int) (lo | hi << 16);
+        }
+    }
+
+    /** One {@code t3-b5} row: ten bits per byte appended to a bit stream; columns past the row are zeros. */
+    private static void tritRow(MemorySegment codes, long off, int cols, int[] row) {
+        long bits = 0;
+        int have = 0, q = 0;
+        for (int g = 0; g < (cols + 4) / 5; g++) {
+            bits |= (long) TRIT_BITS[codes.get(ValueLayout.JAVA_BYTE, off + g) & 0xFF] << have;
+            have += 10;
+            if (have >= 32) {
+                row[q++] = (int) bits;
+                bits >>>= 32;
+                have -= 32;
+            }
+        }
+        // The last byte's padding digits are code 1 already; zeros fill the rest of the row.
+        if (q < row.length) row[q++] = (int) (bits | (long) ZEROS << have);
+        while (q < row.length) row[q++] = ZEROS;
+    }
+}
