@@ -18,7 +18,7 @@ public record Calibration(String source, int samples, int length, double beta, i
     public static final int DEFAULT_LENGTH = 256;
     public static final double DEFAULT_BETA = 0.5;
     public static final int DEFAULT_SWEEPS = 4;
-    public static final int DEFAULT_ALTERNATIONS = 3;
+    public static final int DEFAULT_ALTERNATIONS = 1;
 
     public boolean self() { return SELF.equals(source); }
 
