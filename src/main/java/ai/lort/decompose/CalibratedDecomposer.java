@@ -52,7 +52,7 @@ public final class CalibratedDecomposer {
      * {@code outputError = ‖(W − Ŵ)X‖/‖WX‖}, {@code weightError = ‖W − Ŵ‖/‖W‖}.
      */
     public record Result(int rows, int cols, int rank, float[] scales, byte[] t, float[] a, float[] b,
-                         double weightError, double outputError, double ternaryOnlyOutputError) {}
+                         double weightError, double outputError) {}
 
     /**
      * @param w  row-major m × n weights
@@ -75,10 +75,9 @@ public final class CalibratedDecomposer {
             float[] scales = new float[m], gt = new float[m * n];
             byte[] t = new byte[m * n];
             double objective = fitTernary(target, gTarget, m, n, h, f.u, scales, t, gt, o, rows);
-            double ternaryOnly = e.outputError(objective, reconstruct(scales, t, null, null, 0, m, n, threads));
             if (o.rank() == 0) {
-                return new Result(m, n, 0, scales, t, new float[0], new float[0],
-                        weightError(w, m, n, scales, t, null, null, 0), ternaryOnly, ternaryOnly);
+                return new Result(m, n, 0, scales, t, new float[0], new float[0], weightError(w, m, n, scales, t, null, null, 0),
+                        e.outputError(objective, reconstruct(scales, t, null, null, 0, m, n, threads)));
             }
             // Alternate: low-rank fit of what the codes miss, codes refitted to what the low rank leaves.
             double best = objective;
@@ -110,7 +109,7 @@ public final class CalibratedDecomposer {
             }
             double outputError = e.outputError(best, reconstruct(bestScales, bestT, bestB, bestA, bestRank, m, n, threads));
             return new Result(m, n, bestRank, bestScales, bestT, bestA, bestB,
-                    weightError(w, m, n, bestScales, bestT, bestB, bestA, bestRank), outputError, ternaryOnly);
+                    weightError(w, m, n, bestScales, bestT, bestB, bestA, bestRank), outputError);
         }
     }
 
