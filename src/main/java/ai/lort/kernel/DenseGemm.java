@@ -43,6 +43,13 @@ final class DenseGemm {
     /** Rows per block: the block's sums (192 × 256 tokens, 192 KB) stay in L2 beside the token slice. */
     static final int ROW_BLOCK = 16 * MR;
 
+    /** Offsets of VL consecutive columns in a packed token micro-panel: the scatter of {@link #packTokens}. */
+    private static final int[] PANEL_COLUMNS = new int[VL];
+
+    static {
+        for (int i = 0; i < VL; i++) PANEL_COLUMNS[i] = i * NR;
+    }
+
     /** Per-thread packed tokens, decoded weight panel and the block's sums, grown once. */
     private static final class Scratch {
         final float[] panel = new float[MR * PANEL_STRIDE];
@@ -54,27 +61,38 @@ final class DenseGemm {
     /** {@code ys[t][r] = Σ_c W[r][c]·xs[t][c]} for {@code t < n} (at least {@link #MIN_TOKENS}), {@code r} in {@code [rowFrom, rowTo)}. */
     static void matmul(DenseBatch.RowDecoder rows, int cols, float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
         int padded = (n + NR - 1) / NR * NR;
+        // Row stride of the sums: one cache line past the tokens, or with 256 tokens rows 1 KB
+        // apart would share a quarter of L1's sets (the copy out read them 16 times from L2).
+        int ldc = padded + 16;
         Scratch s = SCRATCH.get();
         if (s.tokens.length < padded * cols) s.tokens = new float[padded * cols];
-        if (s.sums.length < ROW_BLOCK * padded) s.sums = new float[ROW_BLOCK * padded];
+        if (s.sums.length < ROW_BLOCK * ldc) s.sums = new float[ROW_BLOCK * ldc];
         float[] tokens = s.tokens, panel = s.panel, sums = s.sums;
         packTokens(xs, n, padded, cols, tokens);
         for (int r0 = rowFrom; r0 < rowTo; r0 += ROW_BLOCK) {
             int r1 = Math.min(rowTo, r0 + ROW_BLOCK);
-            Arrays.fill(sums, 0, ROW_BLOCK * padded, 0f);
+            Arrays.fill(sums, 0, ROW_BLOCK * ldc, 0f);
             for (int p0 = 0; p0 < cols; p0 += KC) {
                 int kc = Math.min(KC, cols - p0);
                 for (int r = r0; r < r1; r += MR) {
                     int mr = Math.min(MR, r1 - r);
                     for (int i = 0; i < mr; i++) rows.decode(r + i, p0, p0 + kc, panel, i * PANEL_STRIDE);
                     for (int i = mr; i < MR; i++) Arrays.fill(panel, i * PANEL_STRIDE, i * PANEL_STRIDE + kc, 0f);
-                    for (int t = 0; t < padded; t += NR) kernel(kc, panel, tokens, p0 * padded + t * kc, sums, (r - r0) * padded + t, padded);
+                    for (int t = 0; t < padded; t += NR) kernel(kc, panel, tokens, p0 * padded + t * kc, sums, (r - r0) * ldc + t, ldc);
                 }
             }
-            for (int t = 0; t < n; t++) {
-                float[] y = ys[t];
-                for (int r = r0; r < r1; r++) y[r] = sums[(r - r0) * padded + t];
-            }
+            copyOut(sums, ldc, ys, n, r0, r1);
+        }
+    }
+
+    /**
+     * {@code ys[t][r] = sums[(r - r0)·ldc + t]}. Scalar: gathering VL rows into one vector store
+     * measured slower.
+     */
+    private static void copyOut(float[] sums, int ldc, float[][] ys, int n, int r0, int r1) {
+        for (int t = 0; t < n; t++) {
+            float[] y = ys[t];
+            for (int r = r0; r < r1; r++) y[r] = sums[(r - r0) * ldc + t];
         }
     }
 
@@ -82,17 +100,23 @@ final class DenseGemm {
      * Transposes the tokens into {@code dst}: the slice of columns {@code [p0, p0 + kc)} at
      * {@code p0·padded}, in it the micro-panel of tokens {@code [t, t + NR)} at {@code t·kc}, in
      * that column p's NR values at {@code (p - p0)·NR}. Tokens from n to {@code padded} are zero.
+     * A token's VL columns at a time are scattered NR apart; the 16 KB a token writes in one
+     * micro-panel stay in L1 for the next tokens.
      */
     private static void packTokens(float[][] xs, int n, int padded, int cols, float[] dst) {
-        for (int t = 0; t < padded; t++) {
-            int lane = t % NR, panel = t - lane;
-            for (int p0 = 0; p0 < cols; p0 += KC) {
-                int kc = Math.min(KC, cols - p0), d = p0 * padded + panel * kc + lane;
-                if (t < n) {
-                    float[] x = xs[t];
-                    for (int p = 0; p < kc; p++) dst[d + p * NR] = x[p0 + p];
-                } else {
-                    for (int p = 0; p < kc; p++) dst[d + p * NR] = 0f;
+        for (int p0 = 0; p0 < cols; p0 += KC) {
+            int kc = Math.min(KC, cols - p0), whole = kc / VL * VL;
+            for (int t0 = 0; t0 < padded; t0 += NR) {
+                int d = p0 * padded + t0 * kc;
+                for (int j = 0; j < NR; j++) {
+                    if (t0 + j >= n) {
+                        for (int p = 0; p < kc; p++) dst[d + p * NR + j] = 0f;
+                        continue;
+                    }
+                    float[] x = xs[t0 + j];
+                    int p = 0;
+                    for (; p < whole; p += VL) FloatVector.fromArray(F, x, p0 + p).intoArray(dst, d + p * NR + j, PANEL_COLUMNS, 0);
+                    for (; p < kc; p++) dst[d + p * NR + j] = x[p0 + p];
                 }
             }
         }
@@ -110,8 +134,9 @@ final class DenseGemm {
                 c030 = FloatVector.zero(F), c031 = FloatVector.zero(F), c040 = FloatVector.zero(F), c041 = FloatVector.zero(F), c050 = FloatVector.zero(F), c051 = FloatVector.zero(F),
                 c060 = FloatVector.zero(F), c061 = FloatVector.zero(F), c070 = FloatVector.zero(F), c071 = FloatVector.zero(F), c080 = FloatVector.zero(F), c081 = FloatVector.zero(F),
                 c090 = FloatVector.zero(F), c091 = FloatVector.zero(F), c100 = FloatVector.zero(F), c101 = FloatVector.zero(F), c110 = FloatVector.zero(F), c111 = FloatVector.zero(F);
-        for (int p = 0; p < kc; p++, xo += NR) {
-            FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + VL);
+        for (int p = 0; p < kc; p++) {
+            // Indexed by p, as the broadcasts are, rather than by a second induction variable: measured a little faster.
+            FloatVector x0 = FloatVector.fromArray(F, x, xo + p * NR), x1 = FloatVector.fromArray(F, x, xo + p * NR + VL);
             FloatVector b = FloatVector.broadcast(F, w[p]);
             c000 = x0.fma(b, c000);
             c001 = x1.fma(b, c001);
