@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Batched products (64 tokens, single thread): the register-tiled dense kernels against a matvec
-# per token, in thread CPU time, interleaved in one JVM (MatmulBench.main). For JMH wall time:
+# Batched products (64 and 256 tokens, single thread): the dense matmul (packed product from 32
+# tokens) against the 2-row x 8-token tile it replaced there, in thread CPU time, interleaved in one
+# JVM, then one 2-thread figure (MatmulBench.main). For JMH wall time:
 #   bench/kernels.sh ai.lort.bench.MatmulBench
 #   bench/matmul.sh [rounds]
 set -euo pipefail

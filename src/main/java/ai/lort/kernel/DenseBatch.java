@@ -5,7 +5,8 @@ import static ai.lort.kernel.VectorSpecs.F;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The batched product of the dense matrices ({@link Matrix#matmul}). A matvec per token is bound by
+ * The batched product of the dense matrices ({@link Matrix#matmul}) for batches of up to 31 tokens
+ * (prompt prefill); larger ones go to {@link DenseGemm}. A matvec per token is bound by
  * loads: every multiply-add loads a weight and an input. Here each tile keeps 2 rows × 8 tokens of
  * accumulators in registers, so a weight vector, loaded (and decoded) once, serves 8 tokens and an
  * input vector serves 2 rows: 10 loads per 16 FMAs instead of 32.
@@ -46,6 +47,10 @@ final class DenseBatch {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     static void matmul(Matrix m, RowDecoder rows, float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
+        if (n >= DenseGemm.MIN_TOKENS) {
+            DenseGemm.matmul(rows, m.cols(), xs, ys, n, rowFrom, rowTo);
+            return;
+        }
         long rowBytes = m.weightBytes() / m.rows();
         int rowBlock = (int) Math.max(2, ROW_BLOCK_BYTES / Math.max(1, rowBytes)) & ~1;
         int grouped = n - n % TOKENS;

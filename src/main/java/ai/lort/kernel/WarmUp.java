@@ -33,11 +33,13 @@ final class WarmUp {
                     filled(arena, (long) rows * TernaryPacker.rowBytes(cols))));
             float[] x = new float[cols], y = new float[rows];
             for (int i = 0; i < cols; i++) x[i] = (i % 7) - 3;
-            // One tile group for the dense batched product (the ternary one is its matvec), every
-            // 4th round: the tile code is shared by the 4 dense matrices, so it is still called
-            // 10,000 times, and interpreted it costs seconds more on a busy machine.
+            // One tile group and one packed batch for the dense batched products (the ternary one
+            // is its matvec), every 4th round: that code is shared by the 4 dense matrices, so it
+            // is still called 10,000 times, and interpreted it costs seconds more on a busy machine.
             float[][] xs = new float[DenseBatch.TOKENS][], ys = new float[DenseBatch.TOKENS][rows];
+            float[][] xsLarge = new float[DenseGemm.MIN_TOKENS][], ysLarge = new float[DenseGemm.MIN_TOKENS][rows];
             Arrays.fill(xs, x);
+            Arrays.fill(xsLarge, x);
             // 20,000 calls of every method, past C2's thresholds (about 10,000 invocations + loop
             // iterations). Products of 2 rows, so the once-per-call code (the ternary kernel's
             // tables and A·x) is called as often as the per-row code.
@@ -46,7 +48,10 @@ final class WarmUp {
                 ternary.matvec(x, y, from, from + 2);
                 for (Matrix m : dense) {
                     m.matvec(x, y, from, from + 2);
-                    if (round % 4 == 0) m.matmul(xs, ys, xs.length, from, from + 2);
+                    if (round % 4 == 0) {
+                        m.matmul(xs, ys, xs.length, from, from + 2);
+                        m.matmul(xsLarge, ysLarge, xsLarge.length, from, from + 2);
+                    }
                 }
             }
         }

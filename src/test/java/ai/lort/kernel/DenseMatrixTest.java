@@ -89,6 +89,24 @@ class DenseMatrixTest {
                 }
     }
 
+    /**
+     * The same for batches of {@link DenseGemm#MIN_TOKENS} tokens and more (the packed product):
+     * token counts on and off its 32-token micro-panels, columns off the vector length and across
+     * k slices, rows off its 12-row tiles and across row blocks.
+     */
+    @Test
+    void largeBatchMatmulMatchesScalarAndDoesNotDependOnRowRanges() {
+        Random rnd = new Random(11);
+        int[][] shapes = {{5, 17}, {13, 300}, {200, 530}};
+        int[] tokens = {32, 33, 100, 256};
+        for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16})
+            for (int[] shape : shapes)
+                for (int n : shape[0] > 100 ? new int[] {33} : tokens) {
+                    boolean offHeap = n % 2 == 0, subnormal = dtype == DType.F16 && n % 3 == 0;
+                    checkMatmul(rnd, tensor(rnd, dtype, shape[0], shape[1], offHeap, subnormal ? 1e-6f : null), n);
+                }
+    }
+
     private static void checkMatmul(Random rnd, Tensor t, int n) {
         Matrix m = Matrices.dense(t);
         int rows = m.rows(), cols = m.cols();

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 class CpuBackendTest {
     /**
      * A batched matmul gives the same bits on one thread as on two (an odd row count, so the
-     * threads' ranges are odd), for every dense format and token counts around the tile's 8.
+     * threads' ranges are odd), for every dense format and token counts around the tile's 8 and
+     * the packed product's 32.
      */
     @Test
     void matmulDoesNotDependOnTheThreadCount() {
@@ -31,7 +32,7 @@ class CpuBackendTest {
                 }
             }
             var w = new CpuBackend.CpuWeight(Matrices.dense(new Tensor("w", dtype, new long[] {rows, cols}, bytes)));
-            for (int n : new int[] {1, 3, 8, 11, 32}) {
+            for (int n : new int[] {1, 3, 8, 11, 32, 33, 100, 256}) {
                 float[][] xs = new float[n][cols];
                 for (float[] x : xs) for (int c = 0; c < cols; c++) x[c] = (float) rnd.nextGaussian();
                 assertThat(product(2, w, xs, rows)).as("%s n=%d", dtype, n).isEqualTo(product(1, w, xs, rows));
