@@ -30,4 +30,10 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 /usr/bin/time -f "wall %e s, user %U s, sys %S s, max resident %M KiB" \
   bin/lort compress --model "$model" --output bench/out/qwen2.5-0.5b-shaped-calibrated.lort \
     --calibration "$calib" --calibration-samples 64 --calibration-length 256 --json "$@" > bench/out/calibrate.json
-grep -E '"(compressed_layers|bits_per_weight|file_bytes|mean_output_error|calibration_tokens|calibration_seconds|[a-z]+_seconds|seconds|peak_resident_bytes|peak_heap_bytes)"' bench/out/calibrate.json | grep -v '^      '
+python3 - bench/out/calibrate.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ("compressed_layers", "bits_per_weight", "file_bytes", "mean_output_error", "calibration_tokens",
+          "calibration_seconds", "calibration_time", "seconds", "peak_resident_bytes", "peak_heap_bytes"):
+    print(f"{k}: {d.get(k)}")
+PY

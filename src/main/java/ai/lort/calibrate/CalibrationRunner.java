@@ -158,6 +158,7 @@ public final class CalibrationRunner implements AutoCloseable {
                 // O's input needs attention over the KV cache, which only a run from the layer's start fills.
                 Site start = site == Site.O ? Site.QKV : from;
                 float[] x = q.pass(l, start, start == Site.QKV ? null : input, site, site == Site.GATE_UP, null, null);
+                input = null; // the previous stage's input is spent; let it go before the decompositions
                 List<String> names = groups.get(site);
                 if (!names.isEmpty()) {
                     long c0 = System.nanoTime();
