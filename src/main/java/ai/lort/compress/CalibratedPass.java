@@ -112,7 +112,11 @@ public final class CalibratedPass {
             }
             return CalibrationData.fromText(tok, text, cal.samples(), context);
         }
-        int bos = tok.bosId().orElseThrow(() -> new LortException("--calibration self needs a BOS token to sample from; the tokenizer has none, give --calibration FILE"));
+        // Sampling starts from the tokenizer's BOS, or else the model's bos_token_id (Qwen's
+        // tokenizers have no BOS; their config names <|endoftext|>, the document separator).
+        int bos = tok.bosId().orElse(config.bosId());
+        if (bos < 0)
+            throw new LortException("--calibration self needs a BOS token to sample from; neither the tokenizer nor config.json has one, give --calibration FILE");
         return CalibrationData.generate(runner.original(), bos, cal.samples(), context, seed);
     }
 

@@ -52,6 +52,27 @@ class CompressCalibratedTest {
         }
     }
 
+    /**
+     * Qwen's tokenizers have no BOS token (tokenizer_config.json: {@code "bos_token": null}): self
+     * calibration then starts from config.json's bos_token_id instead of failing, which is what
+     * the default command on Qwen/Qwen2.5-0.5B needs.
+     */
+    @Test
+    void selfCalibrationStartsFromTheConfigsBosWhenTheTokenizerHasNone() throws Exception {
+        Path tiny = SharedData.require("models/tiny-qwen3"), qwenTokenizer = SharedData.require("tokenizers/qwen3");
+        Path model = Files.createDirectory(tmp.resolve("model"));
+        for (String f : new String[] {"config.json", "generation_config.json", "model.safetensors"})
+            Files.copy(tiny.resolve(f), model.resolve(f));
+        for (String f : new String[] {"tokenizer.json", "tokenizer_config.json"})
+            Files.copy(qwenTokenizer.resolve(f), model.resolve(f));
+        Cli.Result r = Cli.run("compress", "--model", model.toString(), "--min-dim", "16", "--calibration-samples", "2",
+                "--calibration-length", "12", "-o", tmp.resolve("q.lort").toString(), "--json", "-q");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode s = new ObjectMapper().readTree(r.out());
+        assertThat(s.get("method").asText()).isEqualTo("calibrated");
+        assertThat(s.get("calibration_tokens").asInt()).isGreaterThanOrEqualTo(4);
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
