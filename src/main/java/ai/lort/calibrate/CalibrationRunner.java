@@ -3,6 +3,7 @@ package ai.lort.calibrate;
 import ai.lort.LortException;
 import ai.lort.decompose.Dense;
 import ai.lort.format.CompressedLayer;
+import ai.lort.format.LortFile;
 import ai.lort.kernel.F32Matrix;
 import ai.lort.kernel.Matrices;
 import ai.lort.kernel.Matrix;
@@ -170,7 +171,7 @@ public final class CalibrationRunner implements AutoCloseable {
                         CompressedLayer c = done.get(name);
                         if (c == null) throw new IllegalStateException("the compressor returned no layer for " + name);
                         layerDone.put(name, c);
-                        swapped.put(name, new F32Matrix(MemorySegment.ofArray(dense(c)), c.rows(), c.cols()));
+                        swapped.put(name, new F32Matrix(MemorySegment.ofArray(LortFile.reconstruct(c)), c.rows(), c.cols()));
                         compressed.replaceWeight(name, overlay);
                     }
                 }
@@ -254,29 +255,6 @@ public final class CalibrationRunner implements AutoCloseable {
             forwardSeconds += (System.nanoTime() - t0) / 1e9;
             return captured;
         }
-    }
-
-    /** {@code Ŵ} of a compressed layer as row-major floats in the input's basis (as {@code LortFile.reconstruct}, with B·A as one product). */
-    private float[] dense(CompressedLayer c) {
-        int m = c.rows(), n = c.cols(), r = c.rank();
-        float[] out = new float[m * n];
-        if (r > 0) {
-            float[] b = halves(c.b(), m * r), a = halves(c.a(), r * n);
-            Dense.gemm(false, false, m, n, r, 1f, b, 0, r, a, 0, n, 0f, out, 0, n, threads);
-        }
-        float[] signs = c.rotation() == null ? null : c.rotation().signVector();
-        for (int i = 0; i < m; i++) {
-            float s = c.scale(i);
-            for (int j = 0; j < n; j++) out[i * n + j] += s * c.ternary(i, j);
-            if (signs != null) c.rotation().rotateBack(out, i * n, signs);
-        }
-        return out;
-    }
-
-    private static float[] halves(MemorySegment seg, int count) {
-        float[] out = new float[count];
-        for (int i = 0; i < count; i++) out[i] = Float.float16ToFloat(seg.getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), i));
-        return out;
     }
 
     @Override

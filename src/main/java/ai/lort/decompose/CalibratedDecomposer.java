@@ -187,10 +187,9 @@ public final class CalibratedDecomposer {
     private static double fitTernary(float[] r, float[] gr, int m, int n, float[] h, float[] u,
                                      float[] scales, byte[] t, float[] gt, Options o, Rows rows) {
         gptqRound(r, m, n, u, t, o.threads(), rows);
-        float[] codes = gt; // T as floats, then replaced by T·H
+        float[] codes = new float[m * n];
         for (int p = 0; p < codes.length; p++) codes[p] = t[p];
-        float[] th = product(codes, m, n, h, o.threads());
-        System.arraycopy(th, 0, gt, 0, th.length);
+        Dense.gemm(false, false, m, n, n, 1f, codes, 0, n, h, 0, n, 0f, gt, 0, n, o.threads());
         double[] perRow = new double[m];
         float[] diag = new float[n];
         for (int j = 0; j < n; j++) diag[j] = h[j * n + j];
@@ -374,8 +373,9 @@ public final class CalibratedDecomposer {
         }
 
         double outputError(double objective, float[] what) {
-            double whatNorm = objective - targetNorm + 2 * dot(target, gTarget, what);
-            double err = wNormDamped - 2 * dot(w, gw, what) + whatNorm;
+            // ⟨x, Ŵ⟩ with x·H given: Σ Ŵ·(x·H) (H symmetric).
+            double whatNorm = objective - targetNorm + 2 * dot(what, gTarget);
+            double err = wNormDamped - 2 * dot(what, gw) + whatNorm;
             double diff = 0;
             for (int p = 0; p < m * n; p++) {
                 double d = w[p] - what[p];
@@ -389,11 +389,6 @@ public final class CalibratedDecomposer {
             double s = 0;
             for (int p = 0; p < a.length; p++) s += (double) a[p] * b[p];
             return s;
-        }
-
-        /** {@code ⟨x, what⟩_H} given {@code gx = x·H}: {@code Σ what·gx} (H symmetric). */
-        private static double dot(float[] x, float[] gx, float[] what) {
-            return dot(what, gx);
         }
     }
 

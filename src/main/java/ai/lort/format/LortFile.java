@@ -242,23 +242,29 @@ public final class LortFile implements AutoCloseable {
      */
     public static float[] reconstruct(CompressedLayer l) {
         int m = l.rows(), n = l.cols(), r = l.rank();
-        float[] out = new float[m * n];
+        float[] a = halves(l.a(), r * n), b = halves(l.b(), m * r), out = new float[m * n];
+        float[] signs = l.rotation() == null ? null : l.rotation().signVector();
         for (int i = 0; i < m; i++) {
             float s = l.scale(i);
+            int off = i * n;
             for (int j = 0; j < n; j++) {
                 int t = l.ternary(i, j);
                 if (t < -1 || t > 1) throw new IllegalArgumentException("invalid ternary code at row " + i + ", column " + j);
-                float v = s * t;
-                for (int k = 0; k < r; k++)
-                    v += Float.float16ToFloat(l.b().getAtIndex(SHORT_LE, (long) i * r + k)) * Float.float16ToFloat(l.a().getAtIndex(SHORT_LE, (long) k * n + j));
-                out[i * n + j] = v;
+                out[off + j] = s * t;
             }
-            if (l.rotation() != null) {
-                // Row ŵ·R = (Rᵀ·ŵᵀ)ᵀ.
-                float[] signs = l.rotation().signVector();
-                l.rotation().rotateBack(out, i * n, signs);
+            for (int k = 0; k < r; k++) {
+                float bik = b[i * r + k];
+                for (int j = 0, ao = k * n; j < n; j++) out[off + j] += bik * a[ao + j];
             }
+            // Row ŵ·R = (Rᵀ·ŵᵀ)ᵀ.
+            if (signs != null) l.rotation().rotateBack(out, off, signs);
         }
+        return out;
+    }
+
+    private static float[] halves(MemorySegment seg, int count) {
+        float[] out = new float[count];
+        for (int i = 0; i < count; i++) out[i] = Float.float16ToFloat(seg.getAtIndex(SHORT_LE, i));
         return out;
     }
 
