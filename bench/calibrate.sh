@@ -8,6 +8,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/bin/lort-env.sh"
+. "$root/bench/common.sh"
 cd "$root"
 shared="${LORT_SHARED:-$root/../shared}"
 [ -d "$shared/tokenizers/qwen3" ] || { echo "bench/calibrate.sh: needs $shared (tokenizers/qwen3, data/)" >&2; exit 1; }
@@ -26,7 +27,7 @@ with open(sys.argv[2], "w") as out:
     for d in range(64):
         out.write(stories[(2 * d) % len(stories)] + "\n" + stories[(2 * d + 1) % len(stories)] + "\n<|endoftext|>\n")
 PY
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_line
 /usr/bin/time -f "wall %e s, user %U s, sys %S s, max resident %M KiB" \
   bin/lort compress --model "$model" --output bench/out/qwen2.5-0.5b-shaped-calibrated.lort \
     --calibration "$calib" --calibration-samples 64 --calibration-length 256 --json "$@" > bench/out/calibrate.json

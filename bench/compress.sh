@@ -5,6 +5,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/bin/lort-env.sh"
+. "$root/bench/common.sh"
 cd "$root"
 [ -f target/lort.jar ] || mvn -q -B -DskipTests package
 model=bench/out/qwen2.5-0.5b-shaped
@@ -12,7 +13,7 @@ if [ ! -f "$model/model-00002-of-00002.safetensors" ]; then
   echo "writing the synthetic model to $model ..." >&2
   java $LORT_JVM_FLAGS -cp target/lort.jar ai.lort.tools.SyntheticModel "$model"
 fi
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/{print $2}') GiB, load $(cut -d' ' -f1-3 /proc/loadavg)"
+machine_line
 /usr/bin/time -f "wall %e s, user %U s, sys %S s, max resident %M KiB" \
   bin/lort compress --model "$model" --output bench/out/qwen2.5-0.5b-shaped.lort --method als --quiet --json "$@" > bench/out/compress.json
 grep -E '"(compressed_layers|compressed_params|bits_per_weight|file_bytes|source_fp16_bytes|ratio_vs_fp16|mean_error|max_error|seconds|peak_resident_bytes|peak_heap_bytes)"' bench/out/compress.json | grep -v '^      '

@@ -4,6 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/bin/lort-env.sh"
+. "$root/bench/common.sh"
 cd "$root"
-mvn -q -B -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-exec java --add-modules jdk.incubator.vector -Xmx2g -cp "target/test-classes:target/classes:$(cat target/bench.classpath)" ai.lort.bench.CpuTimeBench "$@"
+cp="$(bench_classpath)"
+exec java --add-modules jdk.incubator.vector -Xmx2g -cp "$cp" ai.lort.bench.CpuTimeBench "$@"

@@ -5,10 +5,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/bin/lort-env.sh"
+. "$root/bench/common.sh"
 cd "$root"
-mvn -q -B -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+cp="$(bench_classpath)"
+machine_line
 java --add-modules jdk.incubator.vector -cp "$cp" ai.lort.bench.DecomposeBench 'ai.lort.bench.DecomposeBench' "$@"
 if python3 -c 'import numpy' 2>/dev/null; then
   # One thread, like the Java runs; OPENBLAS_CORETYPE stays as the machine sets it.

@@ -6,10 +6,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/bin/lort-env.sh"
+. "$root/bench/common.sh"
 cd "$root"
-mvn -q -B -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+cp="$(bench_classpath)"
+machine_line
 java --add-modules jdk.incubator.vector -cp "$cp" ai.lort.bench.DenseBench 'ai.lort.bench.DenseBench' "$@"
 echo "load $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 -c 'import numpy' 2>/dev/null || exit 0

@@ -6,13 +6,13 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/bin/lort-env.sh"
+. "$root/bench/common.sh"
 cd "$root"
 out=bench/out
 [ -f $out/qwen2.5-0.5b-shaped.lort ] || bench/compress.sh
 [ -f $out/qwen2.5-0.5b-shaped-head.lort ] || bin/lort compress --model $out/qwen2.5-0.5b-shaped \
   --output $out/qwen2.5-0.5b-shaped-head.lort --method als --include-lm-head --quiet
-mvn -q -B -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+cp="$(bench_classpath)"
+machine_line
 exec java $LORT_JVM_FLAGS -Xmx4g -cp "$cp" ai.lort.bench.InferBench $out/qwen2.5-0.5b-shaped \
   $out/qwen2.5-0.5b-shaped.lort,$out/qwen2.5-0.5b-shaped-head.lort "${1:-32}" "${2:-$(nproc)}"

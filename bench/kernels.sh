@@ -6,8 +6,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/bin/lort-env.sh"
+. "$root/bench/common.sh"
 cd "$root"
-mvn -q -B -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
+cp="$(bench_classpath)"
 [ $# -gt 0 ] || set -- 'ai.lort.bench.KernelBench'
 exec java --add-modules jdk.incubator.vector -cp "$cp" ai.lort.bench.BenchMain "$@"

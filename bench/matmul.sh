@@ -7,8 +7,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/bin/lort-env.sh"
+. "$root/bench/common.sh"
 cd "$root"
-mvn -q -B -ntp test-compile dependency:build-classpath -Dmdep.outputFile=target/bench.classpath -Dmdep.includeScope=test
-cp="target/test-classes:target/classes:$(cat target/bench.classpath)"
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+cp="$(bench_classpath)"
+machine_line
 exec java $LORT_JVM_FLAGS -Xmx2g -cp "$cp" ai.lort.bench.MatmulBench "$@"
