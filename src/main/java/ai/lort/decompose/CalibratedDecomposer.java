@@ -34,6 +34,8 @@ public final class CalibratedDecomposer {
     private static final int GPTQ_BLOCK = 128;
     /** Rows that run coordinate descent together (their rows of T·H, 16 × in floats, stay in L2). */
     private static final int CD_ROWS = 128;
+    /** Output columns per product in {@link #timesUpper}: the narrower, the more of the zero half is skipped. */
+    private static final int TRIANGLE_BLOCK = 256;
 
     private CalibratedDecomposer() {}
 
@@ -170,11 +172,27 @@ public final class CalibratedDecomposer {
         return out;
     }
 
+    /**
+     * {@code out = X·U} (or {@code X·Uᵀ} when {@code transposed}) for X of m × n and U n × n upper
+     * triangular, at half a full product's cost: the output goes in column blocks of
+     * {@link #TRIANGLE_BLOCK}, each a product over only the rows of U (columns of Uᵀ) that are
+     * not zero for it.
+     */
+    static void timesUpper(float[] x, int m, int n, float[] u, boolean transposed, float[] out, int threads) {
+        for (int j0 = 0; j0 < n; j0 += TRIANGLE_BLOCK) {
+            int j1 = Math.min(n, j0 + TRIANGLE_BLOCK);
+            if (transposed) // column j of Uᵀ is row j of U: zero before column j
+                Dense.gemm(false, true, m, j1 - j0, n - j0, 1f, x, j0, n, u, j0 * n + j0, n, 0f, out, j0, n, threads);
+            else // column j of U: zero below row j
+                Dense.gemm(false, false, m, j1 - j0, j1, 1f, x, 0, n, u, j0, n, 0f, out, j0, n, threads);
+        }
+    }
+
     /** {@code W' = W + β(W·C·H⁻¹ − W)} with {@code H⁻¹ = Uᵀ·U}. */
     private static float[] correctedTarget(float[] w, int m, int n, float[] wc, float[] u, float beta, int threads) {
         float[] wcUt = new float[m * n], out = new float[m * n];
-        Dense.gemm(false, true, m, n, n, 1f, wc, 0, n, u, 0, n, 0f, wcUt, 0, n, threads);
-        Dense.gemm(false, false, m, n, n, 1f, wcUt, 0, n, u, 0, n, 0f, out, 0, n, threads);
+        timesUpper(wc, m, n, u, true, wcUt, threads);
+        timesUpper(wcUt, m, n, u, false, out, threads);
         for (int p = 0; p < out.length; p++) out[p] = w[p] + beta * (out[p] - w[p]);
         return out;
     }
@@ -329,11 +347,11 @@ public final class CalibratedDecomposer {
      */
     private static float[][] whitenedLowRank(float[] e, int m, int n, Factors f, int rank, long seed, int threads) {
         float[] er = new float[m * n];
-        Dense.gemm(false, false, m, n, n, 1f, e, 0, n, f.r, 0, n, 0f, er, 0, n, threads);
+        timesUpper(e, m, n, f.r, false, er, threads);
         RandomizedSvd.Factors svd = new RandomizedSvd(m, n, rank, seed).compute(er, 2);
         int r = svd.rank();
         float[] a = new float[r * n];
-        Dense.gemm(false, false, r, n, n, 1f, svd.a(), 0, n, f.u, 0, n, 0f, a, 0, n, threads);
+        timesUpper(svd.a(), r, n, f.u, false, a, threads);
         return new float[][] {Half.roundToHalf(svd.b()), Half.roundToHalf(a)};
     }
 

@@ -153,4 +153,25 @@ class CalibratedDecomposerTest {
                 }
             }
     }
+
+    @Test
+    void triangularProductsMatchFullProducts() {
+        // Widths around the column block (256), so that partial blocks and the diagonal blocks are exercised.
+        Random rnd = new Random(3);
+        for (int n : new int[] {7, 255, 256, 300, 600}) {
+            int m = 37;
+            float[] x = new float[m * n], u = new float[n * n];
+            for (int p = 0; p < x.length; p++) x[p] = (float) rnd.nextGaussian();
+            for (int i = 0; i < n; i++)
+                for (int j = i; j < n; j++) u[i * n + j] = (float) rnd.nextGaussian();
+            for (boolean transposed : new boolean[] {false, true}) {
+                float[] fast = new float[m * n], full = new float[m * n];
+                java.util.Arrays.fill(fast, Float.NaN); // every element must be written
+                CalibratedDecomposer.timesUpper(x, m, n, u, transposed, fast, 2);
+                Dense.gemm(false, transposed, m, n, n, 1f, x, 0, n, u, 0, n, 0f, full, 0, n, 1);
+                for (int p = 0; p < full.length; p++)
+                    assertThat(fast[p]).as("n=%d transposed=%s element %d", n, transposed, p).isCloseTo(full[p], within(1e-3f * (1 + Math.abs(full[p]))));
+            }
+        }
+    }
 }
