@@ -76,15 +76,17 @@ public final class CalibratedDecomposer {
 
             float[] scales = new float[m], gt = new float[m * n];
             byte[] t = new byte[m * n];
-            double objective = fitTernary(target, gTarget, m, n, h, f.u, scales, t, gt, o, rows);
             if (o.rank() == 0) {
+                double objective = fitTernary(target, gTarget, m, n, h, f.u, scales, t, gt, o, rows);
                 return new Result(m, n, 0, scales, t, new float[0], new float[0], weightError(w, m, n, scales, t, null, null, 0),
                         e.outputError(objective, reconstruct(scales, t, null, null, 0, m, n, threads)));
             }
-            // Alternate: low-rank fit of what the codes miss, codes refitted to what the low rank leaves.
-            double best = objective;
-            float[] bestScales = scales.clone(), bestA = new float[0], bestB = new float[0];
-            byte[] bestT = t.clone();
+            // With a low-rank term, the first codes only shape the residual it fits: GPTQ rounding
+            // alone (no T·H, no coordinate descent), the codes then refitted to what the low rank leaves.
+            System.arraycopy(gptqRound(target, m, n, f.u, t, threads, rows), 0, scales, 0, m);
+            double best = Double.POSITIVE_INFINITY;
+            float[] bestScales = null, bestA = null, bestB = null;
+            byte[] bestT = null;
             int bestRank = 0;
             float[] residual = new float[m * n], gResidual = new float[m * n];
             for (int it = 0; it < Math.max(1, o.alternations()); it++) {
@@ -100,7 +102,7 @@ public final class CalibratedDecomposer {
                 System.arraycopy(gTarget, 0, gResidual, 0, m * n);
                 Dense.gemm(false, false, m, n, r, -1f, b, 0, r, ah, 0, n, 1f, gResidual, 0, n, threads);
                 double obj = fitTernary(residual, gResidual, m, n, h, f.u, scales, t, gt, o, rows);
-                if (obj < best) {
+                if (obj < best || bestT == null) {
                     best = obj;
                     bestScales = scales.clone();
                     bestT = t.clone();
@@ -227,9 +229,9 @@ public final class CalibratedDecomposer {
      * (its scale sets the rounding thresholds), column j is rounded and its error, divided by
      * {@code U[j][j]}, is subtracted times {@code U[j][k]} from every later column k. Within a
      * block of {@link #GPTQ_BLOCK} columns this runs row by row; the pushes onto the columns past
-     * the block are one product {@code E·U[block, rest]}.
+     * the block are one product {@code E·U[block, rest]}. Returns the rows' rounding scales.
      */
-    private static void gptqRound(float[] r, int m, int n, float[] u, byte[] t, int threads, Rows rows) {
+    private static float[] gptqRound(float[] r, int m, int n, float[] u, byte[] t, int threads, Rows rows) {
         float[] s0 = new float[m];
         rows.each(m, i -> s0[i] = TernaryFit.fitRow(r, i * n, n, t, 0f, null));
         float[] work = r.clone();
@@ -256,6 +258,7 @@ public final class CalibratedDecomposer {
             });
             if (j1 < n) Dense.gemm(false, false, m, n - j1, width, -1f, err, 0, bw, u, j0 * n + j1, n, 1f, work, j1, n, threads);
         }
+        return s0;
     }
 
     /**
