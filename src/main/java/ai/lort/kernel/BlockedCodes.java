@@ -20,6 +20,11 @@ import java.nio.ByteOrder;
  * <p>Two bits per weight, as {@code t2-g64} (whose group order puts one row's codes across 16
  * bytes, the wrong way round for lanes = rows); {@code t3-b5} grows from 1.6 to 2 bits here. The
  * mapped file's codes are read once to build this, then only by the scalar reference.
+ *
+ * <p>{@link #triples}: the same blocks with three columns to five bits, the layout of the AVX-512
+ * table kernel. Chunk {@code q} covers columns {@code 18q .. 18q + 17}; in row i's int, bits
+ * {@code 5j .. 5j + 4} hold {@code c0 + 3·c1 + 9·c2} for the codes of columns
+ * {@code 18q + 3j + 0, 1, 2} (six triples, 30 bits; the top two bits are 0). 1.78 bits per weight.
  */
 final class BlockedCodes {
     static final int BLOCK = 16, CHUNK = 16, CHUNK_BYTES = 4 * BLOCK;
@@ -40,6 +45,40 @@ final class BlockedCodes {
     static int blocks(int rows) { return (rows + BLOCK - 1) / BLOCK; }
 
     static int chunks(int cols) { return (cols + CHUNK - 1) / CHUNK; }
+
+    /** Columns per int in the {@link #triples} layout: six triples. */
+    static final int TRIPLE_CHUNK = 18;
+
+    static int tripleChunks(int cols) { return (cols + TRIPLE_CHUNK - 1) / TRIPLE_CHUNK; }
+
+    /** The codes of {@code l} with three columns to five bits (class comment), 64-byte aligned, freed with the matrix. */
+    static MemorySegment triples(CompressedLayer l) {
+        int rows = l.rows(), cols = l.cols(), chunks = chunks(cols), tripleChunks = tripleChunks(cols), blocks = blocks(rows);
+        MemorySegment out = Arena.ofAuto().allocate((long) blocks * tripleChunks * CHUNK_BYTES, 64);
+        int[] row = new int[chunks];
+        boolean base3 = CompressedLayer.PACKING_T3_B5.equals(l.packing());
+        long rowBytes = CompressedLayer.rowBytes(l.packing(), cols);
+        for (int r = 0; r < blocks * BLOCK; r++) {
+            if (r >= rows) java.util.Arrays.fill(row, ZEROS);
+            else if (base3) tritRow(l.codes(), r * rowBytes, cols, row);
+            else groupRow(l.codes(), r * rowBytes, row);
+            long base = (long) (r / BLOCK) * tripleChunks * CHUNK_BYTES + 4L * (r % BLOCK);
+            for (int q = 0; q < tripleChunks; q++) {
+                int packed = 0;
+                for (int j = 0; j < 6; j++) {
+                    int c = q * TRIPLE_CHUNK + 3 * j;
+                    packed |= (code(row, c, cols) + 3 * code(row, c + 1, cols) + 9 * code(row, c + 2, cols)) << 5 * j;
+                }
+                out.set(INT_LE, base + (long) q * CHUNK_BYTES, packed);
+            }
+        }
+        return out;
+    }
+
+    /** The code of column c in a row of the two-bit layout; 1 (weight 0) past the row. */
+    private static int code(int[] row, int c, int cols) {
+        return c >= cols ? 1 : row[c / CHUNK] >>> 2 * (c % CHUNK) & 3;
+    }
 
     /** The codes of {@code l} in this layout, in a 64-byte aligned segment freed with the matrix. */
     static MemorySegment of(CompressedLayer l) {
