@@ -2,6 +2,7 @@ package ai.lort.run;
 
 import ai.lort.kernel.Lanes;
 import ai.lort.kernel.Matrix;
+import ai.lort.kernel.PackedBatch;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -96,9 +97,91 @@ public final class CpuBackend implements Backend {
             for (int t = 0; t < n; t++) m.matvec(xs[t], ys[t], 0, m.rows());
             return;
         }
+        if (m.takesPacked(n)) {
+            one[0] = m;
+            oneOut[0] = ys;
+            packedMatmul(one, oneOut, 1, xs, n);
+            one[0] = null;
+            oneOut[0] = null;
+            return;
+        }
         // One row range per thread: a compressed matrix computes its low-rank input A·x once per call.
         matmul.set(m, xs, ys, n);
         pool.run(m.rows(), pool.threads(), matmul);
+    }
+
+    @Override
+    public void matmul(Buffer[] outs, Weight[] ws, Buffer x, int n) {
+        boolean packed = ws.length <= group.length;
+        for (Weight w : ws) {
+            Matrix m = ((CpuWeight) w).matrix;
+            packed &= m.takesPacked(n) && m.cols() == x.cols() && (long) m.rows() * m.cols() * n >= PARALLEL_MIN_WORK;
+        }
+        if (!packed) {
+            for (int i = 0; i < ws.length; i++) matmul(outs[i], ws[i], x, n);
+            return;
+        }
+        for (int i = 0; i < ws.length; i++) {
+            group[i] = ((CpuWeight) ws[i]).matrix;
+            groupOut[i] = rows(outs[i]);
+        }
+        packedMatmul(group, groupOut, ws.length, rows(x), n);
+        java.util.Arrays.fill(group, null);
+        java.util.Arrays.fill(groupOut, null);
+    }
+
+    /**
+     * The dense matrices' packed product of {@code count} matrices sharing the input xs: the
+     * tokens are packed once (column slices across the threads), then the rows of all the
+     * matrices, in units of the kernel's row step, are cut into chunks that the threads claim as
+     * they come (every row's arithmetic is the same in any chunk, so the split changes no bit).
+     */
+    private void packedMatmul(Matrix[] ms, float[][][] ys, int count, float[][] xs, int n) {
+        batch.reset(n, ms[0].cols());
+        int slices = batch.slices();
+        if (pool.threads() == 1 || slices == 1) batch.pack(xs, 0, slices);
+        else pool.run(slices, slices, (from, to, worker) -> batch.pack(xs, from, to));
+        int step = PackedBatch.rowStep(), units = 0;
+        for (int i = 0; i < count; i++) {
+            unitStart[i] = units;
+            units += (ms[i].rows() + step - 1) / step;
+        }
+        unitStart[count] = units;
+        packed.set(ms, ys, count);
+        // Chunks of about 8 row blocks' worth of rows, at least 4 per thread: a slow thread's share is taken over.
+        int parts = Math.min(units, Math.max(4 * pool.threads(), units / 8));
+        pool.run(units, parts, packed);
+        packed.set(null, null, 0);
+    }
+
+    private final PackedBatch batch = new PackedBatch();
+    private final Matrix[] one = new Matrix[1], group = new Matrix[4];
+    private final float[][][] oneOut = new float[1][][], groupOut = new float[4][][];
+    private final int[] unitStart = new int[5];
+    private final PackedTask packed = new PackedTask();
+
+    /** The parallel part of {@link #packedMatmul}: row units [from, to) across the matrices. */
+    private final class PackedTask implements WorkerPool.Task {
+        private Matrix[] ms;
+        private float[][][] ys;
+        private int count;
+
+        void set(Matrix[] ms, float[][][] ys, int count) {
+            this.ms = ms;
+            this.ys = ys;
+            this.count = count;
+        }
+
+        @Override
+        public void run(int from, int to, int worker) {
+            int step = PackedBatch.rowStep();
+            for (int i = 0; i < count; i++) {
+                int a = Math.max(from, unitStart[i]), b = Math.min(to, unitStart[i + 1]);
+                if (a >= b) continue;
+                int rows = ms[i].rows();
+                ms[i].matmul(batch, ys[i], (a - unitStart[i]) * step, Math.min(rows, (b - unitStart[i]) * step));
+            }
+        }
     }
 
     /** The parallel part of {@link #matmul}, one reused instance so that a step allocates nothing. */
