@@ -10,7 +10,8 @@ import jdk.incubator.vector.FloatVector;
  * more, e.g. calibration's 256), blocked as a BLIS/GotoBLAS sgemm: {@code Yᵀ = W·Xᵀ}, with the
  * weights as the broadcast operand and the tokens along the vector lanes.
  *
- * <p>Per call the tokens are packed once, transposed into {@link #KC}-deep slices of
+ * <p>The tokens are packed once per product ({@link PackedBatch}: by the caller, shared by its
+ * threads and by the matrices that read the same input, or else per call here), transposed into {@link #KC}-deep slices of
  * {@link #NR}-token micro-panels (one column's NR values together). Rows go in blocks of
  * {@link #ROW_BLOCK}; within a block, k slice by k slice, each {@link #MR} rows of the slice are
  * decoded into a float panel (12 KB, stays in L1) and multiplied with every token micro-panel of
