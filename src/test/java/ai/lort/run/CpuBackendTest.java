@@ -145,4 +145,38 @@ class CpuBackendTest {
         assertThat(ys[2]).isEqualTo((float) Math.exp(-87f));
         assertThat(ys[3]).isEqualTo(1f);
     }
+
+    /** Products sharing their input in one call (q/k/v, gate/up) give the bits of one call each, on one or two threads. */
+    @Test
+    void groupedMatmulMatchesOneCallEach() {
+        Random rnd = new Random(13);
+        int cols = 300, n = 70;
+        int[] rows = {97, 13, 40};
+        Backend.Weight[] ws = new Backend.Weight[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            MemorySegment bytes = MemorySegment.ofArray(new byte[rows[i] * cols * 2]);
+            for (int j = 0; j < rows[i] * cols; j++) bytes.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, j, Half.floatToBf16((float) rnd.nextGaussian()));
+            ws[i] = new CpuBackend.CpuWeight(Matrices.dense(new Tensor("w" + i, DType.BF16, new long[] {rows[i], cols}, bytes)));
+        }
+        float[][] xs = randomRows(rnd, n, cols);
+        for (int threads : new int[] {1, 2}) {
+            try (CpuBackend b = new CpuBackend(threads)) {
+                Backend.Buffer in = b.buffer(n, cols);
+                for (int t = 0; t < n; t++) b.write(in, t, xs[t]);
+                Backend.Buffer[] grouped = new Backend.Buffer[rows.length];
+                for (int i = 0; i < rows.length; i++) grouped[i] = b.buffer(n, rows[i]);
+                b.matmul(grouped, ws, in, n);
+                for (int i = 0; i < rows.length; i++) {
+                    Backend.Buffer single = b.buffer(n, rows[i]);
+                    b.matmul(single, ws[i], in, n);
+                    for (int t = 0; t < n; t++) {
+                        float[] want = new float[rows[i]], got = new float[rows[i]];
+                        b.read(single, t, want);
+                        b.read(grouped[i], t, got);
+                        assertThat(got).as("threads %d matrix %d token %d", threads, i, t).isEqualTo(want);
+                    }
+                }
+            }
+        }
+    }
 }
