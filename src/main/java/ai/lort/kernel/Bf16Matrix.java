@@ -50,6 +50,15 @@ public final class Bf16Matrix implements Matrix {
         DenseBatch.matmul(this, rowDecoder, xs, ys, n, rowFrom, rowTo);
     }
 
+    @Override
+    public boolean takesPacked(int n) { return n >= DenseGemm.MIN_TOKENS; }
+
+    @Override
+    public void matmul(PackedBatch xs, float[][] ys, int rowFrom, int rowTo) {
+        if (xs.cols() != cols) throw new IllegalArgumentException(xs.cols() + " columns packed, the matrix has " + cols);
+        DenseGemm.matmul(rowDecoder, xs, ys, rowFrom, rowTo);
+    }
+
     private void decodeRow(int row, int from, int to, float[] out, int at) {
         long off = ((long) row * cols + from) * 2;
         int n = to - from, len = F.length(), i = 0;

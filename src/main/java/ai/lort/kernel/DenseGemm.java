@@ -10,7 +10,8 @@ import jdk.incubator.vector.FloatVector;
  * more, e.g. calibration's 256), blocked as a BLIS/GotoBLAS sgemm: {@code Yᵀ = W·Xᵀ}, with the
  * weights as the broadcast operand and the tokens along the vector lanes.
  *
- * <p>Per call the tokens are packed once, transposed into {@link #KC}-deep slices of
+ * <p>The tokens are packed once per product ({@link PackedBatch}: by the caller, shared by its
+ * threads and by the matrices that read the same input, or else per call here), transposed into {@link #KC}-deep slices of
  * {@link #NR}-token micro-panels (one column's NR values together). Rows go in blocks of
  * {@link #ROW_BLOCK}; within a block, k slice by k slice, each {@link #MR} rows of the slice are
  * decoded into a float panel (12 KB, stays in L1) and multiplied with every token micro-panel of
@@ -50,25 +51,33 @@ final class DenseGemm {
         for (int i = 0; i < VL; i++) PANEL_COLUMNS[i] = i * NR;
     }
 
-    /** Per-thread packed tokens, decoded weight panel and the block's sums, grown once. */
+    /** Per-thread packed tokens (when the caller packs none), decoded weight panel and the block's sums, grown once. */
     private static final class Scratch {
         final float[] panel = new float[MR * PANEL_STRIDE];
-        float[] tokens = new float[0], sums = new float[0];
+        final PackedBatch batch = new PackedBatch();
+        float[] sums = new float[0];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** {@code ys[t][r] = Σ_c W[r][c]·xs[t][c]} for {@code t < n} (at least {@link #MIN_TOKENS}), {@code r} in {@code [rowFrom, rowTo)}. */
     static void matmul(DenseBatch.RowDecoder rows, int cols, float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
-        int padded = (n + NR - 1) / NR * NR;
+        Scratch s = SCRATCH.get();
+        PackedBatch b = s.batch;
+        b.reset(n, cols);
+        b.pack(xs, 0, b.slices());
+        matmul(rows, b, ys, rowFrom, rowTo);
+    }
+
+    /** As above with the tokens already packed (by any thread). */
+    static void matmul(DenseBatch.RowDecoder rows, PackedBatch b, float[][] ys, int rowFrom, int rowTo) {
+        int n = b.n, padded = b.padded, cols = b.cols;
         // Row stride of the sums: one cache line past the tokens, or with 256 tokens rows 1 KB
         // apart would share a quarter of L1's sets (the copy out read them 16 times from L2).
         int ldc = padded + 16;
         Scratch s = SCRATCH.get();
-        if (s.tokens.length < padded * cols) s.tokens = new float[padded * cols];
         if (s.sums.length < ROW_BLOCK * ldc) s.sums = new float[ROW_BLOCK * ldc];
-        float[] tokens = s.tokens, panel = s.panel, sums = s.sums;
-        packTokens(xs, n, padded, cols, tokens);
+        float[] tokens = b.data, panel = s.panel, sums = s.sums;
         for (int r0 = rowFrom; r0 < rowTo; r0 += ROW_BLOCK) {
             int r1 = Math.min(rowTo, r0 + ROW_BLOCK);
             Arrays.fill(sums, 0, ROW_BLOCK * ldc, 0f);
@@ -97,27 +106,25 @@ final class DenseGemm {
     }
 
     /**
-     * Transposes the tokens into {@code dst}: the slice of columns {@code [p0, p0 + kc)} at
+     * Transposes the tokens' slice of columns {@code [p0, p0 + kc)} into {@code dst}, at
      * {@code p0·padded}, in it the micro-panel of tokens {@code [t, t + NR)} at {@code t·kc}, in
      * that column p's NR values at {@code (p - p0)·NR}. Tokens from n to {@code padded} are zero.
      * A token's VL columns at a time are scattered NR apart; the 16 KB a token writes in one
      * micro-panel stay in L1 for the next tokens.
      */
-    private static void packTokens(float[][] xs, int n, int padded, int cols, float[] dst) {
-        for (int p0 = 0; p0 < cols; p0 += KC) {
-            int kc = Math.min(KC, cols - p0), whole = kc / VL * VL;
-            for (int t0 = 0; t0 < padded; t0 += NR) {
-                int d = p0 * padded + t0 * kc;
-                for (int j = 0; j < NR; j++) {
-                    if (t0 + j >= n) {
-                        for (int p = 0; p < kc; p++) dst[d + p * NR + j] = 0f;
-                        continue;
-                    }
-                    float[] x = xs[t0 + j];
-                    int p = 0;
-                    for (; p < whole; p += VL) FloatVector.fromArray(F, x, p0 + p).intoArray(dst, d + p * NR + j, PANEL_COLUMNS, 0);
-                    for (; p < kc; p++) dst[d + p * NR + j] = x[p0 + p];
+    static void packSlice(float[][] xs, int n, int padded, int cols, int p0, float[] dst) {
+        int kc = Math.min(KC, cols - p0), whole = kc / VL * VL;
+        for (int t0 = 0; t0 < padded; t0 += NR) {
+            int d = p0 * padded + t0 * kc;
+            for (int j = 0; j < NR; j++) {
+                if (t0 + j >= n) {
+                    for (int p = 0; p < kc; p++) dst[d + p * NR + j] = 0f;
+                    continue;
                 }
+                float[] x = xs[t0 + j];
+                int p = 0;
+                for (; p < whole; p += VL) FloatVector.fromArray(F, x, p0 + p).intoArray(dst, d + p * NR + j, PANEL_COLUMNS, 0);
+                for (; p < kc; p++) dst[d + p * NR + j] = x[p0 + p];
             }
         }
     }

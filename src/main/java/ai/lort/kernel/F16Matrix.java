@@ -48,6 +48,15 @@ public final class F16Matrix implements Matrix {
         DenseBatch.matmul(this, rowDecoder, xs, ys, n, rowFrom, rowTo);
     }
 
+    @Override
+    public boolean takesPacked(int n) { return n >= DenseGemm.MIN_TOKENS; }
+
+    @Override
+    public void matmul(PackedBatch xs, float[][] ys, int rowFrom, int rowTo) {
+        if (xs.cols() != cols) throw new IllegalArgumentException(xs.cols() + " columns packed, the matrix has " + cols);
+        DenseGemm.matmul(rowDecoder, xs, ys, rowFrom, rowTo);
+    }
+
     /** Decodes as {@link #dotPlain} or {@link #dot} do, by the same scan. */
     private void decodeRow(int row, int from, int to, float[] out, int at) {
         long off = ((long) row * cols + from) * 2;

@@ -35,6 +35,15 @@ public final class F32Matrix implements Matrix {
         DenseBatch.matmul(this, rowDecoder, xs, ys, n, rowFrom, rowTo);
     }
 
+    @Override
+    public boolean takesPacked(int n) { return n >= DenseGemm.MIN_TOKENS; }
+
+    @Override
+    public void matmul(PackedBatch xs, float[][] ys, int rowFrom, int rowTo) {
+        if (xs.cols() != cols) throw new IllegalArgumentException(xs.cols() + " columns packed, the matrix has " + cols);
+        DenseGemm.matmul(rowDecoder, xs, ys, rowFrom, rowTo);
+    }
+
     private void copyRow(int row, int from, int to, float[] out, int at) {
         MemorySegment.copy(w, FLOAT_LE, ((long) row * cols + from) * 4, out, at, to - from);
     }

@@ -38,6 +38,20 @@ public interface Matrix {
         }
     }
 
+    /**
+     * Whether {@link #matmul(PackedBatch, float[][], int, int)} takes a batch of {@code n} tokens
+     * (the dense matrices from {@link PackedBatch}'s minimum on).
+     */
+    default boolean takesPacked(int n) { return false; }
+
+    /**
+     * {@link #matmul(float[][], float[][], int, int, int)} on tokens the caller packed once
+     * (shared by threads and by matrices with the same input), with the same bits.
+     */
+    default void matmul(PackedBatch xs, float[][] ys, int rowFrom, int rowTo) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " takes no packed batches");
+    }
+
     /** Bytes of weights read by one full matvec (for bandwidth reports). */
     long weightBytes();
 }

@@ -56,6 +56,15 @@ public interface Backend extends AutoCloseable {
     /** {@code out[t] = W · x[t]}; each weight row is read once for the whole batch. */
     void matmul(Buffer out, Weight w, Buffer x, int n);
 
+    /**
+     * {@code outs[i][t] = ws[i] · x[t]} for every i: products that share their input (q/k/v,
+     * gate/up), which a backend may run as one (the CPU packs the input once); same results as
+     * one {@link #matmul} each.
+     */
+    default void matmul(Buffer[] outs, Weight[] ws, Buffer x, int n) {
+        for (int i = 0; i < ws.length; i++) matmul(outs[i], ws[i], x, n);
+    }
+
     /** {@code x[t] += bias}. */
     void addBias(Buffer x, Vector bias, int n);
 

@@ -33,6 +33,7 @@ public final class LlamaModel implements AutoCloseable {
 
     // State: one row per token of the current batch, and the cache, one row per position.
     private final Buffer x, xb, q, k, v, att, gate, up, lastRow;
+    private final Buffer[] qkv, gateUp;
     /** Logits rows, allocated when first needed and grown to the most rows asked (vocab-wide rows are large). */
     private Buffer logits;
     private final Buffer[] keyCache, valueCache;
@@ -72,6 +73,8 @@ public final class LlamaModel implements AutoCloseable {
         gate = backend.buffer(batch, inter);
         up = backend.buffer(batch, inter);
         lastRow = backend.buffer(1, hidden);
+        qkv = new Buffer[] {q, k, v};
+        gateUp = new Buffer[] {gate, up};
         keyCache = new Buffer[layers.length];
         valueCache = new Buffer[layers.length];
         for (int l = 0; l < layers.length; l++) {
@@ -232,9 +235,7 @@ public final class LlamaModel implements AutoCloseable {
         if (start == Site.QKV) {
             backend.rmsNorm(xb, x, L.attnNorm, eps, n);
             if (probe != null && !probe.observe(Site.QKV, xb, n)) return;
-            project(q, L.q, xb, n);
-            project(k, L.k, xb, n);
-            project(v, L.v, xb, n);
+            project(qkv, L.q, L.k, L.v, xb, n);
             if (L.qNorm != null) backend.headRmsNorm(q, L.qNorm, config.headDim(), eps, n);
             if (L.kNorm != null) backend.headRmsNorm(k, L.kNorm, config.headDim(), eps, n);
             if (lockstep != null) {
@@ -256,8 +257,7 @@ public final class LlamaModel implements AutoCloseable {
         }
         if (start.ordinal() <= Site.GATE_UP.ordinal()) {
             if (probe != null && !probe.observe(Site.GATE_UP, xb, n)) return;
-            project(gate, L.gate, xb, n);
-            project(up, L.up, xb, n);
+            project(gateUp, L.gate, L.up, null, xb, n);
             backend.siluMul(gate, up, n);
         }
         if (probe != null && !probe.observe(Site.DOWN, gate, n)) return;
@@ -370,6 +370,15 @@ public final class LlamaModel implements AutoCloseable {
                 L.qNorm, L.kNorm, proj.equals("self_attn.v_proj") ? p : L.v, proj.equals("self_attn.o_proj") ? p : L.o,
                 L.mlpNorm, proj.equals("mlp.gate_proj") ? p : L.gate, proj.equals("mlp.up_proj") ? p : L.up,
                 proj.equals("mlp.down_proj") ? p : L.down);
+    }
+
+    /** Projections sharing the input {@code in} (c may be null), into {@code outs} in that order: one batched call. */
+    private void project(Buffer[] outs, Linear a, Linear b, Linear c, Buffer in, int n) {
+        Weight[] ws = c == null ? new Weight[] {a.weight, b.weight} : new Weight[] {a.weight, b.weight, c.weight};
+        backend.matmul(outs, ws, in, n);
+        if (a.bias != null) backend.addBias(outs[0], a.bias, n);
+        if (b.bias != null) backend.addBias(outs[1], b.bias, n);
+        if (c != null && c.bias != null) backend.addBias(outs[2], c.bias, n);
     }
 
     private void project(Buffer out, Linear p, Buffer in, int n) {
