@@ -4,9 +4,9 @@ import ai.lort.LortException;
 import ai.lort.decompose.Dense;
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFile;
-import ai.lort.kernel.F32Matrix;
 import ai.lort.kernel.Matrices;
 import ai.lort.kernel.Matrix;
+import ai.lort.kernel.PanelMatrix;
 import ai.lort.load.PageCache;
 import ai.lort.run.Backend;
 import ai.lort.run.Backend.Buffer;
@@ -16,7 +16,7 @@ import ai.lort.run.LlamaModel.Probe;
 import ai.lort.run.LlamaModel.Site;
 import ai.lort.run.OverlayWeights;
 import ai.lort.run.WeightSource;
-import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
@@ -54,8 +54,9 @@ public final class CalibrationRunner implements AutoCloseable {
     public record Timings(double forward, double statistics, double compression) {}
 
     private final LlamaModel original, compressed;
-    private final WeightSource weights, overlay;
-    private final Map<String, Matrix> swapped = new HashMap<>();
+    private final WeightSource weights, overlay, originalOverlay;
+    /** Weights swapped into the compressed model (dense reconstructions, then packed layers) and into the original (panels of the current layer). */
+    private final Map<String, Matrix> swapped = new HashMap<>(), originalSwapped = new HashMap<>();
     private final int threads;
     private double forwardSeconds, statisticsSeconds, compressionSeconds;
 
@@ -63,7 +64,8 @@ public final class CalibrationRunner implements AutoCloseable {
         this.weights = weights;
         this.threads = threads;
         int batch = Math.min(context, BATCH);
-        this.original = LlamaModel.load(weights, new CpuBackend(threads), context, batch);
+        this.originalOverlay = new OverlayWeights(weights, originalSwapped);
+        this.original = LlamaModel.load(originalOverlay, new CpuBackend(threads), context, batch);
         this.overlay = new OverlayWeights(weights, swapped);
         this.compressed = LlamaModel.load(overlay, new CpuBackend(threads), context, batch);
     }
@@ -148,7 +150,21 @@ public final class CalibrationRunner implements AutoCloseable {
             for (Site site : List.of(Site.QKV, Site.O, Site.GATE_UP))
                 if (!groups.get(site).isEmpty()) fpInputs.put(site, new float[fp.tokens * original.inputWidth(site)]);
             float[] fpDownOutput = groups.get(Site.DOWN).isEmpty() ? null : new float[fp.tokens * original.config().hiddenSize()];
+            // Its weights run 64 or so products each: decoded to panels once for all of them.
+            List<String> layerWeights = new ArrayList<>();
+            for (Site site : Site.values())
+                for (String name : site.weights(l)) {
+                    Matrix m = weights.matrix(name);
+                    if (!PanelMatrix.packable(m)) continue;
+                    originalSwapped.put(name, PanelMatrix.of(m));
+                    original.replaceWeight(name, originalOverlay);
+                    layerWeights.add(name);
+                }
             fp.pass(l, Site.QKV, null, null, true, fpInputs, fpDownOutput);
+            for (String name : layerWeights) {
+                originalSwapped.remove(name);
+                original.replaceWeight(name, originalOverlay);
+            }
             if (fpDownOutput != null) subtractBias(fpDownOutput, groups.get(Site.DOWN).get(0));
 
             // The compressed stream, stopping at each group's input and resuming from it.
@@ -171,7 +187,7 @@ public final class CalibrationRunner implements AutoCloseable {
                         CompressedLayer c = done.get(name);
                         if (c == null) throw new IllegalStateException("the compressor returned no layer for " + name);
                         layerDone.put(name, c);
-                        swapped.put(name, new F32Matrix(MemorySegment.ofArray(LortFile.reconstruct(c)), c.rows(), c.cols()));
+                        swapped.put(name, PanelMatrix.of(LortFile.reconstruct(c), c.rows(), c.cols()));
                         compressed.replaceWeight(name, overlay);
                     }
                 }

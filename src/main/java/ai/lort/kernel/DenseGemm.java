@@ -71,6 +71,14 @@ final class DenseGemm {
 
     /** As above with the tokens already packed (by any thread). */
     static void matmul(DenseBatch.RowDecoder rows, PackedBatch b, float[][] ys, int rowFrom, int rowTo) {
+        matmul(rows, null, b, ys, rowFrom, rowTo);
+    }
+
+    /**
+     * As above; where {@code panels} is given (a {@link PanelMatrix}'s), the weight panels of
+     * groups of MR rows starting at a multiple of MR are read from it in place instead of decoded.
+     */
+    static void matmul(DenseBatch.RowDecoder rows, PanelMatrix panels, PackedBatch b, float[][] ys, int rowFrom, int rowTo) {
         int n = b.n, padded = b.padded, cols = b.cols;
         // Row stride of the sums: one cache line past the tokens, or with 256 tokens rows 1 KB
         // apart would share a quarter of L1's sets (the copy out read them 16 times from L2).
@@ -84,10 +92,17 @@ final class DenseGemm {
             for (int p0 = 0; p0 < cols; p0 += KC) {
                 int kc = Math.min(KC, cols - p0);
                 for (int r = r0; r < r1; r += MR) {
-                    int mr = Math.min(MR, r1 - r);
-                    for (int i = 0; i < mr; i++) rows.decode(r + i, p0, p0 + kc, panel, i * PANEL_STRIDE);
-                    for (int i = mr; i < MR; i++) Arrays.fill(panel, i * PANEL_STRIDE, i * PANEL_STRIDE + kc, 0f);
-                    for (int t = 0; t < padded; t += NR) kernel(kc, panel, tokens, p0 * padded + t * kc, sums, (r - r0) * ldc + t, ldc);
+                    float[] w = panel;
+                    int wo = 0;
+                    if (panels != null && r % MR == 0) {
+                        w = panels.panels;
+                        wo = panels.panelOffset(r / MR, p0 / KC);
+                    } else {
+                        int mr = Math.min(MR, r1 - r);
+                        for (int i = 0; i < mr; i++) rows.decode(r + i, p0, p0 + kc, panel, i * PANEL_STRIDE);
+                        for (int i = mr; i < MR; i++) Arrays.fill(panel, i * PANEL_STRIDE, i * PANEL_STRIDE + kc, 0f);
+                    }
+                    for (int t = 0; t < padded; t += NR) kernel(kc, w, wo, tokens, p0 * padded + t * kc, sums, (r - r0) * ldc + t, ldc);
                 }
             }
             copyOut(sums, ldc, ys, n, r0, r1);
@@ -131,11 +146,11 @@ final class DenseGemm {
 
     /**
      * The micro-kernel: {@code C[MR × NR] += W·X} over one k slice of {@code kc} columns, W the
-     * decoded panel (row i at {@code i·PANEL_STRIDE}), X a packed token micro-panel at
+     * weight panel (row i at {@code w[wo + i·PANEL_STRIDE]}), X a packed token micro-panel at
      * {@code x[xo ..]}, C at {@code c[co ..]} with row stride {@code ldc}. Each column broadcasts 12
      * weights against 2 token vectors; every accumulator sums the columns in order.
      */
-    private static void kernel(int kc, float[] w, float[] x, int xo, float[] c, int co, int ldc) {
+    private static void kernel(int kc, float[] w, int wo, float[] x, int xo, float[] c, int co, int ldc) {
         final int s = PANEL_STRIDE;
         FloatVector c000 = FloatVector.zero(F), c001 = FloatVector.zero(F), c010 = FloatVector.zero(F), c011 = FloatVector.zero(F), c020 = FloatVector.zero(F), c021 = FloatVector.zero(F),
                 c030 = FloatVector.zero(F), c031 = FloatVector.zero(F), c040 = FloatVector.zero(F), c041 = FloatVector.zero(F), c050 = FloatVector.zero(F), c051 = FloatVector.zero(F),
@@ -144,40 +159,40 @@ final class DenseGemm {
         for (int p = 0; p < kc; p++) {
             // Indexed by p, as the broadcasts are, rather than by a second induction variable: measured a little faster.
             FloatVector x0 = FloatVector.fromArray(F, x, xo + p * NR), x1 = FloatVector.fromArray(F, x, xo + p * NR + VL);
-            FloatVector b = FloatVector.broadcast(F, w[p]);
+            FloatVector b = FloatVector.broadcast(F, w[wo + p]);
             c000 = x0.fma(b, c000);
             c001 = x1.fma(b, c001);
-            b = FloatVector.broadcast(F, w[p + s]);
+            b = FloatVector.broadcast(F, w[wo + p + s]);
             c010 = x0.fma(b, c010);
             c011 = x1.fma(b, c011);
-            b = FloatVector.broadcast(F, w[p + 2 * s]);
+            b = FloatVector.broadcast(F, w[wo + p + 2 * s]);
             c020 = x0.fma(b, c020);
             c021 = x1.fma(b, c021);
-            b = FloatVector.broadcast(F, w[p + 3 * s]);
+            b = FloatVector.broadcast(F, w[wo + p + 3 * s]);
             c030 = x0.fma(b, c030);
             c031 = x1.fma(b, c031);
-            b = FloatVector.broadcast(F, w[p + 4 * s]);
+            b = FloatVector.broadcast(F, w[wo + p + 4 * s]);
             c040 = x0.fma(b, c040);
             c041 = x1.fma(b, c041);
-            b = FloatVector.broadcast(F, w[p + 5 * s]);
+            b = FloatVector.broadcast(F, w[wo + p + 5 * s]);
             c050 = x0.fma(b, c050);
             c051 = x1.fma(b, c051);
-            b = FloatVector.broadcast(F, w[p + 6 * s]);
+            b = FloatVector.broadcast(F, w[wo + p + 6 * s]);
             c060 = x0.fma(b, c060);
             c061 = x1.fma(b, c061);
-            b = FloatVector.broadcast(F, w[p + 7 * s]);
+            b = FloatVector.broadcast(F, w[wo + p + 7 * s]);
             c070 = x0.fma(b, c070);
             c071 = x1.fma(b, c071);
-            b = FloatVector.broadcast(F, w[p + 8 * s]);
+            b = FloatVector.broadcast(F, w[wo + p + 8 * s]);
             c080 = x0.fma(b, c080);
             c081 = x1.fma(b, c081);
-            b = FloatVector.broadcast(F, w[p + 9 * s]);
+            b = FloatVector.broadcast(F, w[wo + p + 9 * s]);
             c090 = x0.fma(b, c090);
             c091 = x1.fma(b, c091);
-            b = FloatVector.broadcast(F, w[p + 10 * s]);
+            b = FloatVector.broadcast(F, w[wo + p + 10 * s]);
             c100 = x0.fma(b, c100);
             c101 = x1.fma(b, c101);
-            b = FloatVector.broadcast(F, w[p + 11 * s]);
+            b = FloatVector.broadcast(F, w[wo + p + 11 * s]);
             c110 = x0.fma(b, c110);
             c111 = x1.fma(b, c111);
         }

@@ -21,6 +21,9 @@ public final class F32Matrix implements Matrix {
         this.cols = cols;
     }
 
+    /** The row decoder the packed products use (also how {@link PanelMatrix} decodes this matrix). */
+    DenseBatch.RowDecoder rowDecoder() { return rowDecoder; }
+
     @Override public int rows() { return rows; }
     @Override public int cols() { return cols; }
     @Override public long weightBytes() { return w.byteSize(); }
