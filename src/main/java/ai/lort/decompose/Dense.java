@@ -1,10 +1,13 @@
 package ai.lort.decompose;
 
 import ai.lort.LortException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -195,22 +198,40 @@ public final class Dense {
         LOWER_A
     }
 
-    /** One product {@code C = alpha·op(A)·op(B) + beta·C}, cut into tiles. */
+    /**
+     * One product {@code C = alpha·op(A)·op(B) + beta·C}, cut into tiles and k slices.
+     *
+     * <p>The work runs in phases, two per k slice: first op(A)'s and op(B)'s slices are packed once,
+     * into buffers all threads share (row and column tiles being the work items), then every tile
+     * of C adds that slice's product. A thread that runs out of items in a phase waits until the
+     * items others took are done, then moves to the next phase: each C element thus adds the k
+     * slices in order, whichever thread computes which tile, and a thread that starts late (or
+     * never) only finds fewer items left. Packing each slice once, rather than once per tile that
+     * reads it, removed most of the packing time (syrk read every row block as both A and B for
+     * every tile it touches).
+     */
     private static final class Product {
         final boolean transA, transB;
         final int m, n, k, aOff, lda, bOff, ldb, cOff, ldc;
         final float alpha, beta;
         final float[] a, b, c;
         final Shape shape;
-        final int tileM, tileN;
+        final int tileM, tileN, rowTiles, colTiles, slices;
+        /** The tiles to compute, as row tile · colTiles + column tile, the most work first (it balances the threads). */
+        final int[] tiles;
+        /** One k slice of op(A) and of op(B), packed; each pack phase overwrites the previous slice. */
+        final float[] packedA, packedB;
+        /** Per phase: items claimed and items done. */
+        final AtomicIntegerArray claimed, done;
+        volatile Throwable failure;
 
         Product(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                 float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, Shape shape) {
             this.transA = transA;
             this.transB = transB;
-            this.m = m;
-            this.n = n;
-            this.k = alpha == 0 ? 0 : k;
+            this.m = Math.max(0, m);
+            this.n = Math.max(0, n);
+            this.k = alpha == 0 || m <= 0 || n <= 0 ? 0 : Math.max(0, k);
             this.alpha = alpha;
             this.a = a;
             this.aOff = aOff;
@@ -226,58 +247,113 @@ public final class Dense {
             boolean triangle = shape == Shape.SYMMETRIC || shape == Shape.LOWER;
             this.tileM = triangle ? TRIANGLE_TILE : TILE_M;
             this.tileN = triangle ? TRIANGLE_TILE : TILE_N;
+            this.rowTiles = (this.m + tileM - 1) / tileM;
+            this.colTiles = (this.n + tileN - 1) / tileN;
+            this.slices = Math.max(1, (this.k + KC - 1) / KC); // one slice even when k = 0: beta still applies
+            int kc = Math.min(KC, this.k);
+            this.packedA = new float[kc == 0 ? 0 : (this.m + MR - 1) / MR * panelStride(kc, MR)];
+            this.packedB = new float[kc == 0 ? 0 : (this.n + NR - 1) / NR * panelStride(kc, NR)];
+            this.tiles = tiles();
+            this.claimed = new AtomicIntegerArray(2 * slices);
+            this.done = new AtomicIntegerArray(2 * slices);
+        }
+
+        /** The tiles the shape needs, sorted by decreasing work (kernel calls × depth). */
+        private int[] tiles() {
+            List<long[]> tiles = new ArrayList<>(); // {tile, work}
+            for (int ti = 0; ti < rowTiles; ti++)
+                for (int tj = 0; tj < colTiles; tj++) {
+                    if (shape == Shape.SYMMETRIC ? tj < ti : shape == Shape.LOWER && tj > ti) continue;
+                    int i0 = ti * tileM, i1 = Math.min(m, i0 + tileM), j0 = tj * tileN, j1 = Math.min(n, j0 + tileN);
+                    long calls = 0;
+                    for (int i = i0; i < i1; i += MR)
+                        for (int j = j0; j < j1; j += NR) if (!skipped(i, j)) calls++;
+                    tiles.add(new long[] {ti * colTiles + tj, calls * (shape == Shape.LOWER_A ? Math.min(k, i1) : k)});
+                }
+            tiles.sort(Comparator.comparingLong((long[] t) -> -t[1])); // stable: ties keep their order
+            return tiles.stream().mapToInt(t -> (int) t[0]).toArray();
+        }
+
+        /** Whether the micro-tile at C[i, j] lies wholly outside the shape's part of C. */
+        private boolean skipped(int i, int j) {
+            return shape == Shape.SYMMETRIC && j + NR <= i || shape == Shape.LOWER && j >= i + MR;
         }
 
         void run(int threads) {
-            if (m <= 0 || n <= 0) return;
-            int rowTiles = (m + tileM - 1) / tileM, colTiles = (n + tileN - 1) / tileN;
-            int[] tiles = new int[rowTiles * colTiles];
-            int count = 0;
-            // Bottom rows first: under LOWER_A they sum the most, and starting them early balances the threads.
-            for (int ti = rowTiles - 1; ti >= 0; ti--)
-                for (int tj = 0; tj < colTiles; tj++)
-                    if (shape == Shape.SYMMETRIC ? tj >= ti : shape != Shape.LOWER || tj <= ti) tiles[count++] = ti * colTiles + tj;
-            int tileCount = count;
-            AtomicInteger next = new AtomicInteger();
-            Runnable worker = () -> {
-                Workspace ws = new Workspace(Math.min(m, tileM), Math.min(n, tileN), Math.min(k, KC));
-                for (int t; (t = next.getAndIncrement()) < tileCount; ) {
-                    int i0 = tiles[t] / colTiles * tileM, j0 = tiles[t] % colTiles * tileN;
-                    tile(i0, Math.min(m, i0 + tileM), j0, Math.min(n, j0 + tileN), ws);
-                }
-            };
-            Parallel.run(worker, Math.min(threads, tileCount));
+            if (m == 0 || n == 0) return;
+            Parallel.run(this::work, Math.max(1, Math.min(threads, tiles.length)));
         }
 
-        /** Computes C[i0, i1) × [j0, j1): beta first, then the k slices in order. */
-        private void tile(int i0, int i1, int j0, int j1, Workspace ws) {
-            for (int i = i0; i < i1; i++) {
-                int co = cOff + i * ldc;
-                if (beta == 0) Arrays.fill(c, co + j0, co + j1, 0f);
-                else if (beta != 1) for (int j = j0; j < j1; j++) c[co + j] *= beta;
+        /** One thread's share: every phase in order, taking items until none are left. */
+        private void work() {
+            float[] edge = new float[MR * NR];
+            try {
+                for (int s = 0; s < slices; s++) {
+                    int p0 = s * KC, kc = Math.min(KC, k - p0);
+                    int packs = k == 0 ? 0 : rowTiles + colTiles;
+                    for (int t; (t = claimed.getAndIncrement(2 * s)) < packs; done.incrementAndGet(2 * s))
+                        pack(t, p0, kc);
+                    awaitPhase(2 * s, packs);
+                    for (int t; (t = claimed.getAndIncrement(2 * s + 1)) < tiles.length; done.incrementAndGet(2 * s + 1))
+                        tile(tiles[t], s, p0, kc, edge);
+                    awaitPhase(2 * s + 1, tiles.length);
+                }
+            } catch (Throwable e) {
+                failure = e;
+                throw e;
             }
-            int kEnd = shape == Shape.LOWER_A ? Math.min(k, i1) : k;
-            FloatVector alphaV = FloatVector.broadcast(F, alpha);
-            for (int p0 = 0; p0 < kEnd; p0 += KC) {
-                int kc = Math.min(KC, kEnd - p0);
-                packA(i0, i1 - i0, p0, kc, ws.a);
-                packB(p0, kc, j0, j1 - j0, ws.b);
+        }
+
+        private void awaitPhase(int phase, int items) {
+            for (int spins = 0; done.get(phase) < items; spins++) {
+                if (failure != null) throw new IllegalStateException("another thread of the product failed", failure);
+                if (spins < 1000) Thread.onSpinWait();
+                else Thread.yield();
+            }
+        }
+
+        /** Pack item t of a slice: row tile t of op(A), or column tile t − rowTiles of op(B). */
+        private void pack(int t, int p0, int kc) {
+            if (t < rowTiles) {
+                int i0 = t * tileM, i1 = Math.min(m, i0 + tileM);
+                if (shape == Shape.LOWER_A && i1 <= p0) return; // the tile's rows sum p < i1 only
+                packA(i0, i1 - i0, p0, kc, packedA, i0 / MR * panelStride(kc, MR));
+            } else {
+                int j0 = (t - rowTiles) * tileN;
+                packB(p0, kc, j0, Math.min(n, j0 + tileN) - j0, packedB, j0 / NR * panelStride(kc, NR));
+            }
+        }
+
+        /** Adds slice s (depth kc from p0) of the product to one tile of C: beta first, the mirror after the last slice. */
+        private void tile(int tile, int s, int p0, int kc, float[] edge) {
+            int i0 = tile / colTiles * tileM, i1 = Math.min(m, i0 + tileM), j0 = tile % colTiles * tileN, j1 = Math.min(n, j0 + tileN);
+            if (s == 0)
+                for (int i = i0; i < i1; i++) {
+                    int co = cOff + i * ldc;
+                    if (beta == 0) Arrays.fill(c, co + j0, co + j1, 0f);
+                    else if (beta != 1) for (int j = j0; j < j1; j++) c[co + j] *= beta;
+                }
+            // Under LOWER_A the tile's rows sum p < i1 only: the last slices may be shorter, or none.
+            int depth = shape == Shape.LOWER_A ? Math.min(kc, i1 - p0) : kc;
+            if (depth > 0) {
+                FloatVector alphaV = FloatVector.broadcast(F, alpha);
+                int strideA = panelStride(kc, MR), strideB = panelStride(kc, NR);
                 for (int i = i0; i < i1; i += MR) {
-                    int ao = (i - i0) / MR * panelStride(kc, MR), mr = Math.min(MR, i1 - i);
+                    int ao = i / MR * strideA, mr = Math.min(MR, i1 - i);
                     for (int j = j0; j < j1; j += NR) {
-                        if (shape == Shape.SYMMETRIC && j + NR <= i || shape == Shape.LOWER && j >= i + MR) continue;
-                        int bo = (j - j0) / NR * panelStride(kc, NR), nr = Math.min(NR, j1 - j);
+                        if (skipped(i, j)) continue;
+                        int bo = j / NR * strideB, nr = Math.min(NR, j1 - j);
                         if (mr == MR && nr == NR) {
-                            kernel(kc, ws.a, ao, ws.b, bo, alphaV, c, cOff + i * ldc + j, ldc);
+                            kernel(depth, packedA, ao, packedB, bo, alphaV, c, cOff + i * ldc + j, ldc);
                         } else { // edge: the same kernel on a copy, so that edges round alike
-                            for (int r = 0; r < mr; r++) System.arraycopy(c, cOff + (i + r) * ldc + j, ws.edge, r * NR, nr);
-                            kernel(kc, ws.a, ao, ws.b, bo, alphaV, ws.edge, 0, NR);
-                            for (int r = 0; r < mr; r++) System.arraycopy(ws.edge, r * NR, c, cOff + (i + r) * ldc + j, nr);
+                            for (int r = 0; r < mr; r++) System.arraycopy(c, cOff + (i + r) * ldc + j, edge, r * NR, nr);
+                            kernel(depth, packedA, ao, packedB, bo, alphaV, edge, 0, NR);
+                            for (int r = 0; r < mr; r++) System.arraycopy(edge, r * NR, c, cOff + (i + r) * ldc + j, nr);
                         }
                     }
                 }
             }
-            if (shape == Shape.SYMMETRIC) mirror(i0, i1, j0, j1);
+            if (shape == Shape.SYMMETRIC && s == slices - 1) mirror(i0, i1, j0, j1);
         }
 
         /** Copies the tile's elements above the diagonal to their transposed places. */
@@ -289,44 +365,49 @@ public final class Dense {
         }
 
         /**
-         * Packs op(A)[i0, i0+rows) × [p0, p0+kc) into MR-row micro-panels, each kc × MR (the MR
-         * values of one p together) and {@link #panelStride} apart, rows past the end zero. A is
-         * read along its rows.
+         * Packs op(A)[i0, i0+rows) × [p0, p0+kc) into MR-row micro-panels from {@code dst[off]},
+         * each kc × MR (the MR values of one p together) and {@link #panelStride} apart, rows past
+         * the end zero. A is read along its rows.
          */
-        private void packA(int i0, int rows, int p0, int kc, float[] dst) {
+        private void packA(int i0, int rows, int p0, int kc, float[] dst, int off) {
             int stride = panelStride(kc, MR), tail = rows % MR, full = rows - tail;
             if (transA) {
+                // One p's MR values are contiguous in A: copied by whole vectors, whose lanes past MR
+                // land on the next p's place (written next) or, after the last p, in the pad.
+                int copy = (MR + VL - 1) / VL * VL;
                 for (int p = 0; p < kc; p++) {
-                    int src = aOff + (p0 + p) * lda + i0;
-                    for (int r0 = 0, d = p * MR; r0 < rows; r0 += MR, d += stride)
+                    int src = aOff + (p0 + p) * lda + i0, d = off + p * MR, r0 = 0;
+                    for (; r0 < full && src + r0 + copy <= a.length; r0 += MR, d += stride)
+                        for (int q = 0; q < copy; q += VL) FloatVector.fromArray(F, a, src + r0 + q).intoArray(dst, d + q);
+                    for (; r0 < rows; r0 += MR, d += stride)
                         for (int r = 0, mr = Math.min(MR, rows - r0); r < mr; r++) dst[d + r] = a[src + r0 + r];
                 }
             } else {
                 for (int r = 0; r < rows; r++) {
-                    int src = aOff + (i0 + r) * lda + p0, d = r / MR * stride + r % MR;
+                    int src = aOff + (i0 + r) * lda + p0, d = off + r / MR * stride + r % MR;
                     for (int p = 0; p < kc; p++) dst[d + p * MR] = a[src + p];
                 }
             }
             if (tail > 0)
-                for (int p = 0, d = full / MR * stride; p < kc; p++) Arrays.fill(dst, d + p * MR + tail, d + p * MR + MR, 0f);
+                for (int p = 0, d = off + full / MR * stride; p < kc; p++) Arrays.fill(dst, d + p * MR + tail, d + p * MR + MR, 0f);
         }
 
         /**
-         * Packs op(B)[p0, p0+kc) × [j0, j0+cols) into NR-column micro-panels, each kc × NR
-         * (one p's NR values together) and {@link #panelStride} apart, columns past the end zero.
-         * B's rows are read along their length, which the prefetcher follows.
+         * Packs op(B)[p0, p0+kc) × [j0, j0+cols) into NR-column micro-panels from {@code dst[off]},
+         * each kc × NR (one p's NR values together) and {@link #panelStride} apart, columns past
+         * the end zero. B's rows are read along their length, which the prefetcher follows.
          */
-        private void packB(int p0, int kc, int j0, int cols, float[] dst) {
-            int tail = cols % NR, full = cols - tail;
+        private void packB(int p0, int kc, int j0, int cols, float[] dst, int off) {
+            int stride = panelStride(kc, NR), tail = cols % NR, full = cols - tail;
             if (transB) {
                 for (int q = 0; q < cols; q++) {
-                    int src = bOff + (j0 + q) * ldb + p0, d = q / NR * panelStride(kc, NR) + q % NR;
+                    int src = bOff + (j0 + q) * ldb + p0, d = off + q / NR * stride + q % NR;
                     for (int p = 0; p < kc; p++) dst[d + p * NR] = b[src + p];
                 }
             } else {
                 for (int p = 0; p < kc; p++) {
-                    int src = bOff + (p0 + p) * ldb + j0, d = p * NR;
-                    for (int c0 = 0; c0 < full; c0 += NR, src += NR, d += panelStride(kc, NR)) {
+                    int src = bOff + (p0 + p) * ldb + j0, d = off + p * NR;
+                    for (int c0 = 0; c0 < full; c0 += NR, src += NR, d += stride) {
                         FloatVector.fromArray(F, b, src).intoArray(dst, d);
                         FloatVector.fromArray(F, b, src + VL).intoArray(dst, d + VL);
                     }
@@ -334,7 +415,7 @@ public final class Dense {
                 }
             }
             if (tail > 0)
-                for (int p = 0, d = full / NR * panelStride(kc, NR); p < kc; p++) Arrays.fill(dst, d + p * NR + tail, d + p * NR + NR, 0f);
+                for (int p = 0, d = off + full / NR * stride; p < kc; p++) Arrays.fill(dst, d + p * NR + tail, d + p * NR + NR, 0f);
         }
     }
 
@@ -345,20 +426,6 @@ public final class Dense {
      */
     static int panelStride(int kc, int width) {
         return kc * width + 16;
-    }
-
-    /** A worker's packing buffers, sized for the largest tile and k slice of its product. */
-    private static final class Workspace {
-        final float[] a, b, edge = new float[MR * NR];
-
-        Workspace(int rows, int cols, int kc) {
-            a = new float[roundUp(rows, MR) / MR * panelStride(kc, MR)];
-            b = new float[roundUp(cols, NR) / NR * panelStride(kc, NR)];
-        }
-
-        private static int roundUp(int x, int to) {
-            return (x + to - 1) / to * to;
-        }
     }
 
     /**
