@@ -21,9 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code off} with leading dimension {@code ld} (the row stride, ≥ its column count) is
  * {@code x[off + i·ld + j]}.
  *
- * <p>Products are blocked as in BLIS/GotoBLAS: C is cut into fixed tiles, one task each; a task
- * packs {@code KC}-deep slices of op(A) and op(B) into contiguous micro-panels (which makes the
- * four transpose cases one) and runs a register-blocked micro-kernel over them. The tiles do not
+ * <p>Products are blocked as in BLIS/GotoBLAS: each {@code KC}-deep slice of op(A) and op(B) is
+ * packed once into contiguous micro-panels (which makes the four transpose cases one), then every
+ * fixed tile of C runs a register-blocked micro-kernel over them. Neither the slices nor the tiles
  * depend on {@code threads}, so neither does any element's summation order.
  */
 public final class Dense {
@@ -38,10 +38,9 @@ public final class Dense {
     /** Depth of a k slice: the packed MR × KC micro-panel of A stays in L1 (12 KB). */
     static final int KC = 256;
     /**
-     * C tile of a task: TILE_M × TILE_N. The packed KC × TILE_N slice of B (512 KB) stays in L2
-     * while the tile's A micro-panels stream over it; B is packed once per TILE_M rows, so these
-     * are many. Triangles (syrk, Cholesky updates) take smaller square tiles, to give each thread
-     * several.
+     * C tile, the work item of a product's threads: TILE_M × TILE_N. The tile's KC × TILE_N part
+     * of packed B (512 KB) stays in L2 while its A micro-panels stream over it. Triangles (syrk,
+     * Cholesky updates) take smaller square tiles, to give each thread several.
      */
     static final int TILE_M = 48 * MR, TILE_N = 512 / NR * NR, TRIANGLE_TILE = 24 * MR;
     /** Block size of the Cholesky factorization and of the triangular inverse. */
@@ -223,6 +222,7 @@ public final class Dense {
         final float[] packedA, packedB;
         /** Per phase: items claimed and items done. */
         final AtomicIntegerArray claimed, done;
+        /** The first exception a thread hit; the others then stop, and {@link #run} rethrows it. */
         volatile Throwable failure;
 
         Product(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
@@ -261,8 +261,9 @@ public final class Dense {
         /** The tiles the shape needs, sorted by decreasing work (kernel calls × depth). */
         private int[] tiles() {
             List<long[]> tiles = new ArrayList<>(); // {tile, work}
-            for (int ti = 0; ti < rowTiles; ti++)
-                for (int tj = 0; tj < colTiles; tj++) {
+            // Column by column: tiles of equal work keep this order, so that consecutive ones share B.
+            for (int tj = 0; tj < colTiles; tj++)
+                for (int ti = 0; ti < rowTiles; ti++) {
                     if (shape == Shape.SYMMETRIC ? tj < ti : shape == Shape.LOWER && tj > ti) continue;
                     int i0 = ti * tileM, i1 = Math.min(m, i0 + tileM), j0 = tj * tileN, j1 = Math.min(n, j0 + tileN);
                     long calls = 0;
@@ -282,6 +283,12 @@ public final class Dense {
         void run(int threads) {
             if (m == 0 || n == 0) return;
             Parallel.run(this::work, Math.max(1, Math.min(threads, tiles.length)));
+            switch (failure) {
+                case null -> {}
+                case RuntimeException e -> throw e;
+                case Error e -> throw e;
+                default -> throw new IllegalStateException(failure);
+            }
         }
 
         /** One thread's share: every phase in order, taking items until none are left. */
@@ -293,23 +300,24 @@ public final class Dense {
                     int packs = k == 0 ? 0 : rowTiles + colTiles;
                     for (int t; (t = claimed.getAndIncrement(2 * s)) < packs; done.incrementAndGet(2 * s))
                         pack(t, p0, kc);
-                    awaitPhase(2 * s, packs);
+                    if (!awaitPhase(2 * s, packs)) return;
                     for (int t; (t = claimed.getAndIncrement(2 * s + 1)) < tiles.length; done.incrementAndGet(2 * s + 1))
                         tile(tiles[t], s, p0, kc, edge);
-                    awaitPhase(2 * s + 1, tiles.length);
+                    if (!awaitPhase(2 * s + 1, tiles.length)) return;
                 }
             } catch (Throwable e) {
-                failure = e;
-                throw e;
+                if (failure == null) failure = e;
             }
         }
 
-        private void awaitPhase(int phase, int items) {
+        /** Waits until the phase's items are all done; false when a thread failed (the item it had will never be). */
+        private boolean awaitPhase(int phase, int items) {
             for (int spins = 0; done.get(phase) < items; spins++) {
-                if (failure != null) throw new IllegalStateException("another thread of the product failed", failure);
+                if (failure != null) return false;
                 if (spins < 1000) Thread.onSpinWait();
-                else Thread.yield();
+                else Thread.yield(); // the thread being waited for may need this core
             }
+            return true;
         }
 
         /** Pack item t of a slice: row tile t of op(A), or column tile t − rowTiles of op(B). */
