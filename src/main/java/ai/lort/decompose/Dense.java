@@ -22,8 +22,8 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code x[off + i·ld + j]}.
  *
  * <p>Products are blocked as in BLIS/GotoBLAS: each {@code KC}-deep slice of op(A) and op(B) is
- * packed once into contiguous micro-panels (which makes the four transpose cases one), then every
- * fixed tile of C runs a register-blocked micro-kernel over them. Neither the slices nor the tiles
+ * packed once into contiguous micro-panels (which makes the four transpose cases one), and every
+ * fixed block of C rows runs a register-blocked micro-kernel over them. Neither the slices nor the tiles
  * depend on {@code threads}, so neither does any element's summation order.
  */
 public final class Dense {
@@ -38,11 +38,13 @@ public final class Dense {
     /** Depth of a k slice: the packed MR × KC micro-panel of A stays in L1 (12 KB). */
     static final int KC = 256;
     /**
-     * C tile, the work item of a product's threads: TILE_M × TILE_N. The tile's KC × TILE_N part
-     * of packed B (512 KB) stays in L2 while its A micro-panels stream over it. Triangles (syrk,
-     * Cholesky updates) take smaller square tiles, to give each thread several.
+     * ROW_BLOCK rows of C are the work item of a product's threads: a thread packs their KC-deep
+     * slice of op(A) (192 KB) and sums them over C's columns TILE_N at a time, that part of packed
+     * B (512 KB) staying in L2 while the block's A micro-panels stream over it; both fit the 1 MB L2
+     * (24 and 32 row micro-panels measured the same; more rows would balance the threads worse).
+     * Triangles (syrk, Cholesky updates) take narrower column tiles, as more of them are skipped.
      */
-    static final int TILE_M = 48 * MR, TILE_N = 512 / NR * NR, TRIANGLE_TILE = 24 * MR;
+    static final int ROW_BLOCK = 16 * MR, TILE_N = 512 / NR * NR, TRIANGLE_TILE = 24 * MR;
     /** Block size of the Cholesky factorization and of the triangular inverse. */
     static final int CHOLESKY_BLOCK = 128, INVERSE_BLOCK = 256;
 
@@ -198,16 +200,16 @@ public final class Dense {
     }
 
     /**
-     * One product {@code C = alpha·op(A)·op(B) + beta·C}, cut into tiles and k slices.
+     * One product {@code C = alpha·op(A)·op(B) + beta·C}, cut into row blocks and k slices.
      *
-     * <p>The work runs in phases, two per k slice: first op(A)'s and op(B)'s slices are packed once,
-     * into buffers all threads share (row and column tiles being the work items), then every tile
-     * of C adds that slice's product. A thread that runs out of items in a phase waits until the
-     * items others took are done, then moves to the next phase: each C element thus adds the k
-     * slices in order, whichever thread computes which tile, and a thread that starts late (or
-     * never) only finds fewer items left. Packing each slice once, rather than once per tile that
-     * reads it, removed most of the packing time (syrk read every row block as both A and B for
-     * every tile it touches).
+     * <p>The work runs in phases, two per k slice (and under SYMMETRIC a last one that mirrors the
+     * upper triangle): first op(B)'s slice is packed once, into a buffer all threads share (its
+     * column tiles being the work items), then every row block of C adds that slice's product,
+     * packing its own rows of op(A) as BLIS does. A thread that runs out of items in a phase waits
+     * until the items others took are done, then moves to the next phase: each C element thus adds
+     * the k slices in order, whichever thread computes which block, and a thread that starts late
+     * (or never) only finds fewer items left. Before, each 576 × 512 tile packed both operands'
+     * slices itself: syrk packed every row block as both A and B for every tile it touched.
      */
     private static final class Product {
         final boolean transA, transB;
@@ -216,10 +218,10 @@ public final class Dense {
         final float[] a, b, c;
         final Shape shape;
         final int tileM, tileN, rowTiles, colTiles, slices;
-        /** The tiles to compute, as row tile · colTiles + column tile, the most work first (it balances the threads). */
+        /** The row blocks to compute, the most work first (it balances the threads). tileM = ROW_BLOCK. */
         final int[] tiles;
-        /** One k slice of op(A) and of op(B), packed; each pack phase overwrites the previous slice. */
-        final float[] packedA, packedB;
+        /** One k slice of op(B), packed; each pack phase overwrites the previous slice. */
+        final float[] packedB;
         /** Per phase: items claimed and items done. */
         final AtomicIntegerArray claimed, done;
         /** The first exception a thread hit; the others then stop, and {@link #run} rethrows it. */
@@ -245,32 +247,28 @@ public final class Dense {
             this.ldc = ldc;
             this.shape = shape;
             boolean triangle = shape == Shape.SYMMETRIC || shape == Shape.LOWER;
-            this.tileM = triangle ? TRIANGLE_TILE : TILE_M;
+            this.tileM = ROW_BLOCK;
             this.tileN = triangle ? TRIANGLE_TILE : TILE_N;
             this.rowTiles = (this.m + tileM - 1) / tileM;
             this.colTiles = (this.n + tileN - 1) / tileN;
             this.slices = Math.max(1, (this.k + KC - 1) / KC); // one slice even when k = 0: beta still applies
             int kc = Math.min(KC, this.k);
-            this.packedA = new float[kc == 0 ? 0 : (this.m + MR - 1) / MR * panelStride(kc, MR)];
             this.packedB = new float[kc == 0 ? 0 : (this.n + NR - 1) / NR * panelStride(kc, NR)];
             this.tiles = tiles();
-            this.claimed = new AtomicIntegerArray(2 * slices);
-            this.done = new AtomicIntegerArray(2 * slices);
+            this.claimed = new AtomicIntegerArray(2 * slices + 1);
+            this.done = new AtomicIntegerArray(2 * slices + 1);
         }
 
-        /** The tiles the shape needs, sorted by decreasing work (kernel calls × depth). */
+        /** The row blocks, sorted by decreasing work (kernel calls × depth). */
         private int[] tiles() {
-            List<long[]> tiles = new ArrayList<>(); // {tile, work}
-            // Column by column: tiles of equal work keep this order, so that consecutive ones share B.
-            for (int tj = 0; tj < colTiles; tj++)
-                for (int ti = 0; ti < rowTiles; ti++) {
-                    if (shape == Shape.SYMMETRIC ? tj < ti : shape == Shape.LOWER && tj > ti) continue;
-                    int i0 = ti * tileM, i1 = Math.min(m, i0 + tileM), j0 = tj * tileN, j1 = Math.min(n, j0 + tileN);
-                    long calls = 0;
-                    for (int i = i0; i < i1; i += MR)
-                        for (int j = j0; j < j1; j += NR) if (!skipped(i, j)) calls++;
-                    tiles.add(new long[] {ti * colTiles + tj, calls * (shape == Shape.LOWER_A ? Math.min(k, i1) : k)});
-                }
+            List<long[]> tiles = new ArrayList<>(); // {row block, work}
+            for (int ti = 0; ti < rowTiles; ti++) {
+                int i0 = ti * tileM, i1 = Math.min(m, i0 + tileM);
+                long calls = 0;
+                for (int i = i0; i < i1; i += MR)
+                    for (int j = 0; j < n; j += NR) if (!skipped(i, j)) calls++;
+                tiles.add(new long[] {ti, calls * (shape == Shape.LOWER_A ? Math.min(k, i1) : k)});
+            }
             tiles.sort(Comparator.comparingLong((long[] t) -> -t[1])); // stable: ties keep their order
             return tiles.stream().mapToInt(t -> (int) t[0]).toArray();
         }
@@ -293,18 +291,21 @@ public final class Dense {
 
         /** One thread's share: every phase in order, taking items until none are left. */
         private void work() {
-            float[] edge = new float[MR * NR];
+            float[] edge = new float[MR * NR], blockA = new float[k == 0 ? 0 : tileM / MR * panelStride(Math.min(KC, k), MR)];
             try {
                 for (int s = 0; s < slices; s++) {
                     int p0 = s * KC, kc = Math.min(KC, k - p0);
-                    int packs = k == 0 ? 0 : rowTiles + colTiles;
+                    int packs = k == 0 ? 0 : colTiles;
                     for (int t; (t = claimed.getAndIncrement(2 * s)) < packs; done.incrementAndGet(2 * s))
                         pack(t, p0, kc);
                     if (!awaitPhase(2 * s, packs)) return;
                     for (int t; (t = claimed.getAndIncrement(2 * s + 1)) < tiles.length; done.incrementAndGet(2 * s + 1))
-                        tile(tiles[t], s, p0, kc, edge);
+                        block(tiles[t], s, p0, kc, blockA, edge);
                     if (!awaitPhase(2 * s + 1, tiles.length)) return;
                 }
+                if (shape == Shape.SYMMETRIC)
+                    for (int t; (t = claimed.getAndIncrement(2 * slices)) < rowTiles; done.incrementAndGet(2 * slices))
+                        mirror(t * tileM, Math.min(m, t * tileM + tileM));
             } catch (Throwable e) {
                 if (failure == null) failure = e;
             }
@@ -320,55 +321,56 @@ public final class Dense {
             return true;
         }
 
-        /** Pack item t of a slice: row tile t of op(A), or column tile t − rowTiles of op(B). */
+        /** Pack item t of a slice: column tile t of op(B). */
         private void pack(int t, int p0, int kc) {
-            if (t < rowTiles) {
-                int i0 = t * tileM, i1 = Math.min(m, i0 + tileM);
-                if (shape == Shape.LOWER_A && i1 <= p0) return; // the tile's rows sum p < i1 only
-                packA(i0, i1 - i0, p0, kc, packedA, i0 / MR * panelStride(kc, MR));
-            } else {
-                int j0 = (t - rowTiles) * tileN;
-                packB(p0, kc, j0, Math.min(n, j0 + tileN) - j0, packedB, j0 / NR * panelStride(kc, NR));
-            }
+            int j0 = t * tileN;
+            packB(p0, kc, j0, Math.min(n, j0 + tileN) - j0, packedB, j0 / NR * panelStride(kc, NR));
         }
 
-        /** Adds slice s (depth kc from p0) of the product to one tile of C: beta first, the mirror after the last slice. */
-        private void tile(int tile, int s, int p0, int kc, float[] edge) {
-            int i0 = tile / colTiles * tileM, i1 = Math.min(m, i0 + tileM), j0 = tile % colTiles * tileN, j1 = Math.min(n, j0 + tileN);
-            if (s == 0)
-                for (int i = i0; i < i1; i++) {
-                    int co = cOff + i * ldc;
-                    if (beta == 0) Arrays.fill(c, co + j0, co + j1, 0f);
-                    else if (beta != 1) for (int j = j0; j < j1; j++) c[co + j] *= beta;
-                }
-            // Under LOWER_A the tile's rows sum p < i1 only: the last slices may be shorter, or none.
+        /**
+         * Adds slice s (depth kc from p0) of the product to one row block of C: its rows of op(A)
+         * are packed into the thread's {@code blockA} (which then stays in L2), then each column
+         * tile's micro-tiles are summed, beta applied first.
+         */
+        private void block(int ti, int s, int p0, int kc, float[] blockA, float[] edge) {
+            int i0 = ti * tileM, i1 = Math.min(m, i0 + tileM);
+            // Under LOWER_A the block's rows sum p < i1 only: the last slices may be shorter, or none.
             int depth = shape == Shape.LOWER_A ? Math.min(kc, i1 - p0) : kc;
-            if (depth > 0) {
-                FloatVector alphaV = FloatVector.broadcast(F, alpha);
-                int strideA = panelStride(kc, MR), strideB = panelStride(kc, NR);
+            if (depth > 0) packA(i0, i1 - i0, p0, kc, blockA, 0);
+            FloatVector alphaV = FloatVector.broadcast(F, alpha);
+            int strideA = panelStride(kc, MR), strideB = panelStride(kc, NR);
+            for (int j0 = 0; j0 < n; j0 += tileN) {
+                int j1 = Math.min(n, j0 + tileN);
+                if (skipped(i0 + (i1 - 1 - i0) / MR * MR, j0) && skipped(i0, j0 + (j1 - 1 - j0) / NR * NR)) continue; // all of it
+                if (s == 0)
+                    for (int i = i0; i < i1; i++) {
+                        int co = cOff + i * ldc;
+                        if (beta == 0) Arrays.fill(c, co + j0, co + j1, 0f);
+                        else if (beta != 1) for (int j = j0; j < j1; j++) c[co + j] *= beta;
+                    }
+                if (depth <= 0) continue;
                 for (int i = i0; i < i1; i += MR) {
-                    int ao = i / MR * strideA, mr = Math.min(MR, i1 - i);
+                    int ao = (i - i0) / MR * strideA, mr = Math.min(MR, i1 - i);
                     for (int j = j0; j < j1; j += NR) {
                         if (skipped(i, j)) continue;
                         int bo = j / NR * strideB, nr = Math.min(NR, j1 - j);
                         if (mr == MR && nr == NR) {
-                            kernel(depth, packedA, ao, packedB, bo, alphaV, c, cOff + i * ldc + j, ldc);
+                            kernel(depth, blockA, ao, packedB, bo, alphaV, c, cOff + i * ldc + j, ldc);
                         } else { // edge: the same kernel on a copy, so that edges round alike
                             for (int r = 0; r < mr; r++) System.arraycopy(c, cOff + (i + r) * ldc + j, edge, r * NR, nr);
-                            kernel(depth, packedA, ao, packedB, bo, alphaV, edge, 0, NR);
+                            kernel(depth, blockA, ao, packedB, bo, alphaV, edge, 0, NR);
                             for (int r = 0; r < mr; r++) System.arraycopy(edge, r * NR, c, cOff + (i + r) * ldc + j, nr);
                         }
                     }
                 }
             }
-            if (shape == Shape.SYMMETRIC && s == slices - 1) mirror(i0, i1, j0, j1);
         }
 
-        /** Copies the tile's elements above the diagonal to their transposed places. */
-        private void mirror(int i0, int i1, int j0, int j1) {
-            for (int jb = j0; jb < j1; jb += 32)
+        /** Copies rows [i0, i1) of C's upper triangle to their transposed places, once all slices are summed. */
+        private void mirror(int i0, int i1) {
+            for (int jb = i0; jb < n; jb += 32)
                 for (int i = i0; i < i1; i++)
-                    for (int j = Math.max(jb, i + 1), jEnd = Math.min(j1, jb + 32); j < jEnd; j++)
+                    for (int j = Math.max(jb, i + 1), jEnd = Math.min(n, jb + 32); j < jEnd; j++)
                         c[cOff + j * ldc + i] = c[cOff + i * ldc + j];
         }
 
