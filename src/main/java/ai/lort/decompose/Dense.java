@@ -1,10 +1,13 @@
 package ai.lort.decompose;
 
 import ai.lort.LortException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -18,9 +21,9 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code off} with leading dimension {@code ld} (the row stride, ≥ its column count) is
  * {@code x[off + i·ld + j]}.
  *
- * <p>Products are blocked as in BLIS/GotoBLAS: C is cut into fixed tiles, one task each; a task
- * packs {@code KC}-deep slices of op(A) and op(B) into contiguous micro-panels (which makes the
- * four transpose cases one) and runs a register-blocked micro-kernel over them. The tiles do not
+ * <p>Products are blocked as in BLIS/GotoBLAS: each {@code KC}-deep slice of op(A) and op(B) is
+ * packed once into contiguous micro-panels (which makes the four transpose cases one), and every
+ * fixed block of C rows runs a register-blocked micro-kernel over them. Neither the slices nor the tiles
  * depend on {@code threads}, so neither does any element's summation order.
  */
 public final class Dense {
@@ -35,12 +38,13 @@ public final class Dense {
     /** Depth of a k slice: the packed MR × KC micro-panel of A stays in L1 (12 KB). */
     static final int KC = 256;
     /**
-     * C tile of a task: TILE_M × TILE_N. The packed KC × TILE_N slice of B (512 KB) stays in L2
-     * while the tile's A micro-panels stream over it; B is packed once per TILE_M rows, so these
-     * are many. Triangles (syrk, Cholesky updates) take smaller square tiles, to give each thread
-     * several.
+     * ROW_BLOCK rows of C are the work item of a product's threads: a thread packs their KC-deep
+     * slice of op(A) (192 KB) and sums them over C's columns TILE_N at a time, that part of packed
+     * B (512 KB) staying in L2 while the block's A micro-panels stream over it; both fit the 1 MB L2
+     * (24 and 32 row micro-panels measured the same; more rows would balance the threads worse).
+     * Triangles (syrk, Cholesky updates) take narrower column tiles, as more of them are skipped.
      */
-    static final int TILE_M = 48 * MR, TILE_N = 512 / NR * NR, TRIANGLE_TILE = 24 * MR;
+    static final int ROW_BLOCK = 16 * MR, TILE_N = 512 / NR * NR, TRIANGLE_TILE = 24 * MR;
     /** Block size of the Cholesky factorization and of the triangular inverse. */
     static final int CHOLESKY_BLOCK = 128, INVERSE_BLOCK = 256;
 
@@ -195,22 +199,41 @@ public final class Dense {
         LOWER_A
     }
 
-    /** One product {@code C = alpha·op(A)·op(B) + beta·C}, cut into tiles. */
+    /**
+     * One product {@code C = alpha·op(A)·op(B) + beta·C}, cut into row blocks and k slices.
+     *
+     * <p>The work runs in phases, two per k slice (and under SYMMETRIC a last one that mirrors the
+     * upper triangle): first op(B)'s slice is packed once, into a buffer all threads share (its
+     * column tiles being the work items), then every row block of C adds that slice's product,
+     * packing its own rows of op(A) as BLIS does. A thread that runs out of items in a phase waits
+     * until the items others took are done, then moves to the next phase: each C element thus adds
+     * the k slices in order, whichever thread computes which block, and a thread that starts late
+     * (or never) only finds fewer items left. Before, each 576 × 512 tile packed both operands'
+     * slices itself: syrk packed every row block as both A and B for every tile it touched.
+     */
     private static final class Product {
         final boolean transA, transB;
         final int m, n, k, aOff, lda, bOff, ldb, cOff, ldc;
         final float alpha, beta;
         final float[] a, b, c;
         final Shape shape;
-        final int tileM, tileN;
+        final int tileM, tileN, rowTiles, colTiles, slices;
+        /** The row blocks to compute, the most work first (it balances the threads). tileM = ROW_BLOCK. */
+        final int[] tiles;
+        /** One k slice of op(B), packed; each pack phase overwrites the previous slice. */
+        final float[] packedB;
+        /** Per phase: items claimed and items done. */
+        final AtomicIntegerArray claimed, done;
+        /** The first exception a thread hit; the others then stop, and {@link #run} rethrows it. */
+        volatile Throwable failure;
 
         Product(boolean transA, boolean transB, int m, int n, int k, float alpha, float[] a, int aOff, int lda,
                 float[] b, int bOff, int ldb, float beta, float[] c, int cOff, int ldc, Shape shape) {
             this.transA = transA;
             this.transB = transB;
-            this.m = m;
-            this.n = n;
-            this.k = alpha == 0 ? 0 : k;
+            this.m = Math.max(0, m);
+            this.n = Math.max(0, n);
+            this.k = alpha == 0 || m <= 0 || n <= 0 ? 0 : Math.max(0, k);
             this.alpha = alpha;
             this.a = a;
             this.aOff = aOff;
@@ -224,109 +247,177 @@ public final class Dense {
             this.ldc = ldc;
             this.shape = shape;
             boolean triangle = shape == Shape.SYMMETRIC || shape == Shape.LOWER;
-            this.tileM = triangle ? TRIANGLE_TILE : TILE_M;
+            this.tileM = ROW_BLOCK;
             this.tileN = triangle ? TRIANGLE_TILE : TILE_N;
+            this.rowTiles = (this.m + tileM - 1) / tileM;
+            this.colTiles = (this.n + tileN - 1) / tileN;
+            this.slices = Math.max(1, (this.k + KC - 1) / KC); // one slice even when k = 0: beta still applies
+            int kc = Math.min(KC, this.k);
+            this.packedB = new float[kc == 0 ? 0 : (this.n + NR - 1) / NR * panelStride(kc, NR)];
+            this.tiles = tiles();
+            this.claimed = new AtomicIntegerArray(2 * slices + 1);
+            this.done = new AtomicIntegerArray(2 * slices + 1);
+        }
+
+        /** The row blocks, sorted by decreasing work (kernel calls × depth). */
+        private int[] tiles() {
+            List<long[]> tiles = new ArrayList<>(); // {row block, work}
+            for (int ti = 0; ti < rowTiles; ti++) {
+                int i0 = ti * tileM, i1 = Math.min(m, i0 + tileM);
+                long calls = 0;
+                for (int i = i0; i < i1; i += MR)
+                    for (int j = 0; j < n; j += NR) if (!skipped(i, j)) calls++;
+                tiles.add(new long[] {ti, calls * (shape == Shape.LOWER_A ? Math.min(k, i1) : k)});
+            }
+            tiles.sort(Comparator.comparingLong((long[] t) -> -t[1])); // stable: ties keep their order
+            return tiles.stream().mapToInt(t -> (int) t[0]).toArray();
+        }
+
+        /** Whether the micro-tile at C[i, j] lies wholly outside the shape's part of C. */
+        private boolean skipped(int i, int j) {
+            return shape == Shape.SYMMETRIC && j + NR <= i || shape == Shape.LOWER && j >= i + MR;
         }
 
         void run(int threads) {
-            if (m <= 0 || n <= 0) return;
-            int rowTiles = (m + tileM - 1) / tileM, colTiles = (n + tileN - 1) / tileN;
-            int[] tiles = new int[rowTiles * colTiles];
-            int count = 0;
-            // Bottom rows first: under LOWER_A they sum the most, and starting them early balances the threads.
-            for (int ti = rowTiles - 1; ti >= 0; ti--)
-                for (int tj = 0; tj < colTiles; tj++)
-                    if (shape == Shape.SYMMETRIC ? tj >= ti : shape != Shape.LOWER || tj <= ti) tiles[count++] = ti * colTiles + tj;
-            int tileCount = count;
-            AtomicInteger next = new AtomicInteger();
-            Runnable worker = () -> {
-                Workspace ws = new Workspace(Math.min(m, tileM), Math.min(n, tileN), Math.min(k, KC));
-                for (int t; (t = next.getAndIncrement()) < tileCount; ) {
-                    int i0 = tiles[t] / colTiles * tileM, j0 = tiles[t] % colTiles * tileN;
-                    tile(i0, Math.min(m, i0 + tileM), j0, Math.min(n, j0 + tileN), ws);
-                }
-            };
-            Parallel.run(worker, Math.min(threads, tileCount));
+            if (m == 0 || n == 0) return;
+            Parallel.run(this::work, Math.max(1, Math.min(threads, tiles.length)));
+            switch (failure) {
+                case null -> {}
+                case RuntimeException e -> throw e;
+                case Error e -> throw e;
+                default -> throw new IllegalStateException(failure);
+            }
         }
 
-        /** Computes C[i0, i1) × [j0, j1): beta first, then the k slices in order. */
-        private void tile(int i0, int i1, int j0, int j1, Workspace ws) {
-            for (int i = i0; i < i1; i++) {
-                int co = cOff + i * ldc;
-                if (beta == 0) Arrays.fill(c, co + j0, co + j1, 0f);
-                else if (beta != 1) for (int j = j0; j < j1; j++) c[co + j] *= beta;
+        /** One thread's share: every phase in order, taking items until none are left. */
+        private void work() {
+            float[] edge = new float[MR * NR], blockA = new float[k == 0 ? 0 : tileM / MR * panelStride(Math.min(KC, k), MR)];
+            try {
+                for (int s = 0; s < slices; s++) {
+                    int p0 = s * KC, kc = Math.min(KC, k - p0);
+                    int packs = k == 0 ? 0 : colTiles;
+                    for (int t; (t = claimed.getAndIncrement(2 * s)) < packs; done.incrementAndGet(2 * s))
+                        pack(t, p0, kc);
+                    if (!awaitPhase(2 * s, packs)) return;
+                    for (int t; (t = claimed.getAndIncrement(2 * s + 1)) < tiles.length; done.incrementAndGet(2 * s + 1))
+                        block(tiles[t], s, p0, kc, blockA, edge);
+                    if (!awaitPhase(2 * s + 1, tiles.length)) return;
+                }
+                if (shape == Shape.SYMMETRIC)
+                    for (int t; (t = claimed.getAndIncrement(2 * slices)) < rowTiles; done.incrementAndGet(2 * slices))
+                        mirror(t * tileM, Math.min(m, t * tileM + tileM));
+            } catch (Throwable e) {
+                if (failure == null) failure = e;
             }
-            int kEnd = shape == Shape.LOWER_A ? Math.min(k, i1) : k;
+        }
+
+        /** Waits until the phase's items are all done; false when a thread failed (the item it had will never be). */
+        private boolean awaitPhase(int phase, int items) {
+            for (int spins = 0; done.get(phase) < items; spins++) {
+                if (failure != null) return false;
+                if (spins < 1000) Thread.onSpinWait();
+                else Thread.yield(); // the thread being waited for may need this core
+            }
+            return true;
+        }
+
+        /** Pack item t of a slice: column tile t of op(B). */
+        private void pack(int t, int p0, int kc) {
+            int j0 = t * tileN;
+            packB(p0, kc, j0, Math.min(n, j0 + tileN) - j0, packedB, j0 / NR * panelStride(kc, NR));
+        }
+
+        /**
+         * Adds slice s (depth kc from p0) of the product to one row block of C: its rows of op(A)
+         * are packed into the thread's {@code blockA} (which then stays in L2), then each column
+         * tile's micro-tiles are summed, beta applied first.
+         */
+        private void block(int ti, int s, int p0, int kc, float[] blockA, float[] edge) {
+            int i0 = ti * tileM, i1 = Math.min(m, i0 + tileM);
+            // Under LOWER_A the block's rows sum p < i1 only: the last slices may be shorter, or none.
+            int depth = shape == Shape.LOWER_A ? Math.min(kc, i1 - p0) : kc;
+            if (depth > 0) packA(i0, i1 - i0, p0, kc, blockA, 0);
             FloatVector alphaV = FloatVector.broadcast(F, alpha);
-            for (int p0 = 0; p0 < kEnd; p0 += KC) {
-                int kc = Math.min(KC, kEnd - p0);
-                packA(i0, i1 - i0, p0, kc, ws.a);
-                packB(p0, kc, j0, j1 - j0, ws.b);
+            int strideA = panelStride(kc, MR), strideB = panelStride(kc, NR);
+            for (int j0 = 0; j0 < n; j0 += tileN) {
+                int j1 = Math.min(n, j0 + tileN);
+                if (skipped(i0 + (i1 - 1 - i0) / MR * MR, j0) && skipped(i0, j0 + (j1 - 1 - j0) / NR * NR)) continue; // all of it
+                if (s == 0)
+                    for (int i = i0; i < i1; i++) {
+                        int co = cOff + i * ldc;
+                        if (beta == 0) Arrays.fill(c, co + j0, co + j1, 0f);
+                        else if (beta != 1) for (int j = j0; j < j1; j++) c[co + j] *= beta;
+                    }
+                if (depth <= 0) continue;
                 for (int i = i0; i < i1; i += MR) {
-                    int ao = (i - i0) / MR * panelStride(kc, MR), mr = Math.min(MR, i1 - i);
+                    int ao = (i - i0) / MR * strideA, mr = Math.min(MR, i1 - i);
                     for (int j = j0; j < j1; j += NR) {
-                        if (shape == Shape.SYMMETRIC && j + NR <= i || shape == Shape.LOWER && j >= i + MR) continue;
-                        int bo = (j - j0) / NR * panelStride(kc, NR), nr = Math.min(NR, j1 - j);
+                        if (skipped(i, j)) continue;
+                        int bo = j / NR * strideB, nr = Math.min(NR, j1 - j);
                         if (mr == MR && nr == NR) {
-                            kernel(kc, ws.a, ao, ws.b, bo, alphaV, c, cOff + i * ldc + j, ldc);
+                            kernel(depth, blockA, ao, packedB, bo, alphaV, c, cOff + i * ldc + j, ldc);
                         } else { // edge: the same kernel on a copy, so that edges round alike
-                            for (int r = 0; r < mr; r++) System.arraycopy(c, cOff + (i + r) * ldc + j, ws.edge, r * NR, nr);
-                            kernel(kc, ws.a, ao, ws.b, bo, alphaV, ws.edge, 0, NR);
-                            for (int r = 0; r < mr; r++) System.arraycopy(ws.edge, r * NR, c, cOff + (i + r) * ldc + j, nr);
+                            for (int r = 0; r < mr; r++) System.arraycopy(c, cOff + (i + r) * ldc + j, edge, r * NR, nr);
+                            kernel(depth, blockA, ao, packedB, bo, alphaV, edge, 0, NR);
+                            for (int r = 0; r < mr; r++) System.arraycopy(edge, r * NR, c, cOff + (i + r) * ldc + j, nr);
                         }
                     }
                 }
             }
-            if (shape == Shape.SYMMETRIC) mirror(i0, i1, j0, j1);
         }
 
-        /** Copies the tile's elements above the diagonal to their transposed places. */
-        private void mirror(int i0, int i1, int j0, int j1) {
-            for (int jb = j0; jb < j1; jb += 32)
+        /** Copies rows [i0, i1) of C's upper triangle to their transposed places, once all slices are summed. */
+        private void mirror(int i0, int i1) {
+            for (int jb = i0; jb < n; jb += 32)
                 for (int i = i0; i < i1; i++)
-                    for (int j = Math.max(jb, i + 1), jEnd = Math.min(j1, jb + 32); j < jEnd; j++)
+                    for (int j = Math.max(jb, i + 1), jEnd = Math.min(n, jb + 32); j < jEnd; j++)
                         c[cOff + j * ldc + i] = c[cOff + i * ldc + j];
         }
 
         /**
-         * Packs op(A)[i0, i0+rows) × [p0, p0+kc) into MR-row micro-panels, each kc × MR (the MR
-         * values of one p together) and {@link #panelStride} apart, rows past the end zero. A is
-         * read along its rows.
+         * Packs op(A)[i0, i0+rows) × [p0, p0+kc) into MR-row micro-panels from {@code dst[off]},
+         * each kc × MR (the MR values of one p together) and {@link #panelStride} apart, rows past
+         * the end zero. A is read along its rows.
          */
-        private void packA(int i0, int rows, int p0, int kc, float[] dst) {
+        private void packA(int i0, int rows, int p0, int kc, float[] dst, int off) {
             int stride = panelStride(kc, MR), tail = rows % MR, full = rows - tail;
             if (transA) {
+                // One p's MR values are contiguous in A: copied by whole vectors, whose lanes past MR
+                // land on the next p's place (written next) or, after the last p, in the pad.
+                int copy = (MR + VL - 1) / VL * VL;
                 for (int p = 0; p < kc; p++) {
-                    int src = aOff + (p0 + p) * lda + i0;
-                    for (int r0 = 0, d = p * MR; r0 < rows; r0 += MR, d += stride)
+                    int src = aOff + (p0 + p) * lda + i0, d = off + p * MR, r0 = 0;
+                    for (; r0 < full && src + r0 + copy <= a.length; r0 += MR, d += stride)
+                        for (int q = 0; q < copy; q += VL) FloatVector.fromArray(F, a, src + r0 + q).intoArray(dst, d + q);
+                    for (; r0 < rows; r0 += MR, d += stride)
                         for (int r = 0, mr = Math.min(MR, rows - r0); r < mr; r++) dst[d + r] = a[src + r0 + r];
                 }
             } else {
                 for (int r = 0; r < rows; r++) {
-                    int src = aOff + (i0 + r) * lda + p0, d = r / MR * stride + r % MR;
+                    int src = aOff + (i0 + r) * lda + p0, d = off + r / MR * stride + r % MR;
                     for (int p = 0; p < kc; p++) dst[d + p * MR] = a[src + p];
                 }
             }
             if (tail > 0)
-                for (int p = 0, d = full / MR * stride; p < kc; p++) Arrays.fill(dst, d + p * MR + tail, d + p * MR + MR, 0f);
+                for (int p = 0, d = off + full / MR * stride; p < kc; p++) Arrays.fill(dst, d + p * MR + tail, d + p * MR + MR, 0f);
         }
 
         /**
-         * Packs op(B)[p0, p0+kc) × [j0, j0+cols) into NR-column micro-panels, each kc × NR
-         * (one p's NR values together) and {@link #panelStride} apart, columns past the end zero.
-         * B's rows are read along their length, which the prefetcher follows.
+         * Packs op(B)[p0, p0+kc) × [j0, j0+cols) into NR-column micro-panels from {@code dst[off]},
+         * each kc × NR (one p's NR values together) and {@link #panelStride} apart, columns past
+         * the end zero. B's rows are read along their length, which the prefetcher follows.
          */
-        private void packB(int p0, int kc, int j0, int cols, float[] dst) {
-            int tail = cols % NR, full = cols - tail;
+        private void packB(int p0, int kc, int j0, int cols, float[] dst, int off) {
+            int stride = panelStride(kc, NR), tail = cols % NR, full = cols - tail;
             if (transB) {
                 for (int q = 0; q < cols; q++) {
-                    int src = bOff + (j0 + q) * ldb + p0, d = q / NR * panelStride(kc, NR) + q % NR;
+                    int src = bOff + (j0 + q) * ldb + p0, d = off + q / NR * stride + q % NR;
                     for (int p = 0; p < kc; p++) dst[d + p * NR] = b[src + p];
                 }
             } else {
                 for (int p = 0; p < kc; p++) {
-                    int src = bOff + (p0 + p) * ldb + j0, d = p * NR;
-                    for (int c0 = 0; c0 < full; c0 += NR, src += NR, d += panelStride(kc, NR)) {
+                    int src = bOff + (p0 + p) * ldb + j0, d = off + p * NR;
+                    for (int c0 = 0; c0 < full; c0 += NR, src += NR, d += stride) {
                         FloatVector.fromArray(F, b, src).intoArray(dst, d);
                         FloatVector.fromArray(F, b, src + VL).intoArray(dst, d + VL);
                     }
@@ -334,7 +425,7 @@ public final class Dense {
                 }
             }
             if (tail > 0)
-                for (int p = 0, d = full / NR * panelStride(kc, NR); p < kc; p++) Arrays.fill(dst, d + p * NR + tail, d + p * NR + NR, 0f);
+                for (int p = 0, d = off + full / NR * stride; p < kc; p++) Arrays.fill(dst, d + p * NR + tail, d + p * NR + NR, 0f);
         }
     }
 
@@ -345,20 +436,6 @@ public final class Dense {
      */
     static int panelStride(int kc, int width) {
         return kc * width + 16;
-    }
-
-    /** A worker's packing buffers, sized for the largest tile and k slice of its product. */
-    private static final class Workspace {
-        final float[] a, b, edge = new float[MR * NR];
-
-        Workspace(int rows, int cols, int kc) {
-            a = new float[roundUp(rows, MR) / MR * panelStride(kc, MR)];
-            b = new float[roundUp(cols, NR) / NR * panelStride(kc, NR)];
-        }
-
-        private static int roundUp(int x, int to) {
-            return (x + to - 1) / to * to;
-        }
     }
 
     /**

@@ -87,6 +87,37 @@ class DenseTest {
     }
 
     @Test
+    void transposedAEndingAtTheArraysEndIsPackedWhole() {
+        // op(A)'s rows are A's columns, copied by whole vectors that read past a micro-panel's rows:
+        // at the array's end the copy falls back to single values.
+        for (int m : new int[] {Dense.MR, 2 * Dense.MR, 2 * Dense.MR + 5}) {
+            int n = 40, k = 300;
+            float[] a = random(k * m, m), b = random(k * n, m + 1), c = new float[m * n], want = new float[m * n];
+            double[] bound = referenceGemm(true, false, m, n, k, 1, a, 0, m, b, 0, n, 0, want, 0, n);
+            Dense.gemm(true, false, m, n, k, 1, a, 0, m, b, 0, n, 0, c, 0, n, 2);
+            assertClose(c, want, bound, 0, n, m, n);
+        }
+    }
+
+    @Test
+    void alphaZeroOnlyScalesC() {
+        float[] c = random(5 * 7, 11), want = c.clone();
+        for (int i = 0; i < want.length; i++) want[i] *= 0.5f;
+        Dense.gemm(false, false, 5, 7, 9, 0, new float[0], 0, 9, new float[0], 0, 7, 0.5f, c, 0, 7, 2);
+        assertThat(c).isEqualTo(want);
+    }
+
+    @Test
+    void aFailingThreadFailsTheProductWithoutHanging() {
+        // B is one row short: whichever thread packs its last slice throws; the others must stop.
+        int m = 700, n = 600, k = 300;
+        float[] a = random(m * k, 12), b = random((k - 1) * n, 13), c = new float[m * n];
+        for (int threads : new int[] {1, 2, 3})
+            assertThatThrownBy(() -> Dense.gemm(false, false, m, n, k, 1, a, 0, k, b, 0, n, 0, c, 0, n, threads))
+                    .isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
     void syrkMatchesTheReferenceAndIsExactlySymmetric() {
         int[][] sizes = {{1, 1}, {7, 3}, {17, 300}, {600, 20}, {300, 5}};
         long seed = 100;
@@ -186,7 +217,7 @@ class DenseTest {
         Dense.cholesky(chol1, order, 1);
         float[] inv1 = chol1.clone();
         Dense.invertLower(inv1, order, 1);
-        for (int threads : new int[] {2, 3}) {
+        for (int threads : new int[] {2, 3, 8}) { // 8: more than the pool has, helpers start late
             float[] gemm = new float[m * n], syrk = new float[n * n];
             Dense.gemm(false, true, m, n, k, 1, a, 0, k, b, 0, k, 0, gemm, 0, n, threads);
             Dense.syrk(n, k / 6, 1, b, 0, n, 0, syrk, 0, n, threads);
