@@ -73,7 +73,7 @@ public final class TernaryLowRankMatrix implements Matrix {
     private final CompressedLayer layer;
     /** Row scales widened to float32 once, padded to whole blocks (row-f32 or row-f16 in the file). */
     private final float[] scales;
-    private final long weightBytes;
+    private final long fileBytes;
     /** The layer's input rotation and its signs, or null: x is rotated once per call. */
     private final ai.lort.pack.Hadamard rotation;
     private final float[] signs;
@@ -112,7 +112,7 @@ public final class TernaryLowRankMatrix implements Matrix {
         check(l, "codes", codes, (long) rows * rowBytes);
         rotation = l.rotation();
         signs = rotation == null ? null : rotation.signVector();
-        weightBytes = l.scales().byteSize() + a.byteSize() + b.byteSize() + codes.byteSize();
+        fileBytes = l.scales().byteSize() + a.byteSize() + b.byteSize() + codes.byteSize();
         plainFactors = F16Matrix.plainHalves(a);
         bBlocks = new float[Math.multiplyExact(paddedRows, rank)];
         for (int r = 0; r < rows; r++)
@@ -140,8 +140,16 @@ public final class TernaryLowRankMatrix implements Matrix {
 
     @Override public int rows() { return rows; }
     @Override public int cols() { return cols; }
-    /** The file's bytes; the kernels read the blocked codes instead, 1.78 bits per weight with AVX-512 (else 2). */
-    @Override public long weightBytes() { return weightBytes; }
+    /**
+     * Bytes one matvec reads: the blocked codes (1.78 bits per weight with AVX-512, else 2), A as
+     * stored (FP16), B widened to float32 and the scales (float32), rows padded to whole blocks.
+     */
+    @Override public long weightBytes() {
+        return (triples != null ? triples.byteSize() : blocked().byteSize()) + a.byteSize() + 4L * bBlocks.length + 4L * scales.length;
+    }
+
+    /** The layer's bytes in the file: codes as packed there, scales, A and B. */
+    public long fileBytes() { return fileBytes; }
     public int rank() { return rank; }
 
     @Override

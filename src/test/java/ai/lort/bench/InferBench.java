@@ -131,10 +131,14 @@ public final class InferBench {
         return b;
     }
 
-    /** As above; with a compressed lm_head.weight the embedding table is only looked up, one row a token. */
+    /**
+     * As above; a compressed layer counts what its kernel reads ({@link ai.lort.kernel.Matrix#weightBytes}:
+     * the codes as re-laid out at load, B widened to float32), not its bytes in the file. With a
+     * compressed lm_head.weight the embedding table is only looked up, one row a token.
+     */
     static long weightBytes(LortFile f) {
         long b = 0;
-        for (var l : f.layers().values()) b += l.scales().byteSize() + l.a().byteSize() + l.b().byteSize() + l.codes().byteSize();
+        for (var l : f.layers().values()) b += ai.lort.kernel.Matrices.compressed(l).weightBytes();
         boolean ownHead = f.layers().containsKey("lm_head.weight") || f.tensors().containsKey("lm_head.weight");
         for (Tensor t : f.tensors().values())
             b += ownHead && t.name().equals("model.embed_tokens.weight") ? t.byteSize() / t.rows() : t.byteSize();

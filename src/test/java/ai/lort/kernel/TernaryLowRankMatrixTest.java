@@ -128,7 +128,11 @@ class TernaryLowRankMatrixTest {
     void reportsItsBytesAndRejectsBadLayers() {
         Layer l = randomLayer(new Random(1), 3, 65, 2, false);
         Matrix m = Matrices.compressed(l.layer());
-        assertThat(m.weightBytes()).isEqualTo(3 * 4 + 2 * 65 * 2 + 3 * 2 * 2 + 3 * 32);
+        // The file: f32 scales, A and B in FP16, 32 bytes of t2-g64 codes a row (65 columns: 2 groups).
+        assertThat(((TernaryLowRankMatrix) m).fileBytes()).isEqualTo(3 * 4 + 2 * 65 * 2 + 3 * 2 * 2 + 3 * 32);
+        // What a matvec reads: one 16-row block of codes (4 chunks of 18 columns, or 5 of 16), A, B as floats, scales, rows padded to 16.
+        long codes = TernaryLowRankMatrix.TABLES ? 4 * 64 : 5 * 64;
+        assertThat(m.weightBytes()).isEqualTo(codes + 2 * 65 * 2 + 16 * 2 * 4 + 16 * 4);
         CompressedLayer c = l.layer();
         var wrongPacking = new CompressedLayer("x", 3, 65, 2, "t2-g32", c.scales(), c.a(), c.b(), c.codes());
         assertThatThrownBy(() -> Matrices.compressed(wrongPacking)).hasMessageContaining("t2-g32");
