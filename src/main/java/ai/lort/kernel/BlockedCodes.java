@@ -51,40 +51,29 @@ final class BlockedCodes {
 
     static int tripleChunks(int cols) { return (cols + TRIPLE_CHUNK - 1) / TRIPLE_CHUNK; }
 
-    /** The codes of {@code l} with three columns to five bits (class comment), 64-byte aligned, freed with the matrix. */
-    static MemorySegment triples(CompressedLayer l) {
-        int rows = l.rows(), cols = l.cols(), chunks = chunks(cols), tripleChunks = tripleChunks(cols), blocks = blocks(rows);
-        MemorySegment out = Arena.ofAuto().allocate((long) blocks * tripleChunks * CHUNK_BYTES, 64);
-        int[] row = new int[chunks];
-        boolean base3 = CompressedLayer.PACKING_T3_B5.equals(l.packing());
-        long rowBytes = CompressedLayer.rowBytes(l.packing(), cols);
-        for (int r = 0; r < blocks * BLOCK; r++) {
-            if (r >= rows) java.util.Arrays.fill(row, ZEROS);
-            else if (base3) tritRow(l.codes(), r * rowBytes, cols, row);
-            else groupRow(l.codes(), r * rowBytes, row);
-            long base = (long) (r / BLOCK) * tripleChunks * CHUNK_BYTES + 4L * (r % BLOCK);
-            for (int q = 0; q < tripleChunks; q++) {
-                int packed = 0;
-                for (int j = 0; j < 6; j++) {
-                    int c = q * TRIPLE_CHUNK + 3 * j;
-                    packed |= (code(row, c, cols) + 3 * code(row, c + 1, cols) + 9 * code(row, c + 2, cols)) << 5 * j;
-                }
-                out.set(INT_LE, base + (long) q * CHUNK_BYTES, packed);
-            }
-        }
-        return out;
-    }
-
-    /** The code of column c in a row of the two-bit layout; 1 (weight 0) past the row. */
-    private static int code(int[] row, int c, int cols) {
-        return c >= cols ? 1 : row[c / CHUNK] >>> 2 * (c % CHUNK) & 3;
-    }
-
     /** The codes of {@code l} in this layout, in a 64-byte aligned segment freed with the matrix. */
     static MemorySegment of(CompressedLayer l) {
-        int rows = l.rows(), cols = l.cols(), chunks = chunks(cols), blocks = blocks(rows);
+        return build(l, chunks(l.cols()), (row, q, cols) -> row[q]);
+    }
+
+    /** The codes of {@code l} with three columns to five bits (class comment), 64-byte aligned, freed with the matrix. */
+    static MemorySegment triples(CompressedLayer l) {
+        return build(l, tripleChunks(l.cols()), BlockedCodes::tripleChunk);
+    }
+
+    /** Chunk {@code q}'s int of one row of a layout, from the row in the two-bit layout. */
+    private interface ChunkEncoder {
+        int encode(int[] row, int q, int cols);
+    }
+
+    /**
+     * A blocked layout of {@code l}'s codes with {@code chunks} ints a row: each row is read into
+     * the two-bit layout (padding rows all code 1), then encoded chunk by chunk.
+     */
+    private static MemorySegment build(CompressedLayer l, int chunks, ChunkEncoder encoder) {
+        int rows = l.rows(), cols = l.cols(), blocks = blocks(rows);
         MemorySegment out = Arena.ofAuto().allocate((long) blocks * chunks * CHUNK_BYTES, 64);
-        int[] row = new int[chunks];
+        int[] row = new int[chunks(cols)];
         boolean base3 = CompressedLayer.PACKING_T3_B5.equals(l.packing());
         long rowBytes = CompressedLayer.rowBytes(l.packing(), cols);
         for (int r = 0; r < blocks * BLOCK; r++) {
@@ -92,9 +81,24 @@ final class BlockedCodes {
             else if (base3) tritRow(l.codes(), r * rowBytes, cols, row);
             else groupRow(l.codes(), r * rowBytes, row);
             long base = (long) (r / BLOCK) * chunks * CHUNK_BYTES + 4L * (r % BLOCK);
-            for (int q = 0; q < chunks; q++) out.set(INT_LE, base + (long) q * CHUNK_BYTES, row[q]);
+            for (int q = 0; q < chunks; q++) out.set(INT_LE, base + (long) q * CHUNK_BYTES, encoder.encode(row, q, cols));
         }
         return out;
+    }
+
+    /** Six fields {@code c0 + 3·c1 + 9·c2} of columns {@code 18q ..} from a row in the two-bit layout. */
+    private static int tripleChunk(int[] row, int q, int cols) {
+        int packed = 0;
+        for (int j = 0; j < TRIPLE_CHUNK / 3; j++) {
+            int c = q * TRIPLE_CHUNK + 3 * j;
+            packed |= (code(row, c, cols) + 3 * code(row, c + 1, cols) + 9 * code(row, c + 2, cols)) << 5 * j;
+        }
+        return packed;
+    }
+
+    /** The code of column c in a row of the two-bit layout; 1 (weight 0) past the row. */
+    private static int code(int[] row, int c, int cols) {
+        return c >= cols ? 1 : row[c / CHUNK] >>> 2 * (c % CHUNK) & 3;
     }
 
     /**
