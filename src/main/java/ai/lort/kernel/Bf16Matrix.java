@@ -13,23 +13,15 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /** Dense bfloat16 weights, row-major little-endian, read in place (e.g. from a mapped file). */
-public final class Bf16Matrix implements Matrix {
+public final class Bf16Matrix extends DenseMatrix {
     private final MemorySegment w;
-    private final int rows, cols;
-    private final DenseBatch.RowDecoder rowDecoder = this::decodeRow;
 
     public Bf16Matrix(MemorySegment w, int rows, int cols) {
         if (w.byteSize() != 2L * rows * cols) throw new IllegalArgumentException("BF16 " + rows + "x" + cols + " needs " + 2L * rows * cols + " bytes, got " + w.byteSize());
+        super(rows, cols);
         this.w = w;
-        this.rows = rows;
-        this.cols = cols;
     }
 
-    /** The row decoder the packed products use (also how {@link PanelMatrix} decodes this matrix). */
-    DenseBatch.RowDecoder rowDecoder() { return rowDecoder; }
-
-    @Override public int rows() { return rows; }
-    @Override public int cols() { return cols; }
     @Override public long weightBytes() { return w.byteSize(); }
 
     /** Per-thread x split into its even and odd elements, grown to the widest matrix seen. */
@@ -49,20 +41,7 @@ public final class Bf16Matrix implements Matrix {
     }
 
     @Override
-    public void matmul(float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
-        DenseBatch.matmul(this, rowDecoder, xs, ys, n, rowFrom, rowTo);
-    }
-
-    @Override
-    public boolean takesPacked(int n) { return n >= DenseGemm.MIN_TOKENS; }
-
-    @Override
-    public void matmul(PackedBatch xs, float[][] ys, int rowFrom, int rowTo) {
-        if (xs.cols() != cols) throw new IllegalArgumentException(xs.cols() + " columns packed, the matrix has " + cols);
-        DenseGemm.matmul(rowDecoder, xs, ys, rowFrom, rowTo);
-    }
-
-    private void decodeRow(int row, int from, int to, float[] out, int at) {
+    void decodeRow(int row, int from, int to, float[] out, int at) {
         long off = ((long) row * cols + from) * 2;
         int n = to - from, len = F.length(), i = 0;
         for (int upper = n - len; i <= upper; i += len) {

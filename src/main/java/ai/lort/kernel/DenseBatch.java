@@ -46,11 +46,12 @@ final class DenseBatch {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    static void matmul(Matrix m, RowDecoder rows, float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
+    static void matmul(DenseMatrix m, float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
         if (n >= DenseGemm.MIN_TOKENS) {
-            DenseGemm.matmul(rows, m.cols(), xs, ys, n, rowFrom, rowTo);
+            DenseGemm.matmul(m, xs, ys, n, rowFrom, rowTo);
             return;
         }
+        RowDecoder rows = m.rowDecoder;
         long rowBytes = m.weightBytes() / m.rows();
         int rowBlock = (int) Math.max(2, ROW_BLOCK_BYTES / Math.max(1, rowBytes)) & ~1;
         int grouped = n - n % TOKENS;

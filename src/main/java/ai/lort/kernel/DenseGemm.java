@@ -61,24 +61,21 @@ final class DenseGemm {
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** {@code ys[t][r] = Σ_c W[r][c]·xs[t][c]} for {@code t < n} (at least {@link #MIN_TOKENS}), {@code r} in {@code [rowFrom, rowTo)}. */
-    static void matmul(DenseBatch.RowDecoder rows, int cols, float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
+    static void matmul(DenseMatrix m, float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
         Scratch s = SCRATCH.get();
         PackedBatch b = s.batch;
-        b.reset(n, cols);
+        b.reset(n, m.cols);
         b.pack(xs, 0, b.slices());
-        matmul(rows, b, ys, rowFrom, rowTo);
-    }
-
-    /** As above with the tokens already packed (by any thread). */
-    static void matmul(DenseBatch.RowDecoder rows, PackedBatch b, float[][] ys, int rowFrom, int rowTo) {
-        matmul(rows, null, b, ys, rowFrom, rowTo);
+        matmul(m, b, ys, rowFrom, rowTo);
     }
 
     /**
-     * As above; where {@code panels} is given (a {@link PanelMatrix}'s), the weight panels of
-     * groups of MR rows starting at a multiple of MR are read from it in place instead of decoded.
+     * As above with the tokens already packed (by any thread). A {@link PanelMatrix}'s panels of
+     * MR rows starting at a multiple of MR are read in place; every other panel is decoded.
      */
-    static void matmul(DenseBatch.RowDecoder rows, PanelMatrix panels, PackedBatch b, float[][] ys, int rowFrom, int rowTo) {
+    static void matmul(DenseMatrix m, PackedBatch b, float[][] ys, int rowFrom, int rowTo) {
+        DenseBatch.RowDecoder rows = m.rowDecoder;
+        PanelMatrix panels = m instanceof PanelMatrix p ? p : null;
         int n = b.n, padded = b.padded, cols = b.cols;
         // Row stride of the sums: one cache line past the tokens, or with 256 tokens rows 1 KB
         // apart would share a quarter of L1's sets (the copy out read them 16 times from L2).

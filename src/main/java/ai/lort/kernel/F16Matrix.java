@@ -19,25 +19,17 @@ import jdk.incubator.vector.VectorOperators;
  * finds only zero and normal halves, as trained weights nearly always are; {@link #dot} (12 ops,
  * exact for subnormal, Inf and NaN too) otherwise.
  */
-public final class F16Matrix implements Matrix {
+public final class F16Matrix extends DenseMatrix {
     private final MemorySegment w;
-    private final int rows, cols;
     private final boolean plain;
-    private final DenseBatch.RowDecoder rowDecoder = this::decodeRow;
 
     public F16Matrix(MemorySegment w, int rows, int cols) {
         if (w.byteSize() != 2L * rows * cols) throw new IllegalArgumentException("F16 " + rows + "x" + cols + " needs " + 2L * rows * cols + " bytes, got " + w.byteSize());
+        super(rows, cols);
         this.w = w;
-        this.rows = rows;
-        this.cols = cols;
         this.plain = plainHalves(w);
     }
 
-    /** The row decoder the packed products use (also how {@link PanelMatrix} decodes this matrix). */
-    DenseBatch.RowDecoder rowDecoder() { return rowDecoder; }
-
-    @Override public int rows() { return rows; }
-    @Override public int cols() { return cols; }
     @Override public long weightBytes() { return w.byteSize(); }
 
     @Override
@@ -46,22 +38,9 @@ public final class F16Matrix implements Matrix {
         else for (int r = rowFrom; r < rowTo; r++) y[r] = dot(w, (long) r * cols * 2, x, 0, cols);
     }
 
-    @Override
-    public void matmul(float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
-        DenseBatch.matmul(this, rowDecoder, xs, ys, n, rowFrom, rowTo);
-    }
-
-    @Override
-    public boolean takesPacked(int n) { return n >= DenseGemm.MIN_TOKENS; }
-
-    @Override
-    public void matmul(PackedBatch xs, float[][] ys, int rowFrom, int rowTo) {
-        if (xs.cols() != cols) throw new IllegalArgumentException(xs.cols() + " columns packed, the matrix has " + cols);
-        DenseGemm.matmul(rowDecoder, xs, ys, rowFrom, rowTo);
-    }
-
     /** Decodes as {@link #dotPlain} or {@link #dot} do, by the same scan. */
-    private void decodeRow(int row, int from, int to, float[] out, int at) {
+    @Override
+    void decodeRow(int row, int from, int to, float[] out, int at) {
         long off = ((long) row * cols + from) * 2;
         int n = to - from, len = F.length(), i = 0;
         if (plain) {

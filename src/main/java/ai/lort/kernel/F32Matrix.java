@@ -9,23 +9,15 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /** Dense float32 weights, row-major little-endian, read in place (e.g. from a mapped file). */
-public final class F32Matrix implements Matrix {
+public final class F32Matrix extends DenseMatrix {
     private final MemorySegment w;
-    private final int rows, cols;
-    private final DenseBatch.RowDecoder rowDecoder = this::copyRow;
 
     public F32Matrix(MemorySegment w, int rows, int cols) {
         if (w.byteSize() != 4L * rows * cols) throw new IllegalArgumentException("F32 " + rows + "x" + cols + " needs " + 4L * rows * cols + " bytes, got " + w.byteSize());
+        super(rows, cols);
         this.w = w;
-        this.rows = rows;
-        this.cols = cols;
     }
 
-    /** The row decoder the packed products use (also how {@link PanelMatrix} decodes this matrix). */
-    DenseBatch.RowDecoder rowDecoder() { return rowDecoder; }
-
-    @Override public int rows() { return rows; }
-    @Override public int cols() { return cols; }
     @Override public long weightBytes() { return w.byteSize(); }
 
     @Override
@@ -34,20 +26,7 @@ public final class F32Matrix implements Matrix {
     }
 
     @Override
-    public void matmul(float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
-        DenseBatch.matmul(this, rowDecoder, xs, ys, n, rowFrom, rowTo);
-    }
-
-    @Override
-    public boolean takesPacked(int n) { return n >= DenseGemm.MIN_TOKENS; }
-
-    @Override
-    public void matmul(PackedBatch xs, float[][] ys, int rowFrom, int rowTo) {
-        if (xs.cols() != cols) throw new IllegalArgumentException(xs.cols() + " columns packed, the matrix has " + cols);
-        DenseGemm.matmul(rowDecoder, xs, ys, rowFrom, rowTo);
-    }
-
-    private void copyRow(int row, int from, int to, float[] out, int at) {
+    void decodeRow(int row, int from, int to, float[] out, int at) {
         MemorySegment.copy(w, FLOAT_LE, ((long) row * cols + from) * 4, out, at, to - from);
     }
 

@@ -18,15 +18,12 @@ import jdk.incubator.vector.FloatVector;
  * source matrix's own products (the same floats meet the same kernel in the same order).
  * Memory: 4 bytes a weight plus about 6 % of padding, on the heap.
  */
-public final class PanelMatrix implements Matrix {
+public final class PanelMatrix extends DenseMatrix {
     final float[] panels;
-    private final int rows, cols, slices;
-    private final DenseBatch.RowDecoder rowDecoder = this::decodeRow;
-    private static final ThreadLocal<PackedBatch> BATCH = ThreadLocal.withInitial(PackedBatch::new);
+    private final int slices;
 
     private PanelMatrix(int rows, int cols) {
-        this.rows = rows;
-        this.cols = cols;
+        super(rows, cols);
         this.slices = (cols + DenseGemm.KC - 1) / DenseGemm.KC;
         int groups = (rows + DenseGemm.MR - 1) / DenseGemm.MR;
         this.panels = new float[Math.multiplyExact(groups * slices, DenseGemm.MR * DenseGemm.PANEL_STRIDE)];
@@ -40,21 +37,16 @@ public final class PanelMatrix implements Matrix {
         return p;
     }
 
-    /** Whether {@link #of(Matrix)} takes m: the dense F32, F16 and BF16 matrices. */
+    /** Whether {@link #of(Matrix)} takes m: the dense F32, F16 and BF16 matrices (panels already are). */
     public static boolean packable(Matrix m) {
-        return m instanceof F32Matrix || m instanceof F16Matrix || m instanceof Bf16Matrix;
+        return m instanceof DenseMatrix && !(m instanceof PanelMatrix);
     }
 
     /** A dense F32, F16 or BF16 matrix decoded into panels. */
     public static PanelMatrix of(Matrix dense) {
-        DenseBatch.RowDecoder decoder = switch (dense) {
-            case F32Matrix m -> m.rowDecoder();
-            case F16Matrix m -> m.rowDecoder();
-            case Bf16Matrix m -> m.rowDecoder();
-            default -> throw new IllegalArgumentException("not a dense matrix: " + dense.getClass().getSimpleName());
-        };
+        if (!packable(dense)) throw new IllegalArgumentException("not a dense matrix: " + dense.getClass().getSimpleName());
         PanelMatrix p = new PanelMatrix(dense.rows(), dense.cols());
-        p.fill(decoder);
+        p.fill(((DenseMatrix) dense).rowDecoder);
         return p;
     }
 
@@ -75,7 +67,8 @@ public final class PanelMatrix implements Matrix {
         return panelOffset(r / DenseGemm.MR, s) + r % DenseGemm.MR * DenseGemm.PANEL_STRIDE;
     }
 
-    private void decodeRow(int row, int from, int to, float[] out, int at) {
+    @Override
+    void decodeRow(int row, int from, int to, float[] out, int at) {
         for (int c = from; c < to; ) {
             int s = c / DenseGemm.KC, end = Math.min(to, (s + 1) * DenseGemm.KC);
             System.arraycopy(panels, rowOffset(row, s) + c - s * DenseGemm.KC, out, at + c - from, end - c);
@@ -83,8 +76,6 @@ public final class PanelMatrix implements Matrix {
         }
     }
 
-    @Override public int rows() { return rows; }
-    @Override public int cols() { return cols; }
     @Override public long weightBytes() { return 4L * rows * cols; }
 
     @Override
@@ -100,27 +91,6 @@ public final class PanelMatrix implements Matrix {
             }
             y[r] = Lanes.sum(acc) + tail;
         }
-    }
-
-    @Override
-    public void matmul(float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
-        if (n < DenseGemm.MIN_TOKENS) {
-            DenseBatch.matmul(this, rowDecoder, xs, ys, n, rowFrom, rowTo);
-            return;
-        }
-        PackedBatch b = BATCH.get();
-        b.reset(n, cols);
-        b.pack(xs, 0, b.slices());
-        matmul(b, ys, rowFrom, rowTo);
-    }
-
-    @Override
-    public boolean takesPacked(int n) { return n >= DenseGemm.MIN_TOKENS; }
-
-    @Override
-    public void matmul(PackedBatch xs, float[][] ys, int rowFrom, int rowTo) {
-        if (xs.cols() != cols) throw new IllegalArgumentException(xs.cols() + " columns packed, the matrix has " + cols);
-        DenseGemm.matmul(rowDecoder, this, xs, ys, rowFrom, rowTo);
     }
 
     /** Plain reference for {@link #matvec}. */
