@@ -140,7 +140,11 @@ public final class CpuBackend implements Backend {
         batch.reset(n, ms[0].cols());
         int slices = batch.slices();
         if (pool.threads() == 1 || slices == 1) batch.pack(xs, 0, slices);
-        else pool.run(slices, slices, (from, to, worker) -> batch.pack(xs, from, to));
+        else {
+            packTokens = xs;
+            pool.run(slices, slices, pack);
+            packTokens = null;
+        }
         int step = PackedBatch.rowStep(), units = 0;
         for (int i = 0; i < count; i++) {
             unitStart[i] = units;
@@ -159,6 +163,9 @@ public final class CpuBackend implements Backend {
     private final float[][][] oneOut = new float[1][][], groupOut = new float[4][][];
     private final int[] unitStart = new int[5];
     private final PackedTask packed = new PackedTask();
+    /** The tokens {@link #pack} packs: a field, so that a product allocates no task. */
+    private float[][] packTokens;
+    private final WorkerPool.Task pack = (from, to, worker) -> batch.pack(packTokens, from, to);
 
     /** The parallel part of {@link #packedMatmul}: row units [from, to) across the matrices. */
     private final class PackedTask implements WorkerPool.Task {
