@@ -1,12 +1,11 @@
 package ai.lort.decompose;
 
 import ai.lort.LortException;
+import ai.lort.util.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -513,21 +512,5 @@ public final class Dense {
         c101.fma(alpha, FloatVector.fromArray(F, c, co + 10 * ldc + VL)).intoArray(c, co + 10 * ldc + VL);
         c110.fma(alpha, FloatVector.fromArray(F, c, co + 11 * ldc)).intoArray(c, co + 11 * ldc);
         c111.fma(alpha, FloatVector.fromArray(F, c, co + 11 * ldc + VL)).intoArray(c, co + 11 * ldc + VL);
-    }
-
-    /** Runs tasks on a shared pool, created on first use. */
-    private static final class Parallel {
-        private static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors());
-
-        /** Runs {@code worker} on {@code copies} threads, the caller being one of them, and waits for all. */
-        static void run(Runnable worker, int copies) {
-            ForkJoinTask<?>[] helpers = new ForkJoinTask<?>[Math.max(0, copies - 1)];
-            for (int i = 0; i < helpers.length; i++) helpers[i] = POOL.submit(worker);
-            try {
-                worker.run();
-            } finally {
-                for (ForkJoinTask<?> h : helpers) h.join();
-            }
-        }
     }
 }
