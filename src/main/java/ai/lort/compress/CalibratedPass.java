@@ -80,12 +80,9 @@ public final class CalibratedPass {
                     float[] h = moments.h().clone(); // the decomposer damps its copy in place
                     if (rot != null) {
                         // Fit in the rotated basis: W·Rᵀ with inputs R·x, so H → R·H·Rᵀ and W·C → W·C·Rᵀ.
-                        float[] signs = rot.signVector();
-                        for (int i = 0; i < m; i++) {
-                            rot.rotate(w, i * n, signs);
-                            if (wc != null) rot.rotate(wc, i * n, signs);
-                        }
-                        rot.conjugate(h);
+                        rot.rotateRows(w, m, o.threads());
+                        if (wc != null) rot.rotateRows(wc, m, o.threads());
+                        rot.conjugate(h, o.threads());
                     }
                     CalibratedDecomposer.Result r = CalibratedDecomposer.decompose(w, m, n, h, wc, options, seed);
                     CompressedLayer packed = CompressedLayer.encode(name, m, n, r.rank(), o.packing(), o.scaleFormat(), r.scales(), r.t(), r.a(), r.b(), rot);

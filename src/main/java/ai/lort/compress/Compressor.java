@@ -212,10 +212,7 @@ public final class Compressor {
         int rank = options.rankFor(m, n);
         long seed = options.seed() * 0x9E3779B97F4A7C15L ^ t.name().hashCode();
         ai.lort.pack.Hadamard rot = options.rotationFor(n, seed);
-        if (rot != null) { // fit W·Rᵀ; R is orthogonal, so the weight error is the same in either basis
-            float[] signs = rot.signVector();
-            for (int i = 0; i < m; i++) rot.rotate(w, i * n, signs);
-        }
+        if (rot != null) rot.rotateRows(w, m, 1); // fit W·Rᵀ; R is orthogonal, so the weight error is the same in either basis
         AlsDecomposer.Result r = AlsDecomposer.decompose(w, m, n, rank, options.iterations(), seed, options.scaleBits() == 16);
         return new Decomposed(r, rot, (System.nanoTime() - t0) / 1e9);
     }
