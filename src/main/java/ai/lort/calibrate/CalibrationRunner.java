@@ -173,7 +173,7 @@ public final class CalibrationRunner implements AutoCloseable {
                         CompressedLayer c = done.get(name);
                         if (c == null) throw new IllegalStateException("the compressor returned no layer for " + name);
                         layerDone.put(name, c);
-                        swapped.put(name, PanelMatrix.of(LortFile.reconstruct(c), c.rows(), c.cols()));
+                        swapped.put(name, PanelMatrix.of(LortFile.reconstruct(c, threads), c.rows(), c.cols()));
                         compressed.replaceWeight(name, overlay);
                     }
                 }

@@ -5,6 +5,7 @@ import ai.lort.load.DType;
 import ai.lort.load.MappedFile;
 import ai.lort.load.Tensor;
 import ai.lort.pack.TernaryPacker;
+import ai.lort.util.Parallel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -240,25 +241,29 @@ public final class LortFile implements AutoCloseable {
      * Reconstructs {@code Ŵ = diag(s)·T + B·A} of a layer as row-major floats (tests, export), in
      * the input's own basis: a rotated layer's rows are multiplied by R.
      */
-    public static float[] reconstruct(CompressedLayer l) {
+    public static float[] reconstruct(CompressedLayer l) { return reconstruct(l, 1); }
+
+    /** {@link #reconstruct}, the rows split over up to {@code threads} threads (the same bits for any count). */
+    public static float[] reconstruct(CompressedLayer l, int threads) {
         int m = l.rows(), n = l.cols(), r = l.rank();
         float[] a = halves(l.a(), r * n), b = halves(l.b(), m * r), out = new float[m * n];
         float[] signs = l.rotation() == null ? null : l.rotation().signVector();
-        for (int i = 0; i < m; i++) {
+        int rowBytes = CompressedLayer.rowBytes(l.packing(), n);
+        ThreadLocal<byte[][]> scratch = ThreadLocal.withInitial(() -> new byte[][] {new byte[rowBytes], new byte[n]});
+        Parallel.forEach(m, 16, threads, i -> {
+            byte[][] buf = scratch.get();
+            byte[] t = buf[1];
+            l.ternaryRow(i, buf[0], t);
             float s = l.scale(i);
             int off = i * n;
-            for (int j = 0; j < n; j++) {
-                int t = l.ternary(i, j);
-                if (t < -1 || t > 1) throw new IllegalArgumentException("invalid ternary code at row " + i + ", column " + j);
-                out[off + j] = s * t;
-            }
+            for (int j = 0; j < n; j++) out[off + j] = s * t[j];
             for (int k = 0; k < r; k++) {
                 float bik = b[i * r + k];
                 for (int j = 0, ao = k * n; j < n; j++) out[off + j] += bik * a[ao + j];
             }
             // Row ŵ·R = (Rᵀ·ŵᵀ)ᵀ.
             if (signs != null) l.rotation().rotateBack(out, off, signs);
-        }
+        });
         return out;
     }
 
