@@ -351,7 +351,7 @@ public final class CalibratedDecomposer {
     private static float[][] whitenedLowRank(float[] e, int m, int n, Factors f, int rank, long seed, int threads) {
         float[] er = new float[m * n];
         timesUpper(e, m, n, f.r, false, er, threads);
-        RandomizedSvd.Factors svd = new RandomizedSvd(m, n, rank, seed).compute(er, 2);
+        RandomizedSvd.Factors svd = new RandomizedSvd(m, n, rank, seed, threads).compute(er, 2);
         int r = svd.rank();
         float[] a = new float[r * n];
         timesUpper(svd.a(), r, n, f.u, false, a, threads);

@@ -16,11 +16,17 @@ public final class RandomizedSvd {
     /** Extra sketch columns beyond the rank (Halko et al. recommend 5-10). */
     public static final int OVERSAMPLING = 8;
 
-    private final int m, n, rank, l;
+    private final int m, n, rank, l, threads;
     private final float[] omegaT; // l × n sketch directions (rows), reused as the warm start
     private boolean warm;
 
     public RandomizedSvd(int m, int n, int rank, long seed) {
+        this(m, n, rank, seed, 1);
+    }
+
+    /** With the products on up to {@code threads} threads (the result does not depend on the count). */
+    public RandomizedSvd(int m, int n, int rank, long seed, int threads) {
+        this.threads = threads;
         this.m = m;
         this.n = n;
         this.rank = rank;
@@ -28,6 +34,26 @@ public final class RandomizedSvd {
         this.omegaT = new float[l * n];
         SplittableRandom rnd = new SplittableRandom(seed);
         for (int i = 0; i < omegaT.length; i++) omegaT[i] = (float) gaussian(rnd);
+    }
+
+    /**
+     * {@code Yt = (W·Xtᵀ)ᵀ} (l × m) for Xt of l × n, through y = W·Xtᵀ (m × l): the product runs
+     * with W's rows as its rows, which the threads share out (l rows would leave one idle).
+     */
+    private void timesW(float[] w, float[] xt, float[] y, float[] yt) {
+        Dense.gemm(false, true, m, l, n, 1f, w, 0, n, xt, 0, n, 0f, y, 0, l, threads);
+        transpose(y, m, l, yt);
+    }
+
+    /** {@code Zt = (Wᵀ·Ytᵀ)ᵀ} (l × n) for Yt of l × m, through z = Wᵀ·Ytᵀ (n × l). */
+    private void timesWTransposed(float[] w, float[] yt, float[] z, float[] zt) {
+        Dense.gemm(true, true, n, l, m, 1f, w, 0, n, yt, 0, m, 0f, z, 0, l, threads);
+        transpose(z, n, l, zt);
+    }
+
+    private static void transpose(float[] a, int rows, int cols, float[] out) {
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
     }
 
     private static double gaussian(SplittableRandom rnd) {
@@ -46,18 +72,18 @@ public final class RandomizedSvd {
      */
     public Factors compute(float[] w, int powerIterations) {
         if (rank == 0 || l == 0) return new Factors(0, new float[0], new float[0], new double[0]);
-        float[] yt = new float[l * m];
-        float[] zt = new float[l * n];
-        Linalg.mulRowsDot(w, m, n, omegaT, l, yt);
+        float[] yt = new float[l * m], y = new float[m * l];
+        float[] zt = new float[l * n], z = new float[n * l];
+        timesW(w, omegaT, y, yt);
         int passes = warm ? 0 : powerIterations;
         for (int q = 0; q < passes; q++) {
             Linalg.orthonormalizeRows(yt, l, m);
-            Linalg.mulTransposedRowsAxpy(w, m, n, yt, l, zt);
+            timesWTransposed(w, yt, z, zt);
             Linalg.orthonormalizeRows(zt, l, n);
-            Linalg.mulRowsDot(w, m, n, zt, l, yt);
+            timesW(w, zt, y, yt);
         }
         Linalg.orthonormalizeRows(yt, l, m); // Qt: l × m
-        Linalg.mulTransposedRowsAxpy(w, m, n, yt, l, zt); // Bt = Qᵀ·W: l × n
+        timesWTransposed(w, yt, z, zt); // Bt = Qᵀ·W: l × n
         // Gram matrix G = Bt·Btᵀ (l × l) = U Σ² Uᵀ.
         double[][] g = new double[l][l];
         for (int i = 0; i < l; i++)
