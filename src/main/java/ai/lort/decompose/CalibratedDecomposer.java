@@ -2,6 +2,13 @@ package ai.lort.decompose;
 
 import ai.lort.util.Half;
 import java.util.concurrent.ForkJoinPool;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
@@ -32,8 +39,23 @@ public final class CalibratedDecomposer {
     public static final double DAMPING = 0.01;
     /** Columns per GPTQ block: the error pushes inside a block are row loops, those past it one product. */
     private static final int GPTQ_BLOCK = 128;
-    /** Rows that run coordinate descent together (their rows of T·H, 16 × in floats, stay in L2). */
+    /** Rows that run coordinate descent together: a row of H read for one row's change serves the others'. */
     private static final int CD_ROWS = 128;
+    /**
+     * Columns the rows of a coordinate-descent block go through before the next row: the block's
+     * rows of H for them stay in L2, and each row reads its codes and sums in order. (Column by
+     * column over all rows, the rows' sums, n floats apart, fell into a few L1 sets and missed.)
+     */
+    private static final int CD_COLUMNS = 16;
+    /** Double lanes of {@link #firstChange}, and the codes and floats it widens to them. */
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    static final int DL = D.length();
+    /** At least 64 bits (the narrowest shape): with fewer than 8 double lanes, only the first DL bytes are loaded. */
+    private static final VectorSpecies<Byte> CD_BYTES = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, DL * 8)));
+    private static final VectorMask<Byte> CD_BYTE_LANES = CD_BYTES.indexInRange(0, DL);
+    private static final VectorSpecies<Float> CD_FLOATS = VectorSpecies.of(float.class, VectorShape.forBitSize(DL * 32));
+    /** Float lanes: {@link #gptqRound}'s pushes start on a whole vector. */
+    private static final int VL = FloatVector.SPECIES_PREFERRED.length();
     /** Output columns per product in {@link #timesUpper}: the narrower, the more of the zero half is skipped. */
     private static final int TRIANGLE_BLOCK = 256;
 
@@ -239,6 +261,7 @@ public final class CalibratedDecomposer {
         float[] err = new float[m * bw];
         for (int start = 0; start < n; start += bw) {
             int j0 = start, j1 = Math.min(n, j0 + bw), width = j1 - j0;
+            boolean whole = width % VL == 0;
             rows.each(m, i -> {
                 int off = i * n;
                 float s = s0[i], half = s / 2;
@@ -253,7 +276,13 @@ public final class CalibratedDecomposer {
                     t[off + j] = (byte) q;
                     float e = (v - s * q) / u[j * n + j];
                     err[i * bw + j - j0] = e;
-                    if (e != 0 && j + 1 < j1) Linalg.axpy(-e, u, j * n + j + 1, work, off + j + 1, j1 - j - 1);
+                    if (e != 0 && j + 1 < j1) {
+                        // From the start of the vector holding column j + 1 when the block is whole
+                        // vectors, so the push has no scalar tail: the columns before j + 1 in that
+                        // vector are rounded already (U is zero left of its diagonal; work's column j is spent).
+                        int c = whole ? j0 + (j + 1 - j0) / VL * VL : j + 1;
+                        Linalg.axpy(-e, u, j * n + c, work, off + c, j1 - c);
+                    }
                 }
             });
             if (j1 < n) Dense.gemm(false, false, m, n - j1, width, -1f, err, 0, bw, u, j0 * n + j1, n, 1f, work, j1, n, threads);
@@ -266,8 +295,8 @@ public final class CalibratedDecomposer {
      * sweeps: each code moves to the level that lowers {@code (r − s·t)·H·(r − s·t)ᵀ} most,
      * keeping {@code gt = t·H} current by a row of H per change, and s is refitted after each
      * sweep; a row stops when a sweep changes nothing. The rows go through the columns together,
-     * so a row of H read for one row's change is still in cache for the others' (the rows are
-     * independent: the result is as if each ran alone).
+     * {@link #CD_COLUMNS} at a time, so a row of H read for one row's change is still in cache for
+     * the others' (the rows are independent: the result is as if each ran alone).
      */
     private static void refineRows(byte[] t, float[] gr, float[] gt, int from, int to, int n, float[] h, float[] diag,
                                    float[] scales, Options o) {
@@ -281,27 +310,39 @@ public final class CalibratedDecomposer {
         }
         for (int sweep = 0; sweep < o.sweeps(); sweep++) {
             java.util.Arrays.fill(changed, 0);
-            for (int j = 0; j < n; j++) {
-                double hjj = diag[j];
+            for (int j0 = 0; j0 < n; j0 += CD_COLUMNS) {
+                int j1 = Math.min(n, j0 + CD_COLUMNS);
                 for (int i = 0; i < count; i++) {
                     if (!active[i]) continue;
-                    int off = (from + i) * n, cur = t[off + j];
+                    int off = (from + i) * n;
                     double si = s[i];
-                    int bestV = cur;
-                    double bestDelta = 0;
-                    for (int v = -1; v <= 1; v++) {
-                        if (v == cur) continue;
-                        int d = v - cur;
-                        double delta = -2 * si * d * gr[off + j] + si * si * (2 * d * gt[off + j] + (double) d * d * hjj);
-                        if (delta < bestDelta - 1e-9 * Math.abs(si * si * hjj)) {
-                            bestDelta = delta;
-                            bestV = v;
+                    for (int j = j0; j < j1; j++) {
+                        if (j + DL <= j1) { // skip to the next column that changes, DL columns at a time
+                            int k = firstChange(t, gr, gt, diag, off, j, si);
+                            if (k == DL) {
+                                j += DL - 1;
+                                continue;
+                            }
+                            j += k;
                         }
-                    }
-                    if (bestV != cur) {
-                        t[off + j] = (byte) bestV;
-                        Linalg.axpy(bestV - cur, h, j * n, gt, off, n);
-                        changed[i]++;
+                        int cur = t[off + j];
+                        double hjj = diag[j];
+                        int bestV = cur;
+                        double bestDelta = 0;
+                        for (int v = -1; v <= 1; v++) {
+                            if (v == cur) continue;
+                            int d = v - cur;
+                            double delta = -2 * si * d * gr[off + j] + si * si * (2 * d * gt[off + j] + (double) d * d * hjj);
+                            if (delta < bestDelta - 1e-9 * Math.abs(si * si * hjj)) {
+                                bestDelta = delta;
+                                bestV = v;
+                            }
+                        }
+                        if (bestV != cur) {
+                            t[off + j] = (byte) bestV;
+                            Linalg.axpy(bestV - cur, h, j * n, gt, off, n);
+                            changed[i]++;
+                        }
                     }
                 }
             }
@@ -315,6 +356,31 @@ public final class CalibratedDecomposer {
             if (!any) break;
         }
         for (int i = 0; i < count; i++) scales[from + i] = (float) s[i];
+    }
+
+    /**
+     * The first of columns {@code [j, j + DL)} of the row at {@code off} where {@link #refineRows}
+     * would move the code, or DL for none: the same test for DL columns at once, in double lanes,
+     * each the scalar expression's operations in its order (the two other levels in the scalar
+     * loop's order, lower first), so the lanes decide as the scalar code does.
+     */
+    static int firstChange(byte[] t, float[] gr, float[] gt, float[] diag, int off, int j, double si) {
+        ByteVector codes = CD_BYTES.length() == DL ? ByteVector.fromArray(CD_BYTES, t, off + j) : ByteVector.fromArray(CD_BYTES, t, off + j, CD_BYTE_LANES);
+        DoubleVector cur = (DoubleVector) codes.convertShape(VectorOperators.B2D, D, 0);
+        DoubleVector g = (DoubleVector) FloatVector.fromArray(CD_FLOATS, gr, off + j).convertShape(VectorOperators.F2D, D, 0);
+        DoubleVector gtj = (DoubleVector) FloatVector.fromArray(CD_FLOATS, gt, off + j).convertShape(VectorOperators.F2D, D, 0);
+        DoubleVector hjj = (DoubleVector) FloatVector.fromArray(CD_FLOATS, diag, j).convertShape(VectorOperators.F2D, D, 0);
+        VectorMask<Double> low = cur.compare(VectorOperators.EQ, -1), high = cur.compare(VectorOperators.EQ, 1);
+        // Lower other level minus cur: 1 from -1, else -1 - cur; higher: -1 from 1, else 1 - cur.
+        DoubleVector dA = cur.neg().sub(1).blend(1, low), dB = cur.neg().add(1).blend(-1, high);
+        double m2s = -2 * si, ss = si * si;
+        DoubleVector threshold = hjj.mul(ss).abs().mul(1e-9);
+        DoubleVector deltaA = dA.mul(m2s).mul(g).add(dA.mul(2).mul(gtj).add(dA.mul(dA).mul(hjj)).mul(ss));
+        DoubleVector deltaB = dB.mul(m2s).mul(g).add(dB.mul(2).mul(gtj).add(dB.mul(dB).mul(hjj)).mul(ss));
+        VectorMask<Double> takeA = deltaA.compare(VectorOperators.LT, threshold.neg());
+        DoubleVector best = DoubleVector.zero(D).blend(deltaA, takeA);
+        VectorMask<Double> takeB = deltaB.compare(VectorOperators.LT, best.sub(threshold));
+        return takeA.or(takeB).firstTrue();
     }
 
     /** Least-squares scale under H, {@code tᵀHr / tᵀHt} (0 for empty codes), rounded to f16 when stored so. */

@@ -117,6 +117,51 @@ class CalibratedDecomposerTest {
         return Math.sqrt(num / den);
     }
 
+    /**
+     * Coordinate descent skips ahead with {@code firstChange}, DL columns at a time: it must pick
+     * the column the scalar test (refineRows' own expression) picks first, ties and all; the
+     * gradients are drawn so that about a tenth of the codes move, some right at the threshold.
+     */
+    @Test
+    void vectorSkipFindsTheColumnTheScalarTestMovesFirst() {
+        Random rnd = new Random(17);
+        int n = 4 * CalibratedDecomposer.DL + 3;
+        byte[] t = new byte[n];
+        float[] gr = new float[n], gt = new float[n], diag = new float[n];
+        for (int trial = 0; trial < 20_000; trial++) {
+            double si = trial % 50 == 0 ? 0 : 0.01 + rnd.nextDouble() * 0.1;
+            for (int j = 0; j < n; j++) {
+                t[j] = (byte) (rnd.nextInt(3) - 1);
+                diag[j] = trial % 7 == 0 ? 0 : (float) (0.5 + rnd.nextDouble());
+                gt[j] = (float) rnd.nextGaussian();
+                // A move pays when the gradient term outweighs the curvature: mostly not.
+                gr[j] = (float) (t[j] * si * diag[j] + gt[j] * si + rnd.nextGaussian() * (rnd.nextInt(10) == 0 ? 3 : 0.2) * si * diag[j]);
+                if (rnd.nextInt(20) == 0) gr[j] = (float) (si * (gt[j] + 0.5 * diag[j])); // at the threshold
+            }
+            int off = rnd.nextInt(n - CalibratedDecomposer.DL + 1);
+            int expected = CalibratedDecomposer.DL;
+            for (int k = 0; k < CalibratedDecomposer.DL && expected == CalibratedDecomposer.DL; k++)
+                if (scalarMoves(t[off + k], gr[off + k], gt[off + k], diag[off + k], si)) expected = k;
+            assertThat(CalibratedDecomposer.firstChange(t, gr, gt, diag, 0, off, si)).as("trial %d", trial).isEqualTo(expected);
+        }
+    }
+
+    /** refineRows' test for one code, written out as it is there. */
+    private static boolean scalarMoves(int cur, float gr, float gt, double hjj, double si) {
+        int bestV = cur;
+        double bestDelta = 0;
+        for (int v = -1; v <= 1; v++) {
+            if (v == cur) continue;
+            int d = v - cur;
+            double delta = -2 * si * d * gr + si * si * (2 * d * gt + (double) d * d * hjj);
+            if (delta < bestDelta - 1e-9 * Math.abs(si * si * hjj)) {
+                bestDelta = delta;
+                bestV = v;
+            }
+        }
+        return bestV != cur;
+    }
+
     @Test
     void isDeterministicAndIndependentOfTheThreadCount() {
         int m = 40, n = 56, count = 200;
