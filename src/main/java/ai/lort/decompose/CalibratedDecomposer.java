@@ -29,8 +29,9 @@ import java.util.stream.IntStream;
  *   <li>Low-rank term: the rank-r SVD of the residual whitened by R, {@code H = R·Rᵀ}
  *       ({@code (W' − sT)·R}), unwhitened by {@code R⁻¹ = U}, alternating with step 2.
  * </ol>
- * Everything that touches all of H is a {@link Dense} matrix product: {@code W'·H} once,
- * {@code T·H} once per ternary fit; errors come from those products and row dot products.
+ * Everything that touches all of H is a {@link Dense} matrix product: {@code W·H} once (then
+ * {@code W'·H = (1 − β)·W·H + β·W·C} needs none), {@code T·H} once per ternary fit; errors come
+ * from those products and row dot products.
  * Rows are independent in steps 2 and 3, so they are spread over threads; the result does not
  * depend on the thread count.
  */
@@ -92,9 +93,15 @@ public final class CalibratedDecomposer {
                 if (pool == null) for (int i = 0; i < count; i++) body.accept(i);
                 else pool.submit(() -> IntStream.range(0, count).parallel().forEach(body)).join();
             };
-            float[] target = o.beta() > 0 && wc != null ? correctedTarget(w, m, n, wc, f.u, (float) o.beta(), threads) : w;
-            float[] gTarget = product(target, m, n, h, threads);
-            Energy e = new Energy(w, target, gTarget, m, n, h, lambda, threads);
+            float[] gw = product(w, m, n, h, threads), target = w, gTarget = gw;
+            if (o.beta() > 0 && wc != null) {
+                float beta = (float) o.beta();
+                target = correctedTarget(w, m, n, wc, f.u, beta, threads);
+                // W'·H = (1 − β)·W·H + β·W·C, from W' = W + β(W·C·H⁻¹ − W): no second m·n² product.
+                gTarget = new float[m * n];
+                for (int p = 0; p < gTarget.length; p++) gTarget[p] = (1 - beta) * gw[p] + beta * wc[p];
+            }
+            Energy e = new Energy(w, target, gTarget, gw, m, n, lambda);
 
             float[] scales = new float[m], gt = new float[m * n];
             byte[] t = new byte[m * n];
@@ -235,9 +242,13 @@ public final class CalibratedDecomposer {
         double[] perRow = new double[m];
         float[] diag = new float[n];
         for (int j = 0; j < n; j++) diag[j] = h[j * n + j];
-        int blocks = (m + CD_ROWS - 1) / CD_ROWS;
+        // Blocks of at most CD_ROWS rows, as many as a whole number of rounds of the threads (896
+        // rows: 8 of 112, not 7 of 128 of which one thread would run 4); the rows being
+        // independent, the cut does not change the result.
+        int threads = Math.max(1, o.threads()), blocks = ((m + CD_ROWS - 1) / CD_ROWS + threads - 1) / threads * threads;
+        int perBlock = (m + blocks - 1) / blocks;
         rows.each(blocks, b -> {
-            int from = b * CD_ROWS, to = Math.min(m, from + CD_ROWS);
+            int from = Math.min(m, b * perBlock), to = Math.min(m, from + perBlock);
             refineRows(t, gr, gt, from, to, n, h, diag, scales, o);
             for (int i = from; i < to; i++) perRow[i] = rowObjective(r, gr, t, gt, i * n, n, scales[i]);
         });
@@ -438,7 +449,7 @@ public final class CalibratedDecomposer {
      * {@code H_d = H + λI}: {@code ‖D‖²_H = ‖D‖²_{H_d} − λ‖D‖²}, and
      * {@code ‖W − Ŵ‖²_{H_d} = ‖W‖² − 2⟨W, Ŵ⟩ + ‖Ŵ‖²}, where the fit's objective
      * {@code ‖W' − Ŵ‖²} gives {@code ‖Ŵ‖² = objective − ‖W'‖² + 2⟨W', Ŵ⟩}; the inner products
-     * are row dots with {@code W·H_d} and {@code W'·H_d} (the same product when W' = W).
+     * are row dots with {@code W·H_d} and {@code W'·H_d}.
      */
     private static final class Energy {
         private final float[] w, target, gTarget, gw;
@@ -446,11 +457,11 @@ public final class CalibratedDecomposer {
         private final float lambda;
         private final double targetNorm, wNorm, wNormDamped;
 
-        Energy(float[] w, float[] target, float[] gTarget, int m, int n, float[] h, float lambda, int threads) {
+        Energy(float[] w, float[] target, float[] gTarget, float[] gw, int m, int n, float lambda) {
             this.w = w;
             this.target = target;
             this.gTarget = gTarget;
-            this.gw = target == w ? gTarget : product(w, m, n, h, threads);
+            this.gw = gw;
             this.m = m;
             this.n = n;
             this.lambda = lambda;
