@@ -168,7 +168,13 @@ class HubClientTest {
         HubClient.Snapshot s = anonymousClient().fetch(HubId.parse(ID, null).orElseThrow());
         assertThat(s.model().weightFiles().getFirst()).hasBinaryContent(WEIGHTS);
         List<FakeHub.Request> storage = hub.on("storage");
-        assertThat(storage).extracting(FakeHub.Request::range).containsExactly(null, "bytes=100000-");
+        assertThat(storage).hasSize(2);
+        assertThat(storage.getFirst().range()).isNull();
+        // It resumes from the bytes it got: up to the 100,000 the server sent before cutting the
+        // connection (a cut can lose the tail still in flight; 98,224 arrived once in CI).
+        String resume = storage.get(1).range();
+        assertThat(resume).matches("bytes=\\d+-");
+        assertThat(Long.parseLong(resume.replaceAll("\\D", ""))).isBetween(1L, 100_000L);
         assertThat(backoffs).hasSize(1);
     }
 
