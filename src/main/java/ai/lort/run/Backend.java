@@ -32,7 +32,12 @@ public interface Backend extends AutoCloseable {
     interface Embedding {}
 
     /** Shape of grouped-query attention: query head h reads kv head {@code h / (heads / kvHeads)}. */
-    record Attention(int heads, int kvHeads, int headDim, float scale, int window) {}
+    record Attention(int heads, int kvHeads, int headDim, float scale, int window) {
+        /** The first key position a query at {@code position} attends to (0, or the sliding window's start). */
+        int firstSeen(int position) {
+            return window > 0 ? Math.max(0, position - window + 1) : 0;
+        }
+    }
 
     String name();
 

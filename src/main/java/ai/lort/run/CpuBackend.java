@@ -20,7 +20,7 @@ public final class CpuBackend implements Backend {
 
     private final WorkerPool pool;
     private final MatmulTask matmul = new MatmulTask();
-    private final AttentionTask attention = new AttentionTask();
+    private final PairAttentionTask pairs = new PairAttentionTask();
     private final TransposedAttentionTask transposed = new TransposedAttentionTask();
     private float[][][] keysT;
     private float[][] scores = new float[0][];
@@ -252,30 +252,34 @@ public final class CpuBackend implements Backend {
             scores = new float[pool.threads()][keys.rows() + 4 * F.length()];
         int jobs = n * shape.heads();
         boolean small = (long) jobs * (pos + n) * shape.headDim() * 2 < PARALLEL_MIN_WORK;
+        AttentionTask task;
         if (n >= TRANSPOSED_MIN_TOKENS && shape.headDim() % F.length() == 0) {
             // Positions [lo, pos + n) are all any of these tokens sees.
-            int lo = shape.window() > 0 ? Math.max(0, pos - shape.window() + 1) : 0;
+            int lo = shape.firstSeen(pos);
             keysT = transposeKeys(rows(keys), lo, pos + n, shape, keysT);
             transposed.set(rows(out), rows(q), keysT, lo, rows(values), shape, pos, scores);
-            if (small) transposed.run(0, jobs, 0);
-            else pool.run(jobs, transposed);
-            return;
+            task = transposed;
+        } else {
+            pairs.set(rows(out), rows(q), rows(keys), rows(values), shape, pos, scores);
+            task = pairs;
         }
-        attention.set(rows(out), rows(q), rows(keys), rows(values), shape, pos, scores);
-        if (small) attention.run(0, jobs, 0);
-        else pool.run(jobs, attention);
+        if (small) task.run(0, jobs, 0);
+        else pool.run(jobs, task);
     }
 
-    /** Attention of one (token, head) pair per job; one reused instance, per-thread score rows. */
-    private static final class AttentionTask implements WorkerPool.Task {
-        private float[][] o, qs, ks, vs, scores;
-        private Attention shape;
-        private int pos;
+    /**
+     * Attention with one (token, head) pair per job: token t (at position pos + t) and query head h
+     * attend to key positions {@code [first, last]}, into a per-thread score row. One reused
+     * instance per kind; the kinds differ in how the keys are read.
+     */
+    private abstract static class AttentionTask implements WorkerPool.Task {
+        float[][] o, qs, vs, scores;
+        Attention shape;
+        int pos;
 
-        void set(float[][] o, float[][] qs, float[][] ks, float[][] vs, Attention shape, int pos, float[][] scores) {
+        void set(float[][] o, float[][] qs, float[][] vs, Attention shape, int pos, float[][] scores) {
             this.o = o;
             this.qs = qs;
-            this.ks = ks;
             this.vs = vs;
             this.shape = shape;
             this.pos = pos;
@@ -283,29 +287,44 @@ public final class CpuBackend implements Backend {
         }
 
         @Override
-        public void run(int from, int to, int worker) {
-            int heads = shape.heads(), hd = shape.headDim(), group = heads / shape.kvHeads();
-            float scale = shape.scale();
+        public final void run(int from, int to, int worker) {
+            int heads = shape.heads();
             float[] att = scores[worker];
             for (int job = from; job < to; job++) {
-                int t = job / heads, h = job % heads;
-                int last = pos + t;
-                int first = shape.window() > 0 ? Math.max(0, last - shape.window() + 1) : 0;
-                int qo = h * hd, ko = (h / group) * hd;
-                float[] qv = qs[t];
-                float max = Float.NEGATIVE_INFINITY;
-                for (int s = first; s <= last; s++) {
-                    att[s] = dot(qv, qo, ks[s], ko, hd) * scale;
-                    max = Math.max(max, att[s]);
-                }
-                float sum = 0;
-                for (int s = first; s <= last; s++) {
-                    att[s] = (float) Math.exp(att[s] - max);
-                    sum += att[s];
-                }
-                for (int s = first; s <= last; s++) att[s] /= sum;
-                weightedSum(att, first, last, vs, ko, o[t], qo, hd);
+                int t = job / heads, h = job % heads, last = pos + t;
+                attend(t, h, shape.firstSeen(last), last, att);
             }
+        }
+
+        abstract void attend(int t, int h, int first, int last, float[] att);
+    }
+
+    /** Keys as stored, one position at a time: one dot product per score (a single token, decode). */
+    private static final class PairAttentionTask extends AttentionTask {
+        private float[][] ks;
+
+        void set(float[][] o, float[][] qs, float[][] ks, float[][] vs, Attention shape, int pos, float[][] scores) {
+            set(o, qs, vs, shape, pos, scores);
+            this.ks = ks;
+        }
+
+        @Override
+        void attend(int t, int h, int first, int last, float[] att) {
+            int hd = shape.headDim(), qo = h * hd, ko = (h / (shape.heads() / shape.kvHeads())) * hd;
+            float scale = shape.scale();
+            float[] qv = qs[t];
+            float max = Float.NEGATIVE_INFINITY;
+            for (int s = first; s <= last; s++) {
+                att[s] = dot(qv, qo, ks[s], ko, hd) * scale;
+                max = Math.max(max, att[s]);
+            }
+            float sum = 0;
+            for (int s = first; s <= last; s++) {
+                att[s] = (float) Math.exp(att[s] - max);
+                sum += att[s];
+            }
+            for (int s = first; s <= last; s++) att[s] /= sum;
+            weightedSum(att, first, last, vs, ko, o[t], qo, hd);
         }
     }
 
@@ -330,43 +349,28 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Attention of one (token, head) pair per job as {@link AttentionTask}, with the keys transposed
-     * (head dimension × positions): the scores of VL positions are one vector, summed over the head
-     * dimension in order with no lane sums, four blocks of positions at a time; softmax's exp is a
-     * vector operation; the weighted sum of values keeps up to four slices of the output in registers.
-     * Every job's arithmetic is the same whichever thread runs it.
+     * Attention with the keys transposed (head dimension × positions): the scores of VL positions
+     * are one vector, summed over the head dimension in order with no lane sums, four blocks of
+     * positions at a time; softmax's exp is a vector operation; the weighted sum of values keeps up
+     * to four slices of the output in registers. Every job's arithmetic is the same whichever
+     * thread runs it.
      */
-    private static final class TransposedAttentionTask implements WorkerPool.Task {
-        private float[][] o, qs, vs, scores;
+    private static final class TransposedAttentionTask extends AttentionTask {
         private float[][][] kt;
         private int lo;
-        private Attention shape;
-        private int pos;
 
         void set(float[][] o, float[][] qs, float[][][] kt, int lo, float[][] vs, Attention shape, int pos, float[][] scores) {
-            this.o = o;
-            this.qs = qs;
+            set(o, qs, vs, shape, pos, scores);
             this.kt = kt;
             this.lo = lo;
-            this.vs = vs;
-            this.shape = shape;
-            this.pos = pos;
-            this.scores = scores;
         }
 
         @Override
-        public void run(int from, int to, int worker) {
-            int heads = shape.heads(), hd = shape.headDim(), group = heads / shape.kvHeads();
-            float[] att = scores[worker];
-            for (int job = from; job < to; job++) {
-                int t = job / heads, h = job % heads;
-                int last = pos + t;
-                int first = shape.window() > 0 ? Math.max(0, last - shape.window() + 1) : 0;
-                int count = last - first + 1;
-                transposedScores(qs[t], h * hd, kt[h / group], first - lo, count, hd, shape.scale(), att);
-                softmax(att, count);
-                weightedSumRows(att, count, vs, first, (h / group) * hd, o[t], h * hd, hd);
-            }
+        void attend(int t, int h, int first, int last, float[] att) {
+            int hd = shape.headDim(), kv = h / (shape.heads() / shape.kvHeads()), count = last - first + 1;
+            transposedScores(qs[t], h * hd, kt[kv], first - lo, count, hd, shape.scale(), att);
+            softmax(att, count);
+            weightedSumRows(att, count, vs, first, kv * hd, o[t], h * hd, hd);
         }
     }
 
