@@ -52,16 +52,9 @@ public record CompressedLayer(String name, int rows, int cols, int rank, String 
     public void ternaryRow(int i, byte[] packed, byte[] out) {
         int rb = rowBytes(packing, cols);
         MemorySegment.copy(codes, java.lang.foreign.ValueLayout.JAVA_BYTE, (long) i * rb, packed, 0, rb);
-        if (PACKING_T3_B5.equals(packing)) {
-            byte[] digits = ai.lort.pack.TritPacker.digits();
-            for (int g = 0, j = 0; g < rb; g++) {
-                int b = packed[g] & 0xFF;
-                if (b > 242) throw new IllegalArgumentException("invalid base-3 byte " + b + " in row " + i);
-                for (int k = 0; k < 5 && j < cols; k++, j++) out[j] = (byte) (digits[5 * b + k] - 1);
-            }
-        } else {
-            for (int j = 0; j < cols; j++) out[j] = (byte) ai.lort.pack.TernaryPacker.get(packed, 0, j);
-        }
+        boolean trits = PACKING_T3_B5.equals(packing);
+        for (int j = 0; j < cols; j++)
+            out[j] = (byte) (trits ? ai.lort.pack.TritPacker.code(packed[j / 5], j % 5) - 1 : ai.lort.pack.TernaryPacker.get(packed, 0, j));
     }
 
     /** A layer with float32 row scales (format 1.0). */

@@ -248,21 +248,20 @@ public final class LortFile implements AutoCloseable {
         int m = l.rows(), n = l.cols(), r = l.rank();
         float[] a = halves(l.a(), r * n), b = halves(l.b(), m * r), out = new float[m * n];
         float[] signs = l.rotation() == null ? null : l.rotation().signVector();
-        int rowBytes = CompressedLayer.rowBytes(l.packing(), n);
-        ThreadLocal<byte[][]> scratch = ThreadLocal.withInitial(() -> new byte[][] {new byte[rowBytes], new byte[n]});
-        Parallel.forEach(m, 16, threads, i -> {
-            byte[][] buf = scratch.get();
-            byte[] t = buf[1];
-            l.ternaryRow(i, buf[0], t);
-            float s = l.scale(i);
-            int off = i * n;
-            for (int j = 0; j < n; j++) out[off + j] = s * t[j];
-            for (int k = 0; k < r; k++) {
-                float bik = b[i * r + k];
-                for (int j = 0, ao = k * n; j < n; j++) out[off + j] += bik * a[ao + j];
+        Parallel.forRanges(m, 16, threads, (from, to) -> {
+            byte[] packed = new byte[CompressedLayer.rowBytes(l.packing(), n)], t = new byte[n];
+            for (int i = from; i < to; i++) {
+                l.ternaryRow(i, packed, t);
+                float s = l.scale(i);
+                int off = i * n;
+                for (int j = 0; j < n; j++) out[off + j] = s * t[j];
+                for (int k = 0; k < r; k++) {
+                    float bik = b[i * r + k];
+                    for (int j = 0, ao = k * n; j < n; j++) out[off + j] += bik * a[ao + j];
+                }
+                // Row ŵ·R = (Rᵀ·ŵᵀ)ᵀ.
+                if (signs != null) l.rotation().rotateBack(out, off, signs);
             }
-            // Row ŵ·R = (Rᵀ·ŵᵀ)ᵀ.
-            if (signs != null) l.rotation().rotateBack(out, off, signs);
         });
         return out;
     }

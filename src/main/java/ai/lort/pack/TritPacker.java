@@ -41,13 +41,10 @@ public final class TritPacker {
         return out;
     }
 
-    /** The code (t + 1, 0..2) of weight {@code c} of a row whose packed bytes start at {@code rowOffset}. */
+    /** The code (t + 1, 0..2) of digit {@code k} (0..4) of a packed byte, that is of weight {@code 5g + k} of byte g. */
     public static int code(int packedByte, int k) {
         int b = packedByte & 0xFF;
         if (b > 242) throw new IllegalArgumentException("invalid base-3 byte " + b);
         return DIGITS[5 * b + k];
     }
-
-    /** The five codes of byte value b start at {@code digits()[5·b]} (0..242). */
-    public static byte[] digits() { return DIGITS; }
 }

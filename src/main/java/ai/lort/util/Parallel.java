@@ -29,21 +29,34 @@ public final class Parallel {
         }
     }
 
+    /** A range {@code [from, to)} of indices. */
+    @FunctionalInterface
+    public interface Range {
+        void run(int from, int to);
+    }
+
     /**
-     * {@code body.accept(i)} for every i in {@code [0, count)}, on up to {@code threads} threads
-     * that claim {@code grain} consecutive indices at a time (so a late or slow thread only
-     * finds fewer left). The calls must be independent of each other.
+     * {@code body.run(from, to)} over {@code [0, count)} in ranges of {@code grain} indices (the
+     * last one shorter), on up to {@code threads} threads that claim one range at a time (so a late
+     * or slow thread only finds fewer left). A range can set up scratch once for its indices. The
+     * ranges must be independent of each other.
      */
-    public static void forEach(int count, int grain, int threads, IntConsumer body) {
-        int chunks = (count + grain - 1) / Math.max(1, grain);
-        if (threads <= 1 || chunks <= 1) {
-            for (int i = 0; i < count; i++) body.accept(i);
+    public static void forRanges(int count, int grain, int threads, Range body) {
+        int size = Math.max(1, grain), ranges = (count + size - 1) / size;
+        if (threads <= 1 || ranges <= 1) {
+            for (int from = 0; from < count; from += size) body.run(from, Math.min(count, from + size));
             return;
         }
         AtomicInteger next = new AtomicInteger();
         run(() -> {
-            for (int c; (c = next.getAndIncrement()) < chunks; )
-                for (int i = c * grain, end = Math.min(count, i + grain); i < end; i++) body.accept(i);
-        }, Math.min(threads, chunks));
+            for (int c; (c = next.getAndIncrement()) < ranges; ) body.run(c * size, Math.min(count, c * size + size));
+        }, Math.min(threads, ranges));
+    }
+
+    /** {@code body.accept(i)} for every i in {@code [0, count)}, as {@link #forRanges}. */
+    public static void forEach(int count, int grain, int threads, IntConsumer body) {
+        forRanges(count, grain, threads, (from, to) -> {
+            for (int i = from; i < to; i++) body.accept(i);
+        });
     }
 }
