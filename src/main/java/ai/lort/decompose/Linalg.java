@@ -42,32 +42,6 @@ public final class Linalg {
     }
 
     /**
-     * {@code Yt = (W · Xtᵀ)ᵀ}: W is m × n, Xt is l × n (the l columns of X as rows), Yt is l × m.
-     * One pass over W; the l dot products of each row reuse it from cache.
-     */
-    public static void mulRowsDot(float[] w, int m, int n, float[] xt, int l, float[] yt) {
-        for (int i = 0; i < m; i++) {
-            int wo = i * n;
-            for (int j = 0; j < l; j++) yt[j * m + i] = dot(w, wo, xt, j * n, n);
-        }
-    }
-
-    /**
-     * {@code Zt = (Wᵀ · Yt ᵀ)ᵀ}: W is m × n, Yt is l × m, Zt is l × n (overwritten). One pass over W:
-     * each row of W is added into the l accumulator rows of Zt.
-     */
-    public static void mulTransposedRowsAxpy(float[] w, int m, int n, float[] yt, int l, float[] zt) {
-        java.util.Arrays.fill(zt, 0, l * n, 0f);
-        for (int i = 0; i < m; i++) {
-            int wo = i * n;
-            for (int j = 0; j < l; j++) {
-                float c = yt[j * m + i];
-                if (c != 0f) axpy(c, w, wo, zt, j * n, n);
-            }
-        }
-    }
-
-    /**
      * Orthonormalizes the l rows (each of length m) of {@code vt} in place by modified Gram-Schmidt,
      * run twice for numerical safety. A row that becomes (numerically) zero is left zero.
      */

@@ -1,7 +1,7 @@
 package ai.lort.bench;
 
 import ai.lort.decompose.AlsDecomposer;
-import ai.lort.decompose.Linalg;
+import ai.lort.decompose.Dense;
 import ai.lort.decompose.RandomizedSvd;
 import java.util.Collection;
 import java.util.Locale;
@@ -24,7 +24,8 @@ import org.openjdk.jmh.runner.options.CommandLineOptions;
 
 /**
  * The decomposition's kernels on Qwen2.5-0.5B shapes, single thread: the two thin products with a
- * weight matrix (l = 17 sketch columns, as for rank 9), one randomized SVD, and one whole ALS
+ * weight matrix that {@link RandomizedSvd} makes (l = 17 sketch columns, as for rank 9; {@link Dense}
+ * products with W's rows, or columns, as the product's rows), one randomized SVD, and one whole ALS
  * decomposition. Run with bench/decompose.sh, which prints GFLOP/s for the products.
  */
 @State(Scope.Thread)
@@ -40,7 +41,7 @@ public class DecomposeBench {
     public String shape;
 
     int m, n;
-    float[] w, xt, yt, zt;
+    float[] w, xt, yt, y, z;
 
     @Setup
     public void setup() {
@@ -52,22 +53,23 @@ public class DecomposeBench {
         xt = new float[L * n];
         for (int i = 0; i < xt.length; i++) xt[i] = (float) (rnd.nextDouble() - 0.5);
         yt = new float[L * m];
-        zt = new float[L * n];
-        Linalg.mulRowsDot(w, m, n, xt, L, yt);
+        for (int i = 0; i < yt.length; i++) yt[i] = (float) (rnd.nextDouble() - 0.5);
+        y = new float[m * L];
+        z = new float[n * L];
     }
 
     /** W·X (2·m·n·l flops), X stored transposed. */
     @Benchmark
-    public float[] mulRowsDot() {
-        Linalg.mulRowsDot(w, m, n, xt, L, yt);
-        return yt;
+    public float[] timesW() {
+        Dense.gemm(false, true, m, L, n, 1f, w, 0, n, xt, 0, n, 0f, y, 0, L, 1);
+        return y;
     }
 
     /** Wᵀ·Y (2·m·n·l flops), Y stored transposed. */
     @Benchmark
-    public float[] mulTransposedRowsAxpy() {
-        Linalg.mulTransposedRowsAxpy(w, m, n, yt, L, zt);
-        return zt;
+    public float[] timesWTransposed() {
+        Dense.gemm(true, true, n, L, m, 1f, w, 0, n, yt, 0, m, 0f, z, 0, L, 1);
+        return z;
     }
 
     /** A rank-9 randomized SVD from a cold start with one power iteration. */
@@ -93,7 +95,7 @@ public class DecomposeBench {
             String shape = r.getParams().getParam("shape");
             long mm = Long.parseLong(shape.split("x")[0]), nn = Long.parseLong(shape.split("x")[1]);
             double ms = r.getPrimaryResult().getScore();
-            String gflops = method.startsWith("mul") ? String.format(Locale.ROOT, "%10.2f", 2.0 * mm * nn * L / (ms * 1e6)) : "";
+            String gflops = method.startsWith("times") ? String.format(Locale.ROOT, "%10.2f", 2.0 * mm * nn * L / (ms * 1e6)) : "";
             System.out.printf(Locale.ROOT, "%-24s %-10s %10.3f %s%n", method, shape, ms, gflops);
         }
     }
