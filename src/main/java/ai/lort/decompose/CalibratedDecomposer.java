@@ -2,6 +2,8 @@ package ai.lort.decompose;
 
 import ai.lort.util.Half;
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
@@ -9,8 +11,6 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
-import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 
 /**
  * Activation-aware decomposition {@code W ≈ diag(s)·T + B·A} (docs/ALGORITHM.md): instead of the
@@ -336,19 +336,7 @@ public final class CalibratedDecomposer {
                             }
                             j += k;
                         }
-                        int cur = t[off + j];
-                        double hjj = diag[j];
-                        int bestV = cur;
-                        double bestDelta = 0;
-                        for (int v = -1; v <= 1; v++) {
-                            if (v == cur) continue;
-                            int d = v - cur;
-                            double delta = -2 * si * d * gr[off + j] + si * si * (2 * d * gt[off + j] + (double) d * d * hjj);
-                            if (delta < bestDelta - 1e-9 * Math.abs(si * si * hjj)) {
-                                bestDelta = delta;
-                                bestV = v;
-                            }
-                        }
+                        int cur = t[off + j], bestV = bestLevel(cur, gr[off + j], gt[off + j], diag[j], si);
                         if (bestV != cur) {
                             t[off + j] = (byte) bestV;
                             Linalg.axpy(bestV - cur, h, j * n, gt, off, n);
@@ -370,10 +358,30 @@ public final class CalibratedDecomposer {
     }
 
     /**
+     * The level in {-1, 0, +1} that lowers the row's {@code (r − s·t)·H·(r − s·t)ᵀ} most when code
+     * {@code cur} moves, given the column's {@code r·H} and {@code t·H} entries and H's diagonal
+     * entry; cur when no move lowers it by more than a relative 1e-9 (ties: the lower level).
+     */
+    static int bestLevel(int cur, float gr, float gt, double hjj, double si) {
+        int bestV = cur;
+        double bestDelta = 0;
+        for (int v = -1; v <= 1; v++) {
+            if (v == cur) continue;
+            int d = v - cur;
+            double delta = -2 * si * d * gr + si * si * (2 * d * gt + (double) d * d * hjj);
+            if (delta < bestDelta - 1e-9 * Math.abs(si * si * hjj)) {
+                bestDelta = delta;
+                bestV = v;
+            }
+        }
+        return bestV;
+    }
+
+    /**
      * The first of columns {@code [j, j + DL)} of the row at {@code off} where {@link #refineRows}
-     * would move the code, or DL for none: the same test for DL columns at once, in double lanes,
-     * each the scalar expression's operations in its order (the two other levels in the scalar
-     * loop's order, lower first), so the lanes decide as the scalar code does.
+     * would move the code, or DL for none: {@link #bestLevel}'s test for DL columns at once, in
+     * double lanes, each its expression's operations in its order (the two other levels in its
+     * loop's order, lower first), so the lanes decide as it does.
      */
     static int firstChange(byte[] t, float[] gr, float[] gt, float[] diag, int off, int j, double si) {
         ByteVector codes = CD_BYTES.length() == DL ? ByteVector.fromArray(CD_BYTES, t, off + j) : ByteVector.fromArray(CD_BYTES, t, off + j, CD_BYTE_LANES);

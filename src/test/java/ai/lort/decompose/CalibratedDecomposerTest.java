@@ -119,8 +119,9 @@ class CalibratedDecomposerTest {
 
     /**
      * Coordinate descent skips ahead with {@code firstChange}, DL columns at a time: it must pick
-     * the column the scalar test (refineRows' own expression) picks first, ties and all; the
-     * gradients are drawn so that about a tenth of the codes move, some right at the threshold.
+     * the column where the scalar test ({@code bestLevel}, which then moves the code) first moves
+     * one, ties and all; the gradients are drawn so that about a tenth of the codes move, some
+     * right at the threshold.
      */
     @Test
     void vectorSkipFindsTheColumnTheScalarTestMovesFirst() {
@@ -141,25 +142,9 @@ class CalibratedDecomposerTest {
             int off = rnd.nextInt(n - CalibratedDecomposer.DL + 1);
             int expected = CalibratedDecomposer.DL;
             for (int k = 0; k < CalibratedDecomposer.DL && expected == CalibratedDecomposer.DL; k++)
-                if (scalarMoves(t[off + k], gr[off + k], gt[off + k], diag[off + k], si)) expected = k;
+                if (CalibratedDecomposer.bestLevel(t[off + k], gr[off + k], gt[off + k], diag[off + k], si) != t[off + k]) expected = k;
             assertThat(CalibratedDecomposer.firstChange(t, gr, gt, diag, 0, off, si)).as("trial %d", trial).isEqualTo(expected);
         }
-    }
-
-    /** refineRows' test for one code, written out as it is there. */
-    private static boolean scalarMoves(int cur, float gr, float gt, double hjj, double si) {
-        int bestV = cur;
-        double bestDelta = 0;
-        for (int v = -1; v <= 1; v++) {
-            if (v == cur) continue;
-            int d = v - cur;
-            double delta = -2 * si * d * gr + si * si * (2 * d * gt + (double) d * d * hjj);
-            if (delta < bestDelta - 1e-9 * Math.abs(si * si * hjj)) {
-                bestDelta = delta;
-                bestV = v;
-            }
-        }
-        return bestV != cur;
     }
 
     @Test
