@@ -72,8 +72,11 @@ public record Hadamard(int cols, long seed, int block) {
 
     /** {@link #rotate} of each of the {@code rows} consecutive rows of x, on up to {@code threads} threads. */
     public void rotateRows(float[] x, int rows, int threads) {
-        float[] s = signs();
-        Parallel.forEach(rows, ROWS_PER_CLAIM, threads, i -> rotate(x, i * cols, s));
+        rotateRows(x, rows, signs(), threads);
+    }
+
+    private void rotateRows(float[] x, int rows, float[] signs, int threads) {
+        Parallel.forEach(rows, ROWS_PER_CLAIM, threads, i -> rotate(x, i * cols, signs));
     }
 
     /** The signs once, for repeated {@link #rotate} calls. */
@@ -145,8 +148,8 @@ public record Hadamard(int cols, long seed, int block) {
      * of a block stay in L2). On up to {@code threads} threads.
      */
     public void conjugate(float[] m, int threads) {
-        rotateRows(m, cols, threads);
         float[] s = signs();
+        rotateRows(m, cols, s, threads);
         int strips = (cols + STRIP - 1) / STRIP;
         Parallel.forEach(strips, 1, threads, t -> rotateColumns(m, t * STRIP, Math.min(cols, t * STRIP + STRIP), s));
     }
