@@ -38,12 +38,15 @@ public final class Dense {
     static final int KC = 256;
     /**
      * ROW_BLOCK rows of C are the work item of a product's threads: a thread packs their KC-deep
-     * slice of op(A) (192 KB) and sums them over C's columns TILE_N at a time, that part of packed
-     * B (512 KB) staying in L2 while the block's A micro-panels stream over it; both fit the 1 MB L2
-     * (24 and 32 row micro-panels measured the same; more rows would balance the threads worse).
+     * slice of op(A) (48 KB) and sums them over C's columns TILE_N at a time, that part of packed
+     * B (512 KB) staying in L2 while the block's A micro-panels stream over it. Small items balance
+     * the threads, which wait for each other at the end of every k slice: 896 rows (the decoder's
+     * width, and down_proj's output) are 19 items of 48 rows, where with 192 they were 5 and one
+     * thread ran three while the other waited (measured at 896 × 4864 × 4864 on 2 threads:
+     * 137-153 GFLOP/s against 126-136; a down_proj decomposition 3.8-4.4 s against 3.9-4.9).
      * Triangles (syrk, Cholesky updates) take narrower column tiles, as more of them are skipped.
      */
-    static final int ROW_BLOCK = 16 * MR, TILE_N = 512 / NR * NR, TRIANGLE_TILE = 24 * MR;
+    static final int ROW_BLOCK = 4 * MR, TILE_N = 512 / NR * NR, TRIANGLE_TILE = 24 * MR;
     /** Block size of the Cholesky factorization and of the triangular inverse. */
     static final int CHOLESKY_BLOCK = 128, INVERSE_BLOCK = 256;
 
