@@ -60,11 +60,14 @@ public final class WorkerPool implements AutoCloseable {
             return;
         }
         int gen = generation + 1;
+        // The claim counter moves to the new generation first: a worker still in the last run's
+        // claim loop may have read its counter, but its claim (a compare-and-set on that value)
+        // now fails, so it cannot take a chunk of this run, whose chunk count it might already see.
+        claims.set((long) gen << 32);
         this.task = task;
         this.size = size;
         this.chunks = Math.min(size, parts);
         done.set(0);
-        claims.set((long) gen << 32);
         generation = gen;
         for (Thread w : workers) LockSupport.unpark(w);
         work(gen, 0);

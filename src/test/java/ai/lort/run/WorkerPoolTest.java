@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-@Timeout(60) // a lost chunk shows as a hang
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // a lost or extra chunk shows as a hang, which only a separate thread can end
 class WorkerPoolTest {
     @Test
     void everyIndexRunsExactlyOnce() {
@@ -25,6 +25,26 @@ class WorkerPoolTest {
                         for (int i = 0; i < size; i++) assertThat(hits.get(i)).isEqualTo(1);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * Many short runs whose chunk counts alternate, few and many: a worker still in one run's claim
+     * loop when the next run starts must not claim, run or count a chunk of it. (It once could: it
+     * read the old claim counter, then the new run's larger chunk count, and its claim went
+     * through; the extra count made the caller wait forever, or return with a chunk not done.)
+     */
+    @Test
+    void aLateWorkerNeverTakesPartInTheNextRun() {
+        int size = 64;
+        try (WorkerPool pool = new WorkerPool(3)) {
+            for (int round = 0; round < 200_000; round++) {
+                AtomicIntegerArray hits = new AtomicIntegerArray(size);
+                pool.run(size, round % 2 == 0 ? 2 : size, (from, to, worker) -> {
+                    for (int i = from; i < to; i++) hits.incrementAndGet(i);
+                });
+                for (int i = 0; i < size; i++) if (hits.get(i) != 1) assertThat(hits.get(i)).as("round %d, index %d", round, i).isEqualTo(1);
             }
         }
     }
