@@ -56,7 +56,7 @@ public final class CalibratedPass {
         int context = Math.min(config.maxPositions(), Math.max(2, cal.length()));
         Map<String, Layer> layers = new ConcurrentHashMap<>();
         try (CalibrationRunner runner = new CalibrationRunner(weights, o.threads(), context)) {
-            List<int[]> data = sequences(weights, config, runner, cal, context, o.seed());
+            List<int[]> data = sequences(weights, config, runner, cal, context, o.seed(), o.threads());
             if (data.isEmpty()) throw new LortException("no calibration sequences of 2 tokens or more; give a longer --calibration text");
             long tokens = data.stream().mapToLong(s -> s.length).sum();
             double dataSeconds = (System.nanoTime() - t0) / 1e9;
@@ -98,7 +98,7 @@ public final class CalibratedPass {
     }
 
     private static List<int[]> sequences(SafetensorsWeights weights, ModelConfig config, CalibrationRunner runner,
-                                         Calibration cal, int context, long seed) {
+                                         Calibration cal, int context, long seed, int threads) {
         Tokenizer tok = Tokenizer.load(weights::file);
         if (!cal.self()) {
             String text;
@@ -114,7 +114,7 @@ public final class CalibratedPass {
         int bos = tok.bosId().orElse(config.bosId());
         if (bos < 0)
             throw new LortException("--calibration self needs a BOS token to sample from; neither the tokenizer nor config.json has one, give --calibration FILE");
-        return CalibrationData.generate(runner.original(), bos, cal.samples(), context, seed);
+        return CalibrationData.generate(runner.original(), bos, cal.samples(), context, seed, threads);
     }
 
     /** The engine does not run this architecture. */
