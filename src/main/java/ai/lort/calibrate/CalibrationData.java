@@ -73,8 +73,8 @@ public final class CalibrationData {
     public static List<int[]> generate(LlamaModel model, int bos, int samples, int length, long seed, int threads) {
         List<int[]> out = new ArrayList<>();
         int len = Math.min(length, model.context());
-        long cacheBytes = 2L * model.layerCount() * model.context() * model.config().kvDim() * Float.BYTES;
-        int group = (int) Math.max(1, Math.min(Math.min(LOCKSTEP, model.batch()), Runtime.getRuntime().maxMemory() / CACHE_HEAP_SHARE / cacheBytes));
+        long fit = Runtime.getRuntime().maxMemory() / CACHE_HEAP_SHARE / model.lockstepBytesPerSequence();
+        int group = (int) Math.max(1, Math.min(Math.min(LOCKSTEP, model.batch()), fit));
         int workers = Math.max(1, Math.min(threads, group));
         float[][] logits = new float[workers][model.vocabSize()];
         for (int first = 0; first < samples; first += group) {

@@ -202,6 +202,11 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
+    /** Bytes of the KV cache each sequence of a {@link Lockstep} holds: keys and values, every layer, the whole context. */
+    public long lockstepBytesPerSequence() {
+        return 2L * layers.length * context * config.kvDim() * Float.BYTES;
+    }
+
     /** Caches for {@code sequences} (at most {@link #batch()}) sequences decoded in lockstep. */
     public Lockstep lockstep(int sequences) {
         if (sequences < 1 || sequences > batch) throw new IllegalArgumentException(sequences + " sequences, batch " + batch);
