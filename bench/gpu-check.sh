@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Everything LoRT checks on an NVIDIA GPU, in one run of a few minutes (ai.lort.kernel.cuda.GpuCheck):
+# Everything LoRT checks on an NVIDIA GPU, in one run of a few minutes (ai.lort.tools.GpuCheck):
 #   1. the CUDA backend against the CPU backend on stories260K, the four tiny models and a tiny
 #      synthetic ternary (.lort-layout) model: same greedy continuation, logits within 1e-2;
 #   2. decode tokens/s and achieved weight bandwidth of a Qwen2.5-0.5B-shaped model, BF16 original
@@ -60,7 +60,7 @@ log="$dir/gpu-check.log"
 touch "$log" 2>/dev/null || log="${TMPDIR:-/tmp}/gpu-check.log"
 set +e
 "$rt/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC \
-  -Xmx12g -cp "$dir/lort.jar" ai.lort.kernel.cuda.GpuCheck --models "$dir/models" --bench "$@" 2>&1 | tee "$log"
+  -Xmx12g -cp "$dir/lort.jar" ai.lort.tools.GpuCheck --models "$dir/models" --bench "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 set -e
 if [ -n "${OUT:-}" ] && [ -d "${OUT}" ]; then cp "$log" "$OUT/gpu-check.log"; fi

@@ -3,7 +3,7 @@
 // Build (the committed PTX; see kernels/README.md for why compute_75):
 //   nvcc -ptx -arch=compute_75 kernels/lort_kernel.cu -o kernels/lort_kernel.ptx
 //
-// Conventions, shared with ai.lort.kernel.cuda.CudaKernels (the Java launcher):
+// Conventions, shared with ai.lort.engine.cuda.CudaKernels (the Java launcher):
 // - every kernel is extern "C" so its PTX name is the C name;
 // - activations, norms, rope tables and the KV cache are float32;
 // - activation buffers are rows × cols row-major, one row per token of a batch; kernels that take

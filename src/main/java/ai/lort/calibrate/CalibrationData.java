@@ -1,7 +1,7 @@
 package ai.lort.calibrate;
 
-import ai.lort.run.LlamaModel;
-import ai.lort.run.Sampler;
+import ai.lort.generate.Sampler;
+import ai.lort.model.LlamaModel;
 import ai.lort.tokenizer.Tokenizer;
 import ai.lort.util.Parallel;
 import java.util.ArrayList;

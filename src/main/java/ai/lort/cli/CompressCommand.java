@@ -1,14 +1,15 @@
 package ai.lort.cli;
 
 import ai.lort.LortException;
-import ai.lort.compress.Calibration;
+import ai.lort.Version;
+import ai.lort.calibrate.Calibration;
 import ai.lort.compress.CompressOptions;
-import ai.lort.format.LortFormat;
 import ai.lort.compress.Compressor;
 import ai.lort.compress.LayerReport;
-import ai.lort.load.LocatedModel;
-import ai.lort.load.ModelLocator;
+import ai.lort.format.LortFormat;
 import ai.lort.load.SourceModel;
+import ai.lort.locate.LocatedModel;
+import ai.lort.locate.ModelLocator;
 import ai.lort.util.ProgressBar;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

@@ -1,14 +1,15 @@
 package ai.lort.cli;
 
 import ai.lort.LortException;
+import ai.lort.Version;
+import ai.lort.engine.cuda.DeviceChoice;
+import ai.lort.engine.cuda.Devices;
 import ai.lort.eval.Perplexity;
-import ai.lort.kernel.cuda.DeviceChoice;
-import ai.lort.kernel.cuda.Devices;
-import ai.lort.run.LlamaModel;
-import ai.lort.run.ModelConfig;
-import ai.lort.run.WeightSource;
+import ai.lort.model.LlamaModel;
+import ai.lort.model.ModelConfig;
 import ai.lort.tokenizer.Tokenizer;
 import ai.lort.util.ProgressBar;
+import ai.lort.weights.WeightSource;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -1,16 +1,17 @@
 package ai.lort.cli;
 
 import ai.lort.LortException;
-import ai.lort.run.Generator;
-import ai.lort.kernel.cuda.DeviceChoice;
-import ai.lort.kernel.cuda.Devices;
-import ai.lort.run.LlamaModel;
-import ai.lort.run.ModelConfig;
-import ai.lort.run.Sampler;
-import ai.lort.run.WeightSource;
+import ai.lort.Version;
+import ai.lort.engine.cuda.DeviceChoice;
+import ai.lort.engine.cuda.Devices;
+import ai.lort.generate.Generator;
+import ai.lort.generate.Sampler;
+import ai.lort.model.LlamaModel;
+import ai.lort.model.ModelConfig;
 import ai.lort.tokenizer.ChatTemplate;
 import ai.lort.tokenizer.Message;
 import ai.lort.tokenizer.Tokenizer;
+import ai.lort.weights.WeightSource;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

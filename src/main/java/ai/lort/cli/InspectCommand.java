@@ -1,6 +1,7 @@
 package ai.lort.cli;
 
 import ai.lort.LortException;
+import ai.lort.Version;
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFile;
 import ai.lort.load.Tensor;
@@ -12,10 +13,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Print a .lort file's header, its compressed layers (shape, rank, bits per weight, error) and totals.")

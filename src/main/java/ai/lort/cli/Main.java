@@ -1,9 +1,10 @@
 package ai.lort.cli;
 
 import ai.lort.LortException;
+import ai.lort.Version;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** Entry point of the {@code lort} command and its subcommands. */
 @Command(name = "lort", mixinStandardHelpOptions = true, versionProvider = Version.class,

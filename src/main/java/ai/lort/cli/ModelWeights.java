@@ -2,12 +2,12 @@ package ai.lort.cli;
 
 import ai.lort.LortException;
 import ai.lort.format.LortFile;
-import ai.lort.load.ModelLocator;
+import ai.lort.hub.HubEnvironment;
 import ai.lort.load.SourceModel;
-import ai.lort.load.hub.HubEnvironment;
-import ai.lort.run.LortWeights;
-import ai.lort.run.SafetensorsWeights;
-import ai.lort.run.WeightSource;
+import ai.lort.locate.ModelLocator;
+import ai.lort.weights.LortWeights;
+import ai.lort.weights.SafetensorsWeights;
+import ai.lort.weights.WeightSource;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;

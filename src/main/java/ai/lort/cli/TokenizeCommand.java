@@ -1,9 +1,8 @@
 package ai.lort.cli;
 
 import ai.lort.LortException;
+import ai.lort.Version;
 import ai.lort.format.LortFile;
-import java.util.HashMap;
-import java.util.Map;
 import ai.lort.tokenizer.ChatTemplate;
 import ai.lort.tokenizer.Message;
 import ai.lort.tokenizer.Tokenizer;
@@ -19,14 +18,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 @Command(name = "tokenize", mixinStandardHelpOptions = true, versionProvider = Version.class,
         description = "Print the token ids of a text, as the model's tokenizer.json gives them.")

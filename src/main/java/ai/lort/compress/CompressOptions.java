@@ -1,5 +1,6 @@
 package ai.lort.compress;
 
+import ai.lort.calibrate.Calibration;
 import java.nio.file.Path;
 
 /**

@@ -1,9 +1,11 @@
 package ai.lort.compress;
 
 import ai.lort.LortException;
+import ai.lort.calibrate.CalibratedPass;
+import ai.lort.calibrate.Calibration;
 import ai.lort.decompose.AlsDecomposer;
-import ai.lort.format.CompressedLayer;
 import ai.lort.decompose.RankPlanner;
+import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortWriter;
 import ai.lort.load.SourceModel;
 import ai.lort.load.Tensor;
@@ -156,7 +158,7 @@ public final class Compressor {
             }
             bar.finish(done);
             ObjectNode meta = JsonNodeFactory.instance.objectNode();
-            meta.put("created_by", "LoRT " + ai.lort.cli.Version.current());
+            meta.put("created_by", "LoRT " + ai.lort.Version.current());
             meta.put("created", java.time.Instant.now().toString());
             meta.put("method", method);
             meta.set("source", source);

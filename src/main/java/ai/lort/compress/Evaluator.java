@@ -2,15 +2,15 @@ package ai.lort.compress;
 
 import ai.lort.LortException;
 import ai.lort.calibrate.CalibrationData;
+import ai.lort.engine.cpu.CpuBackend;
 import ai.lort.eval.Perplexity;
 import ai.lort.format.LortFile;
 import ai.lort.load.SourceModel;
-import ai.lort.run.CpuBackend;
-import ai.lort.run.LlamaModel;
-import ai.lort.run.ModelConfig;
-import ai.lort.run.SafetensorsWeights;
-import ai.lort.run.WeightSource;
+import ai.lort.model.LlamaModel;
+import ai.lort.model.ModelConfig;
 import ai.lort.tokenizer.Tokenizer;
+import ai.lort.weights.SafetensorsWeights;
+import ai.lort.weights.WeightSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +45,7 @@ final class Evaluator {
         for (String d : CalibrationData.documents(content)) docs.add(tok.encode(d, true));
         if (docs.isEmpty()) throw new LortException("--eval " + text + ": no text");
         Perplexity.Result original = perplexity(weights, docs, ctx, threads);
-        try (ai.lort.run.LortWeights file = new ai.lort.run.LortWeights(LortFile.open(lort))) {
+        try (ai.lort.weights.LortWeights file = new ai.lort.weights.LortWeights(LortFile.open(lort))) {
             Perplexity.Result compressed = perplexity(file, docs, ctx, threads);
             return new Compressor.Evaluation(text.toString(), docs.size(), original.tokens(), original.perplexity(), compressed.perplexity());
         }

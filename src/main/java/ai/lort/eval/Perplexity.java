@@ -1,7 +1,7 @@
 package ai.lort.eval;
 
 import ai.lort.LortException;
-import ai.lort.run.LlamaModel;
+import ai.lort.model.LlamaModel;
 import ai.lort.util.ProgressBar;
 
 /**

@@ -1,9 +1,9 @@
 package ai.lort.kernel;
 
 import static ai.lort.kernel.VectorSpecs.F;
+import static ai.lort.kernel.VectorSpecs.I;
 import static ai.lort.kernel.VectorSpecs.S;
 import static ai.lort.kernel.VectorSpecs.SHORT_LE;
-import static ai.lort.kernel.VectorSpecs.I;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;

@@ -22,8 +22,8 @@ public final class CalibratedBench {
     public static void main(String[] args) {
         int tokens = args.length > 0 ? Integer.parseInt(args[0]) : 2048;
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
-        int alternations = args.length > 2 ? Integer.parseInt(args[2]) : ai.lort.compress.Calibration.DEFAULT_ALTERNATIONS;
-        int sweeps = args.length > 3 ? Integer.parseInt(args[3]) : ai.lort.compress.Calibration.DEFAULT_SWEEPS;
+        int alternations = args.length > 2 ? Integer.parseInt(args[2]) : ai.lort.calibrate.Calibration.DEFAULT_ALTERNATIONS;
+        int sweeps = args.length > 3 ? Integer.parseInt(args[3]) : ai.lort.calibrate.Calibration.DEFAULT_SWEEPS;
         int[][] shapes = {{896, 896}, {128, 896}, {4864, 896}, {896, 4864}}; // q/o, k/v, gate/up, down (out × in)
         for (int[] s : shapes) {
             int m = s[0], n = s[1];

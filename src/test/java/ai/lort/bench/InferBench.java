@@ -1,16 +1,16 @@
 package ai.lort.bench;
 
+import ai.lort.engine.cpu.CpuBackend;
 import ai.lort.format.LortFile;
+import ai.lort.generate.Generator;
+import ai.lort.generate.Sampler;
 import ai.lort.load.LocalModel;
 import ai.lort.load.SourceModel;
 import ai.lort.load.Tensor;
-import ai.lort.run.CpuBackend;
-import ai.lort.run.Generator;
-import ai.lort.run.LlamaModel;
-import ai.lort.run.LortWeights;
-import ai.lort.run.SafetensorsWeights;
-import ai.lort.run.Sampler;
-import ai.lort.run.WeightSource;
+import ai.lort.model.LlamaModel;
+import ai.lort.weights.LortWeights;
+import ai.lort.weights.SafetensorsWeights;
+import ai.lort.weights.WeightSource;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

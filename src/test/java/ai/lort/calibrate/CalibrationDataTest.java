@@ -2,12 +2,12 @@ package ai.lort.calibrate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.lort.engine.cpu.CpuBackend;
 import ai.lort.load.LocalModel;
 import ai.lort.load.SourceModel;
-import ai.lort.run.CpuBackend;
-import ai.lort.run.LlamaModel;
-import ai.lort.run.SafetensorsWeights;
+import ai.lort.model.LlamaModel;
 import ai.lort.testing.SharedData;
+import ai.lort.weights.SafetensorsWeights;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

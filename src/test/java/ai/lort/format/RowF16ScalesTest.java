@@ -1,12 +1,12 @@
 package ai.lort.format;
 
-import ai.lort.testing.KernelChecks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.lort.LortException;
 import ai.lort.decompose.RankPlanner;
+import ai.lort.testing.KernelChecks;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,11 +1,11 @@
 package ai.lort.pack;
 
-import ai.lort.testing.KernelChecks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFormat;
+import ai.lort.testing.KernelChecks;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

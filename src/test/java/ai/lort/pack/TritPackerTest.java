@@ -1,12 +1,12 @@
 package ai.lort.pack;
 
-import ai.lort.testing.KernelChecks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFile;
 import ai.lort.format.LortFormat;
 import ai.lort.format.LortWriter;
+import ai.lort.testing.KernelChecks;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.nio.file.Path;
 import java.util.Random;

@@ -1,8 +1,8 @@
 package ai.lort.testing;
 
 import ai.lort.load.DType;
-import ai.lort.load.SafetensorsWriter;
 import ai.lort.load.SafetensorsWriter.Spec;
+import ai.lort.load.SafetensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

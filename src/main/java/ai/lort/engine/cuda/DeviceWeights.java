@@ -1,0 +1,25 @@
+package ai.lort.engine.cuda;
+
+import ai.lort.format.CompressedLayer;
+import ai.lort.load.Tensor;
+import ai.lort.weights.WeightSource;
+import java.util.Optional;
+
+/**
+ * How a device backend reaches the bytes behind a {@link WeightSource} matrix, which the CPU's
+ * {@link ai.lort.kernel.Matrix} hides: a dense tensor as the file stores it, or a compressed layer
+ * in its packed t2-g64 form, both uploaded unchanged.
+ */
+public final class DeviceWeights {
+    private DeviceWeights() {}
+
+    /** A matrix's bytes: exactly one of {@code dense} and {@code compressed} is non-null. */
+    public record Raw(Tensor dense, CompressedLayer compressed) {}
+
+    public static Raw matrix(WeightSource weights, String name) {
+        Optional<CompressedLayer> c = weights.compressed(name);
+        return c.isPresent() ? new Raw(null, c.get()) : new Raw(weights.tensor(name), null);
+    }
+
+    public static Tensor tensor(WeightSource weights, String name) { return weights.tensor(name); }
+}

@@ -1,0 +1,72 @@
+package ai.lort.weights;
+
+import ai.lort.LortException;
+import ai.lort.format.CompressedLayer;
+import ai.lort.format.LortFile;
+import ai.lort.kernel.Matrices;
+import ai.lort.kernel.Matrix;
+import ai.lort.load.Tensor;
+import java.util.Optional;
+
+/**
+ * Weights of a {@code .lort} file, used in place: compressed layers run through their packed
+ * kernel, carried-over tensors as dense ones, and the embedded config/tokenizer files are served
+ * from the file itself, so nothing else is needed.
+ */
+public final class LortWeights implements WeightSource {
+    private final LortFile file;
+
+    public LortWeights(LortFile file) { this.file = file; }
+
+    public LortFile file() { return file; }
+
+    @Override
+    public Optional<byte[]> file(String name) { return file.file(name); }
+
+    @Override
+    public boolean has(String tensor) { return file.layers().containsKey(tensor) || file.tensors().containsKey(tensor); }
+
+    @Override
+    public Matrix matrix(String name) {
+        CompressedLayer layer = file.layers().get(name);
+        return layer != null ? Matrices.compressed(layer) : Matrices.dense(tensor(name));
+    }
+
+    @Override
+    public float[] vector(String name) {
+        Tensor t = tensor(name);
+        if (t.rank() != 1) throw new LortException("tensor " + t + " should be a vector; the file does not match its config");
+        return t.toFloats();
+    }
+
+    @Override
+    public int rows(String name) {
+        CompressedLayer layer = file.layers().get(name);
+        return layer != null ? layer.rows() : tensor(name).rows();
+    }
+
+    @Override
+    public void embedding(String name, int token, float[] out) {
+        if (file.layers().containsKey(name))
+            throw new LortException(name + " was compressed, but an embedding table must be kept dense; compress again (embeddings are never selected)");
+        Tensor t = tensor(name);
+        if (token < 0 || token >= t.rows()) throw new LortException("token id " + token + " is outside the vocabulary (0.." + (t.rows() - 1) + ")");
+        t.readFloats((long) token * t.cols(), out);
+    }
+
+    @Override
+    public java.util.Collection<CompressedLayer> compressedLayers() { return file.layers().values(); }
+
+    @Override
+    public Optional<CompressedLayer> compressed(String name) { return Optional.ofNullable(file.layers().get(name)); }
+
+    @Override
+    public Tensor tensor(String name) {
+        Tensor t = file.tensors().get(name);
+        if (t == null) throw new LortException(file.path() + " has no tensor '" + name + "'; was it compressed from a different architecture?");
+        return t;
+    }
+
+    @Override
+    public void close() { file.close(); }
+}
