@@ -1,15 +1,14 @@
 package ai.lort.calibrate;
 
 import ai.lort.LortException;
-import ai.lort.calibrate.CalibrationData;
-import ai.lort.calibrate.CalibrationRunner;
-import ai.lort.compress.CompressOptions;
 import ai.lort.decompose.CalibratedDecomposer;
+import ai.lort.decompose.LayerEncoding;
+import ai.lort.decompose.LayerFit;
 import ai.lort.format.CompressedLayer;
-import ai.lort.format.LortFormat;
 import ai.lort.load.SourceModel;
 import ai.lort.load.Tensor;
 import ai.lort.model.ModelConfig;
+import ai.lort.pack.Hadamard;
 import ai.lort.tokenizer.Tokenizer;
 import ai.lort.weights.SafetensorsWeights;
 import java.io.IOException;
@@ -23,28 +22,39 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The calibrated method's first phase: all selected projection layers are decomposed in execution
- * order by {@link CalibrationRunner} + {@link CalibratedDecomposer}, before anything is written
- * (the writer then stores them in the source's tensor order).
+ * The calibrated method: the selected projection layers are fitted in execution order by
+ * {@link CalibrationRunner} (the statistics, layer by layer through the model) and
+ * {@link CalibratedDecomposer} (each layer's fit to them), before anything is written (the writer
+ * then stores them in the source's tensor order).
  */
 public final class CalibratedPass {
-    private CalibratedPass() {}
+    private final Calibration calibration;
+    private final LayerEncoding encoding;
+    private final int threads;
+    private final boolean verbose;
+    private final PrintStream report;
 
-    /** One decomposed layer, packed as it will be stored, its errors and the seconds its decomposition took. */
-    public record Layer(CompressedLayer layer, double weightError, double outputError, double seconds) {}
+    /** @param report where progress lines go, or null for none */
+    public CalibratedPass(Calibration calibration, LayerEncoding encoding, int threads, boolean verbose, PrintStream report) {
+        this.calibration = calibration;
+        this.encoding = encoding;
+        this.threads = threads;
+        this.verbose = verbose;
+        this.report = report;
+    }
 
     /**
      * What the pass produced, and where its time went: preparing the calibration data, running the
      * two streams through the layers, the statistics (H, W·C) and the decompositions.
      */
-    public record Outcome(Map<String, Layer> layers, int sequences, long tokens, double dataSeconds,
+    public record Outcome(Map<String, LayerFit> layers, int sequences, long tokens, double dataSeconds,
                           CalibrationRunner.Timings timings, double totalSeconds) {}
 
     /**
-     * Throws {@link Unsupported} when the engine cannot run the architecture (the caller falls back
-     * to ALS).
+     * Fits every layer in {@code selected}. Throws {@link Unsupported} when the engine cannot run the
+     * architecture (the caller falls back to the weight-only method).
      */
-    public static Outcome run(SourceModel model, Set<String> selected, CompressOptions o, PrintStream report) {
+    public Outcome run(SourceModel model, Set<String> selected) {
         long t0 = System.nanoTime();
         SafetensorsWeights weights = new SafetensorsWeights(model); // not closed: the caller owns the model
         ModelConfig config;
@@ -53,44 +63,24 @@ public final class CalibratedPass {
         } catch (LortException e) {
             throw new Unsupported(e.getMessage());
         }
-        Calibration cal = o.calibration();
-        int context = Math.min(config.maxPositions(), Math.max(2, cal.length()));
-        Map<String, Layer> layers = new ConcurrentHashMap<>();
-        try (CalibrationRunner runner = new CalibrationRunner(weights, o.threads(), context)) {
-            List<int[]> data = sequences(weights, config, runner, cal, context, o.seed(), o.threads());
+        int context = Math.min(config.maxPositions(), Math.max(2, calibration.length()));
+        Map<String, LayerFit> layers = new ConcurrentHashMap<>();
+        try (CalibrationRunner runner = new CalibrationRunner(weights, threads, context)) {
+            List<int[]> data = sequences(weights, config, runner, context);
             if (data.isEmpty()) throw new LortException("no calibration sequences of 2 tokens or more; give a longer --calibration text");
             long tokens = data.stream().mapToLong(s -> s.length).sum();
             double dataSeconds = (System.nanoTime() - t0) / 1e9;
-            if (!o.quiet())
+            if (report != null)
                 report.printf(Locale.ROOT, "calibration: %d sequences, %,d tokens (%s, %.1f s)%n", data.size(), tokens,
-                        cal.self() ? "sampled by the model" : cal.source(), dataSeconds);
-            boolean f16 = LortFormat.SCALES_ROW_F16.equals(o.scaleFormat());
+                        calibration.self() ? "sampled by the model" : calibration.source(), dataSeconds);
             runner.run(data, selected::contains, (names, moments) -> {
                 Map<String, CompressedLayer> out = new HashMap<>();
-                int n = moments.n();
                 for (String name : names) {
-                    long s0 = System.nanoTime();
-                    Tensor t = model.tensor(name);
-                    int m = t.rows();
-                    float[] w = t.toFloats();
-                    int rank = o.rankFor(m, n);
-                    long seed = o.seed() * 0x9E3779B97F4A7C15L ^ name.hashCode();
-                    var options = new CalibratedDecomposer.Options(cal.beta(), rank, cal.alternations(), cal.sweeps(), f16, o.threads());
-                    ai.lort.pack.Hadamard rot = o.rotationFor(n, seed);
-                    float[] wc = cal.beta() > 0 ? moments.weightTimesC(w, m) : null;
-                    float[] h = moments.h().clone(); // the decomposer damps its copy in place
-                    if (rot != null) {
-                        // Fit in the rotated basis: W·Rᵀ with inputs R·x, so H → R·H·Rᵀ and W·C → W·C·Rᵀ.
-                        rot.rotateRows(w, m, o.threads());
-                        if (wc != null) rot.rotateRows(wc, m, o.threads());
-                        rot.conjugate(h, o.threads());
-                    }
-                    CalibratedDecomposer.Result r = CalibratedDecomposer.decompose(w, m, n, h, wc, options, seed);
-                    CompressedLayer packed = CompressedLayer.encode(name, m, n, r.rank(), o.packing(), o.scaleFormat(), r.scales(), r.t(), r.a(), r.b(), rot);
-                    layers.put(name, new Layer(packed, r.weightError(), r.outputError(), (System.nanoTime() - s0) / 1e9));
-                    out.put(name, packed);
-                    if (o.verbose() && !o.quiet())
-                        report.printf(Locale.ROOT, "calibrated %-48s output error %.4f (%.1f s)%n", name, r.outputError(), (System.nanoTime() - s0) / 1e9);
+                    LayerFit fit = fit(model.tensor(name), moments);
+                    layers.put(name, fit);
+                    out.put(name, fit.layer());
+                    if (verbose && report != null)
+                        report.printf(Locale.ROOT, "calibrated %-48s output error %.4f (%.1f s)%n", name, fit.outputError(), fit.seconds());
                 }
                 return out;
             });
@@ -98,28 +88,50 @@ public final class CalibratedPass {
         }
     }
 
-    private static List<int[]> sequences(SafetensorsWeights weights, ModelConfig config, CalibrationRunner runner,
-                                         Calibration cal, int context, long seed, int threads) {
+    /** One layer's fit to its calibration moments, in the rotated basis when the encoding rotates. */
+    private LayerFit fit(Tensor t, CalibrationRunner.Moments moments) {
+        long s0 = System.nanoTime();
+        String name = t.name();
+        int m = t.rows(), n = moments.n();
+        float[] w = t.toFloats();
+        long seed = encoding.layerSeed(name);
+        var options = new CalibratedDecomposer.Options(calibration.beta(), encoding.rankFor(m, n), calibration.alternations(),
+                calibration.sweeps(), encoding.halfScales(), threads);
+        Hadamard rot = encoding.rotationFor(n, seed);
+        float[] wc = calibration.beta() > 0 ? moments.weightTimesC(w, m) : null;
+        float[] h = moments.h().clone(); // the decomposer damps its copy in place
+        if (rot != null) {
+            // Fit in the rotated basis: W·Rᵀ with inputs R·x, so H → R·H·Rᵀ and W·C → W·C·Rᵀ.
+            rot.rotateRows(w, m, threads);
+            if (wc != null) rot.rotateRows(wc, m, threads);
+            rot.conjugate(h, threads);
+        }
+        CalibratedDecomposer.Result r = CalibratedDecomposer.decompose(w, m, n, h, wc, options, seed);
+        CompressedLayer packed = encoding.pack(name, m, n, r.rank(), r.scales(), r.t(), r.a(), r.b(), rot);
+        return new LayerFit(packed, r.weightError(), Double.NaN, r.outputError(), 0, (System.nanoTime() - s0) / 1e9);
+    }
+
+    private List<int[]> sequences(SafetensorsWeights weights, ModelConfig config, CalibrationRunner runner, int context) {
         Tokenizer tok = Tokenizer.load(weights::file);
-        if (!cal.self()) {
+        if (!calibration.self()) {
             String text;
             try {
-                text = Files.readString(cal.file());
+                text = Files.readString(calibration.file());
             } catch (IOException e) {
-                throw new LortException("--calibration " + cal.source() + ": cannot read (" + e.getMessage() + ")");
+                throw new LortException("--calibration " + calibration.source() + ": cannot read (" + e.getMessage() + ")");
             }
-            return CalibrationData.fromText(tok, text, cal.samples(), context);
+            return CalibrationData.fromText(tok, text, calibration.samples(), context);
         }
         // Sampling starts from the tokenizer's BOS, or else the model's bos_token_id (Qwen's
         // tokenizers have no BOS; their config names <|endoftext|>, the document separator).
         int bos = tok.bosId().orElse(config.bosId());
         if (bos < 0)
             throw new LortException("--calibration self needs a BOS token to sample from; neither the tokenizer nor config.json has one, give --calibration FILE");
-        return CalibrationData.generate(runner.original(), bos, cal.samples(), context, seed, threads);
+        return CalibrationData.generate(runner.original(), bos, calibration.samples(), context, encoding.seed(), threads);
     }
 
     /** The engine does not run this architecture. */
     public static final class Unsupported extends RuntimeException {
-        Unsupported(String why) { super(why); }
+        public Unsupported(String why) { super(why); }
     }
 }

@@ -5,8 +5,11 @@ import ai.lort.Version;
 import ai.lort.calibrate.Calibration;
 import ai.lort.compress.CompressOptions;
 import ai.lort.compress.Compressor;
-import ai.lort.compress.LayerReport;
-import ai.lort.format.LortFormat;
+import ai.lort.decompose.LayerEncoding;
+import ai.lort.decompose.LayerFit;
+import ai.lort.format.Packing;
+import ai.lort.format.Rotation;
+import ai.lort.format.ScaleEncoding;
 import ai.lort.load.SourceModel;
 import ai.lort.locate.LocatedModel;
 import ai.lort.locate.ModelLocator;
@@ -145,20 +148,18 @@ public final class CompressCommand implements Callable<Integer> {
         if (!(beta >= 0 && beta <= 1)) throw new LortException("--beta must be between 0 and 1");
         if (sweeps < 0) throw new LortException("--sweeps must be 0 or more");
         if (alternations < 1) throw new LortException("--alternations must be 1 or more");
-        String scaleFormat = scales != null ? scales : calibrated ? LortFormat.SCALES_ROW_F16 : LortFormat.SCALES_ROW_F32;
-        if (!scaleFormat.equals(LortFormat.SCALES_ROW_F16) && !scaleFormat.equals(LortFormat.SCALES_ROW_F32))
-            throw new LortException("--scales " + scaleFormat + " is not known; use row-f16 or row-f32");
+        ScaleEncoding scaleEncoding = scales == null ? (calibrated ? ScaleEncoding.ROW_F16 : ScaleEncoding.ROW_F32)
+                : ScaleEncoding.byId(scales).orElseThrow(() -> new LortException("--scales " + scales + " is not known; use " + ScaleEncoding.ids()));
         if (calibrated && !calibration.equals(Calibration.SELF) && !java.nio.file.Files.isRegularFile(Path.of(calibration)))
             throw new LortException("--calibration " + calibration + ": no such file (give a text file or 'self')");
-        String pack = packing != null ? packing : calibrated ? "t3-b5" : "t2-g64";
-        if (!pack.equals("t2-g64") && !pack.equals("t3-b5")) throw new LortException("--packing " + pack + " is not known; use t2-g64 or t3-b5");
-        String rot = rotation != null ? rotation : calibrated ? LortFormat.ROTATION_HADAMARD : LortFormat.ROTATION_NONE;
-        if (!rot.equals(LortFormat.ROTATION_NONE) && !rot.equals(LortFormat.ROTATION_HADAMARD))
-            throw new LortException("--rotation " + rot + " is not known; use none or hadamard");
+        Packing pack = packing == null ? (calibrated ? Packing.T3_B5 : Packing.T2_G64)
+                : Packing.byId(packing).orElseThrow(() -> new LortException("--packing " + packing + " is not known; use " + Packing.ids()));
+        Rotation rot = rotation == null ? (calibrated ? Rotation.HADAMARD : Rotation.NONE)
+                : Rotation.byId(rotation).orElseThrow(() -> new LortException("--rotation " + rotation + " is not known; use " + Rotation.ids()));
         if (eval != null && !java.nio.file.Files.isRegularFile(eval)) throw new LortException("--eval " + eval + ": no such file");
         Calibration cal = calibrated ? new Calibration(calibration, calibrationSamples, calibrationLength, beta, sweeps, alternations) : null;
-        CompressOptions opts = new CompressOptions(minDim, budget.bpw != null ? budget.bpw : CompressOptions.DEFAULT_BPW,
-                budget.rank, iterations, nThreads, seed, includeLmHead, verbose, quiet, cal, pack, scaleFormat, rot, eval);
+        LayerEncoding encoding = new LayerEncoding(pack, scaleEncoding, rot, budget.bpw != null ? budget.bpw : LayerEncoding.DEFAULT_BPW, budget.rank, seed);
+        CompressOptions opts = new CompressOptions(minDim, encoding, iterations, nThreads, includeLmHead, verbose, quiet, cal, eval);
         PrintStream report = json ? System.err : System.out;
         LocatedModel located = ModelLocator.locate(model, revision, quiet);
         Compressor.Summary s;
@@ -227,12 +228,12 @@ public final class CompressCommand implements Callable<Integer> {
         o.put("peak_resident_bytes", Memory.peakResidentBytes());
         o.put("peak_heap_bytes", Memory.peakHeapBytes());
         ArrayNode layers = o.putArray("layers");
-        for (LayerReport r : s.layers()) {
+        for (LayerFit r : s.layers()) {
             ObjectNode l = layers.addObject();
             l.put("name", r.name());
-            l.putArray("shape").add(r.rows()).add(r.cols());
-            l.put("rank", r.rank());
-            l.put("relative_error", r.relativeError());
+            l.putArray("shape").add(r.layer().rows()).add(r.layer().cols());
+            l.put("rank", r.layer().rank());
+            l.put("relative_error", r.weightError());
             l.put("bits_per_weight", r.bitsPerWeight());
             if (!Double.isNaN(r.outputError())) l.put("output_error", r.outputError());
         }

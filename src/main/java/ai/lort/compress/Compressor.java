@@ -1,12 +1,14 @@
 package ai.lort.compress;
 
 import ai.lort.LortException;
+import ai.lort.Version;
 import ai.lort.calibrate.CalibratedPass;
 import ai.lort.calibrate.Calibration;
 import ai.lort.decompose.AlsDecomposer;
-import ai.lort.decompose.RankPlanner;
-import ai.lort.format.CompressedLayer;
+import ai.lort.decompose.LayerEncoding;
+import ai.lort.decompose.LayerFit;
 import ai.lort.format.LortWriter;
+import ai.lort.load.PageCache;
 import ai.lort.load.SourceModel;
 import ai.lort.load.Tensor;
 import ai.lort.select.LayerSelector;
@@ -17,21 +19,33 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * The compression pipeline: load (mapped tensors) → select → decompose → pack → write.
- * Layers are decomposed on {@code threads} workers, one layer each, and written in source order
- * by the calling thread; at most {@code threads + 1} layers are in memory at once, so peak memory
- * depends on the largest layer, not on the model.
+ * The compression pipeline, as named stages over one layer result ({@link LayerFit}):
+ * <ol>
+ *   <li>{@link #select}: which tensors are compressed (and the tied head's copy);
+ *   <li>{@link #calibrate}: the calibrated method fits every selected layer up front, in execution
+ *       order (skipped by the weight-only method, or where the engine cannot run the model);
+ *   <li>{@link #write}: in the source's tensor order, each selected layer is fitted by the
+ *       weight-only method unless calibration already did (on {@code threads} workers, one layer
+ *       each, at most {@code threads + 1} ahead of the writer, so peak memory follows the largest
+ *       layer, not the model), and every tensor goes to the file;
+ *   <li>{@link Evaluator}: with {@code --eval}, perplexity before and after.
+ * </ol>
  */
 public final class Compressor {
     private final CompressOptions options;
@@ -44,139 +58,46 @@ public final class Compressor {
     }
 
     /** Result of a run, for the summary. */
-    public record Summary(List<LayerReport> layers, long compressedParams, long keptParams, long compressedBits,
+    public record Summary(List<LayerFit> layers, long compressedParams, long keptParams, long compressedBits,
                           long fileBytes, long sourceFp16Bytes, double seconds, String method,
                           CalibratedPass.Outcome calibration, Evaluation evaluation) {
         public double bitsPerWeight() { return compressedParams == 0 ? 0 : (double) compressedBits / compressedParams; }
 
         public double ratio() { return fileBytes == 0 ? 0 : (double) sourceFp16Bytes / fileBytes; }
 
-        public double meanError() { return layers.stream().mapToDouble(LayerReport::relativeError).average().orElse(0); }
+        public double meanError() { return layers.stream().mapToDouble(LayerFit::weightError).average().orElse(0); }
 
-        public double maxError() { return layers.stream().mapToDouble(LayerReport::relativeError).max().orElse(0); }
+        public double maxError() { return layers.stream().mapToDouble(LayerFit::weightError).max().orElse(0); }
 
         /** Mean output error over the layers that have one (NaN when none was calibrated). */
         public double meanOutputError() {
-            return layers.stream().mapToDouble(LayerReport::outputError).filter(d -> !Double.isNaN(d)).average().orElse(Double.NaN);
+            return layers.stream().mapToDouble(LayerFit::outputError).filter(d -> !Double.isNaN(d)).average().orElse(Double.NaN);
         }
     }
 
     /** {@code --eval}: per-document perplexity of the original and the compressed model. */
     public record Evaluation(String file, int documents, long tokens, double original, double compressed) {}
 
+    /** The tensors of the output in order, and which of them are compressed. */
+    record Selection(List<Tensor> tensors, boolean[] compressed, long sourceFp16Bytes) {
+        Set<String> compressedNames() {
+            Set<String> names = new HashSet<>();
+            for (int i = 0; i < tensors.size(); i++) if (compressed[i]) names.add(tensors.get(i).name());
+            return names;
+        }
+
+        long bytes() { return tensors.stream().mapToLong(Tensor::byteSize).sum(); }
+    }
+
+    /** Counts of what the file holds. */
+    private record Written(List<LayerFit> layers, long compressedParams, long keptParams, long compressedBits) {}
+
     public Summary run(SourceModel model, Path output, ObjectNode source) {
         long start = System.nanoTime();
-        LayerSelector selector = new LayerSelector(options.minDim(), options.includeLmHead());
-        List<Tensor> all = new ArrayList<>(model.tensors().values());
-        List<Boolean> compress = new ArrayList<>();
-        long totalBytes = 0, sourceFp16 = 0;
-        for (Tensor t : all) sourceFp16 += 2 * t.elementCount();
-        Tensor tiedHead = tiedHeadCopy(model);
-        if (tiedHead != null) all.add(tiedHead);
-        for (Tensor t : all) {
-            String why = selector.skipReason(t);
-            if (why == null && !t.dtype().isCompressible())
-                throw new LortException("tensor '" + t.name() + "' has dtype " + t.dtype() + ", which LoRT cannot compress (F32, F16 and BF16 only); raise --min-dim to leave it out or convert the model");
-            compress.add(why == null);
-            if (why != null && options.verbose() && !options.quiet()) report.println("skip " + t.name() + " " + shape(t) + " " + t.dtype() + ": " + why);
-            totalBytes += t.byteSize();
-        }
-        if (!compress.contains(true))
-            throw new LortException("no tensor qualifies for compression (2-D, both dims >= --min-dim " + options.minDim() + ", not an embedding/head/norm); lower --min-dim");
-
-        CalibratedPass.Outcome calibrated = null;
-        if (options.calibration() != null) {
-            java.util.Set<String> selected = new java.util.HashSet<>();
-            for (int i = 0; i < all.size(); i++) if (compress.get(i)) selected.add(all.get(i).name());
-            try {
-                calibrated = CalibratedPass.run(model, selected, options, report);
-            } catch (CalibratedPass.Unsupported e) {
-                report.println("method calibrated: the engine cannot run this model (" + e.getMessage() + "); using --method als");
-            }
-        }
+        Selection selection = select(model);
+        CalibratedPass.Outcome calibrated = calibrate(model, selection);
         String method = calibrated != null ? "calibrated" : "als";
-        java.util.Map<String, CalibratedPass.Layer> precomputed = calibrated != null ? calibrated.layers() : java.util.Map.of();
-
-        List<LayerReport> reports = new ArrayList<>();
-        long compressedParams = 0, keptParams = 0, compressedBits = 0;
-        ProgressBar bar = new ProgressBar("compress", totalBytes, true, options.quiet());
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, options.threads()), r -> {
-            Thread th = new Thread(r, "lort-decompose");
-            th.setDaemon(true);
-            return th;
-        });
-        try (LortWriter writer = LortWriter.create(output)) {
-            for (Map.Entry<String, Path> f : model.metadataFiles().entrySet()) writer.addFile(f.getKey(), readAll(f.getValue()));
-            Deque<Future<Decomposed>> inFlight = new ArrayDeque<>();
-            int next = 0; // next tensor to submit
-            long done = 0;
-            for (int i = 0; i < all.size(); i++) {
-                // Keep up to threads+1 layers decomposing ahead of the writer.
-                while (next < all.size() && inFlight.size() <= options.threads()) {
-                    if (compress.get(next) && !precomputed.containsKey(all.get(next).name())) {
-                        Tensor t = all.get(next);
-                        inFlight.add(pool.submit(() -> decompose(t)));
-                    }
-                    next++;
-                }
-                Tensor t = all.get(i);
-                bar.suffix(t.name());
-                if (compress.get(i) && precomputed.containsKey(t.name())) {
-                    CalibratedPass.Layer cl = precomputed.get(t.name());
-                    CompressedLayer r = cl.layer();
-                    double bpw = options.bitsPerWeight(r.rows(), r.cols(), r.rank());
-                    LayerReport lr = new LayerReport(t.name(), r.rows(), r.cols(), r.rank(), cl.weightError(), Double.NaN, bpw, 0, cl.seconds(), cl.outputError());
-                    writer.addLayer(r, layerInfo(lr));
-                    reports.add(lr);
-                    compressedParams += t.elementCount();
-                    compressedBits += Math.round(bpw * t.elementCount());
-                    if (!options.quiet()) {
-                        bar.clearLine();
-                        report.printf(java.util.Locale.ROOT, "%-48s %6d x %-6d rank %3d  error %.4f  output error %.4f  %.3f bpw%n",
-                                t.name(), r.rows(), r.cols(), r.rank(), cl.weightError(), cl.outputError(), bpw);
-                    }
-                } else if (compress.get(i)) {
-                    Decomposed d = await(inFlight.poll());
-                    AlsDecomposer.Result r = d.result();
-                    double bpw = options.bitsPerWeight(r.rows(), r.cols(), r.rank());
-                    LayerReport lr = new LayerReport(t.name(), r.rows(), r.cols(), r.rank(), r.relativeError(), r.ternaryOnlyError(), bpw, r.iterations(), d.seconds());
-                    writer.addLayer(t.name(), r.rows(), r.cols(), r.rank(), options.packing(), options.scaleFormat(), d.rotation(), r.scales(), r.t(), r.a(), r.b(), layerInfo(lr));
-                    reports.add(lr);
-                    compressedParams += t.elementCount();
-                    compressedBits += Math.round(bpw * t.elementCount());
-                    if (!options.quiet()) {
-                        bar.clearLine();
-                        report.printf(java.util.Locale.ROOT, "%-48s %6d x %-6d rank %3d  error %.4f  %.3f bpw%n", t.name(), r.rows(), r.cols(), r.rank(), r.relativeError(), bpw);
-                    }
-                } else {
-                    writer.addTensor(t);
-                    keptParams += t.elementCount();
-                }
-                ai.lort.load.PageCache.release(t.data());
-                done += t.byteSize();
-                bar.update(done);
-            }
-            bar.finish(done);
-            ObjectNode meta = JsonNodeFactory.instance.objectNode();
-            meta.put("created_by", "LoRT " + ai.lort.Version.current());
-            meta.put("created", java.time.Instant.now().toString());
-            meta.put("method", method);
-            meta.set("source", source);
-            meta.set("options", optionsJson());
-            long fileEstimate = writer.size();
-            Summary partial = new Summary(reports, compressedParams, keptParams, compressedBits, fileEstimate, sourceFp16, 0, method, calibrated, null);
-            ObjectNode sum = meta.putObject("summary");
-            sum.put("compressed_layers", reports.size());
-            sum.put("compressed_params", compressedParams);
-            sum.put("kept_params", keptParams);
-            sum.put("bits_per_weight", partial.bitsPerWeight());
-            sum.put("mean_error", partial.meanError());
-            sum.put("max_error", partial.maxError());
-            if (calibrated != null) sum.put("mean_output_error", partial.meanOutputError());
-            writer.finish(meta);
-        } finally {
-            pool.shutdownNow();
-        }
+        Written written = write(model, selection, calibrated, method, output, source);
         long fileBytes;
         try {
             fileBytes = Files.size(output);
@@ -184,8 +105,113 @@ public final class Compressor {
             throw new LortException("cannot stat " + output + ": " + e.getMessage());
         }
         Evaluation evaluation = options.eval() == null ? null : Evaluator.evaluate(model, output, options.eval(), options.threads());
-        return new Summary(reports, compressedParams, keptParams, compressedBits, fileBytes, sourceFp16, (System.nanoTime() - start) / 1e9,
-                method, calibrated, evaluation);
+        return new Summary(written.layers, written.compressedParams, written.keptParams, written.compressedBits, fileBytes,
+                selection.sourceFp16Bytes, (System.nanoTime() - start) / 1e9, method, calibrated, evaluation);
+    }
+
+    /** Stage 1: the source's tensors (plus a compressed copy of a tied head, when asked) and which are compressed. */
+    Selection select(SourceModel model) {
+        LayerSelector selector = new LayerSelector(options.minDim(), options.includeLmHead());
+        List<Tensor> all = new ArrayList<>(model.tensors().values());
+        long sourceFp16 = 0;
+        for (Tensor t : all) sourceFp16 += 2 * t.elementCount();
+        Tensor tiedHead = tiedHeadCopy(model);
+        if (tiedHead != null) all.add(tiedHead);
+        boolean[] compress = new boolean[all.size()];
+        for (int i = 0; i < all.size(); i++) {
+            Tensor t = all.get(i);
+            String why = selector.skipReason(t);
+            if (why == null && !t.dtype().isCompressible())
+                throw new LortException("tensor '" + t.name() + "' has dtype " + t.dtype() + ", which LoRT cannot compress (F32, F16 and BF16 only); raise --min-dim to leave it out or convert the model");
+            compress[i] = why == null;
+            if (why != null && options.verbose() && !options.quiet()) report.println("skip " + t.name() + " " + Arrays.toString(t.shape()) + " " + t.dtype() + ": " + why);
+        }
+        Selection s = new Selection(all, compress, sourceFp16);
+        if (s.compressedNames().isEmpty())
+            throw new LortException("no tensor qualifies for compression (2-D, both dims >= --min-dim " + options.minDim() + ", not an embedding/head/norm); lower --min-dim");
+        return s;
+    }
+
+    /** Stage 2: the calibrated method's fits of every selected layer, or null for the weight-only method. */
+    CalibratedPass.Outcome calibrate(SourceModel model, Selection selection) {
+        Calibration calibration = options.calibration();
+        if (calibration == null) return null;
+        try {
+            return new CalibratedPass(calibration, options.encoding(), options.threads(), options.verbose(), options.quiet() ? null : report)
+                    .run(model, selection.compressedNames());
+        } catch (CalibratedPass.Unsupported e) {
+            report.println("method calibrated: the engine cannot run this model (" + e.getMessage() + "); using --method als");
+            return null;
+        }
+    }
+
+    /** Stage 3: fits what calibration did not, and writes the file in the source's tensor order. */
+    private Written write(SourceModel model, Selection selection, CalibratedPass.Outcome calibrated, String method, Path output, ObjectNode source) {
+        Map<String, LayerFit> fitted = calibrated != null ? calibrated.layers() : Map.of();
+        List<Tensor> all = selection.tensors;
+        List<LayerFit> layers = new ArrayList<>();
+        long compressedParams = 0, keptParams = 0, compressedBits = 0;
+        ProgressBar bar = new ProgressBar("compress", selection.bytes(), true, options.quiet());
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, options.threads()), r -> {
+            Thread th = new Thread(r, "lort-decompose");
+            th.setDaemon(true);
+            return th;
+        });
+        try (LortWriter writer = LortWriter.create(output)) {
+            for (Map.Entry<String, Path> f : model.metadataFiles().entrySet()) writer.addFile(f.getKey(), readAll(f.getValue()));
+            Deque<Future<LayerFit>> inFlight = new ArrayDeque<>();
+            int next = 0; // next tensor to submit
+            long done = 0;
+            for (int i = 0; i < all.size(); i++) {
+                // Keep up to threads + 1 layers fitting ahead of the writer.
+                for (; next < all.size() && inFlight.size() <= options.threads(); next++) {
+                    Tensor t = all.get(next);
+                    if (selection.compressed[next] && !fitted.containsKey(t.name())) inFlight.add(pool.submit(() -> fitWeightOnly(t)));
+                }
+                Tensor t = all.get(i);
+                bar.suffix(t.name());
+                if (selection.compressed[i]) {
+                    LayerFit fit = fitted.containsKey(t.name()) ? fitted.get(t.name()) : await(inFlight.poll());
+                    writer.addLayer(fit.layer(), layerInfo(fit));
+                    layers.add(fit);
+                    compressedParams += t.elementCount();
+                    compressedBits += Math.round(fit.bitsPerWeight() * t.elementCount());
+                    if (!options.quiet()) {
+                        bar.clearLine();
+                        reportLayer(fit);
+                    }
+                } else {
+                    writer.addTensor(t);
+                    keptParams += t.elementCount();
+                }
+                PageCache.release(t.data());
+                done += t.byteSize();
+                bar.update(done);
+            }
+            bar.finish(done);
+            long compressedCount = compressedParams, compressedStored = compressedBits;
+            writer.finish(metadata(method, source, calibrated, layers, compressedCount, keptParams, compressedStored));
+        } finally {
+            pool.shutdownNow();
+        }
+        return new Written(layers, compressedParams, keptParams, compressedBits);
+    }
+
+    /** The weight-only method's fit of one tensor. */
+    private LayerFit fitWeightOnly(Tensor t) {
+        int m = t.rows(), n = t.cols();
+        float[] w = t.toFloats();
+        for (int i = 0; i < w.length; i++)
+            if (!Float.isFinite(w[i]))
+                throw new LortException("tensor '" + t.name() + "' holds " + w[i] + " at row " + (i / n) + ", column " + (i % n) + "; the model is broken, fix or re-download it");
+        return AlsDecomposer.fit(t.name(), w, m, n, options.encoding(), options.iterations());
+    }
+
+    private void reportLayer(LayerFit fit) {
+        var l = fit.layer();
+        String output = Double.isNaN(fit.outputError()) ? "" : String.format(Locale.ROOT, "  output error %.4f", fit.outputError());
+        report.printf(Locale.ROOT, "%-48s %6d x %-6d rank %3d  error %.4f%s  %.3f bpw%n",
+                l.name(), l.rows(), l.cols(), l.rank(), fit.weightError(), output, fit.bitsPerWeight());
     }
 
     /**
@@ -202,24 +228,7 @@ public final class Compressor {
         return new Tensor("lm_head.weight", emb.dtype(), emb.shape(), emb.data());
     }
 
-    private record Decomposed(AlsDecomposer.Result result, ai.lort.pack.Hadamard rotation, double seconds) {}
-
-    private Decomposed decompose(Tensor t) {
-        long t0 = System.nanoTime();
-        int m = t.rows(), n = t.cols();
-        float[] w = t.toFloats();
-        for (int i = 0; i < w.length; i++)
-            if (!Float.isFinite(w[i]))
-                throw new LortException("tensor '" + t.name() + "' holds " + w[i] + " at row " + (i / n) + ", column " + (i % n) + "; the model is broken, fix or re-download it");
-        int rank = options.rankFor(m, n);
-        long seed = options.seed() * 0x9E3779B97F4A7C15L ^ t.name().hashCode();
-        ai.lort.pack.Hadamard rot = options.rotationFor(n, seed);
-        if (rot != null) rot.rotateRows(w, m, 1); // fit W·Rᵀ; R is orthogonal, so the weight error is the same in either basis
-        AlsDecomposer.Result r = AlsDecomposer.decompose(w, m, n, rank, options.iterations(), seed, options.scaleBits() == 16);
-        return new Decomposed(r, rot, (System.nanoTime() - t0) / 1e9);
-    }
-
-    private static Decomposed await(Future<Decomposed> f) {
+    private static LayerFit await(Future<LayerFit> f) {
         try {
             return f.get();
         } catch (InterruptedException e) {
@@ -232,16 +241,38 @@ public final class Compressor {
         }
     }
 
+    /** The index's metadata: provenance, options and the summary (docs/FORMAT.md). */
+    private ObjectNode metadata(String method, ObjectNode source, CalibratedPass.Outcome calibrated, List<LayerFit> layers,
+                                long compressedParams, long keptParams, long compressedBits) {
+        ObjectNode meta = JsonNodeFactory.instance.objectNode();
+        meta.put("created_by", "LoRT " + Version.current());
+        meta.put("created", Instant.now().toString());
+        meta.put("method", method);
+        meta.set("source", source);
+        meta.set("options", optionsJson());
+        Summary partial = new Summary(layers, compressedParams, keptParams, compressedBits, 0, 0, 0, method, calibrated, null);
+        ObjectNode sum = meta.putObject("summary");
+        sum.put("compressed_layers", layers.size());
+        sum.put("compressed_params", compressedParams);
+        sum.put("kept_params", keptParams);
+        sum.put("bits_per_weight", partial.bitsPerWeight());
+        sum.put("mean_error", partial.meanError());
+        sum.put("max_error", partial.maxError());
+        if (calibrated != null) sum.put("mean_output_error", partial.meanOutputError());
+        return meta;
+    }
+
     private ObjectNode optionsJson() {
+        LayerEncoding e = options.encoding();
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("min_dim", options.minDim());
-        if (options.rank() != null) o.put("rank", options.rank()); else o.put("bpw", options.bpw());
+        if (e.rank() != null) o.put("rank", e.rank()); else o.put("bpw", e.bpw());
         o.put("iters", options.iterations());
-        o.put("seed", options.seed());
+        o.put("seed", e.seed());
         o.put("include_lm_head", options.includeLmHead());
-        o.put("packing", options.packing());
-        o.put("scales", options.scaleFormat());
-        o.put("rotation", options.rotation());
+        o.put("packing", e.packing().id());
+        o.put("scales", e.scales().id());
+        o.put("rotation", e.rotation().id());
         Calibration c = options.calibration();
         if (c != null) {
             ObjectNode k = o.putObject("calibration");
@@ -255,17 +286,15 @@ public final class Compressor {
         return o;
     }
 
-    private static ObjectNode layerInfo(LayerReport r) {
+    private static ObjectNode layerInfo(LayerFit fit) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
-        o.put("relative_error", r.relativeError());
-        if (!Double.isNaN(r.ternaryOnlyError())) o.put("ternary_only_error", r.ternaryOnlyError());
-        o.put("bits_per_weight", r.bitsPerWeight());
-        o.put("iterations", r.iterations());
-        if (!Double.isNaN(r.outputError())) o.put("output_error", r.outputError());
+        o.put("relative_error", fit.weightError());
+        if (!Double.isNaN(fit.ternaryOnlyError())) o.put("ternary_only_error", fit.ternaryOnlyError());
+        o.put("bits_per_weight", fit.bitsPerWeight());
+        o.put("iterations", fit.iterations());
+        if (!Double.isNaN(fit.outputError())) o.put("output_error", fit.outputError());
         return o;
     }
-
-    private static String shape(Tensor t) { return java.util.Arrays.toString(t.shape()); }
 
     private static byte[] readAll(Path p) {
         try {

@@ -1,5 +1,6 @@
 package ai.lort.decompose;
 
+import ai.lort.pack.Hadamard;
 import ai.lort.util.Half;
 
 /**
@@ -27,6 +28,20 @@ public final class AlsDecomposer {
 
     public static Result decompose(float[] w, int m, int n, int rank, int iterations, long seed) {
         return decompose(w, m, n, rank, iterations, seed, false);
+    }
+
+    /**
+     * Fits the layer {@code name} (m × n row-major weights, modified: they are rotated in place
+     * when the encoding rotates) as {@code encoding} says.
+     */
+    public static LayerFit fit(String name, float[] w, int m, int n, LayerEncoding encoding, int iterations) {
+        long t0 = System.nanoTime();
+        long seed = encoding.layerSeed(name);
+        Hadamard rot = encoding.rotationFor(n, seed);
+        if (rot != null) rot.rotateRows(w, m, 1); // fit W·Rᵀ; R is orthogonal, so the weight error is the same in either basis
+        Result r = decompose(w, m, n, encoding.rankFor(m, n), iterations, seed, encoding.halfScales());
+        return new LayerFit(encoding.pack(name, m, n, r.rank(), r.scales(), r.t(), r.a(), r.b(), rot), r.relativeError(), r.ternaryOnlyError(),
+                Double.NaN, r.iterations(), (System.nanoTime() - t0) / 1e9);
     }
 
     /**

@@ -4,7 +4,7 @@ import ai.lort.LortException;
 import ai.lort.load.DType;
 import ai.lort.load.MappedFile;
 import ai.lort.load.Tensor;
-import ai.lort.pack.TernaryPacker;
+import ai.lort.pack.Hadamard;
 import ai.lort.util.Parallel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -114,19 +114,17 @@ public final class LortFile implements AutoCloseable {
         Map<String, JsonNode> info = new LinkedHashMap<>();
         for (JsonNode l : index.path("layers")) {
             String name = l.path("name").asText();
-            String packing = l.path("packing").asText();
-            requireKnown(path, name, "packing", packing, CompressedLayer.PACKING_T2_G64, CompressedLayer.PACKING_T3_B5);
-            String scaleFormat = l.path("scales").asText();
-            requireKnown(path, name, "scales", scaleFormat, LortFormat.SCALES_ROW_F32, LortFormat.SCALES_ROW_F16);
-            requireKnown(path, name, "rotation", l.path("rotation").asText(), LortFormat.ROTATION_NONE, LortFormat.ROTATION_HADAMARD);
+            Packing packing = known(path, name, "packing", l.path("packing").asText(), Packing.byId(l.path("packing").asText()), Packing.ids());
+            ScaleEncoding scales = known(path, name, "scales", l.path("scales").asText(), ScaleEncoding.byId(l.path("scales").asText()), ScaleEncoding.ids());
+            Rotation rotationKind = known(path, name, "rotation", l.path("rotation").asText(), Rotation.byId(l.path("rotation").asText()), Rotation.ids());
             int rows = l.path("shape").path(0).asInt(-1), cols = l.path("shape").path(1).asInt(-1), rank = l.path("rank").asInt(-1);
             if (rows <= 0 || cols <= 0 || rank < 0) throw bad(path, "layer " + name + " has a bad shape or rank");
-            ai.lort.pack.Hadamard rotation = null;
-            if (l.path("rotation").asText().equals(LortFormat.ROTATION_HADAMARD)) {
+            Hadamard rotation = null;
+            if (rotationKind == Rotation.HADAMARD) {
                 if (!l.path("rotation_seed").isIntegralNumber() || !l.path("rotation_block").isInt())
                     throw bad(path, "layer " + name + " has rotation 'hadamard' without an integer rotation_seed and rotation_block");
                 try {
-                    rotation = new ai.lort.pack.Hadamard(cols, l.path("rotation_seed").asLong(), l.path("rotation_block").asInt());
+                    rotation = new Hadamard(cols, l.path("rotation_seed").asLong(), l.path("rotation_block").asInt());
                 } catch (IllegalArgumentException e) {
                     throw bad(path, "layer " + name + ": " + e.getMessage());
                 }
@@ -136,13 +134,13 @@ public final class LortFile implements AutoCloseable {
             Section sa = section(path, size, name + " a", secs.path("a"));
             Section sb = section(path, size, name + " b", secs.path("b"));
             Section st = section(path, size, name + " codes", secs.path("codes"));
-            expectLength(path, sc, (long) LortFormat.scaleBytes(scaleFormat) * rows);
+            expectLength(path, sc, (long) scales.bytes() * rows);
             expectLength(path, sa, 2L * rank * cols);
             expectLength(path, sb, 2L * rank * rows);
-            expectLength(path, st, (long) rows * CompressedLayer.rowBytes(packing, cols));
+            expectLength(path, st, (long) rows * packing.rowBytes(cols));
             sections.addAll(List.of(sc, sa, sb, st));
             layers.put(name, new CompressedLayer(name, rows, cols, rank, packing,
-                    slice(seg, sc), slice(seg, sa), slice(seg, sb), slice(seg, st), scaleFormat, rotation));
+                    slice(seg, sc), slice(seg, sa), slice(seg, sb), slice(seg, st), scales, rotation));
             info.put(name, l.path("info"));
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
@@ -164,10 +162,9 @@ public final class LortFile implements AutoCloseable {
                 Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(files), List.copyOf(sections));
     }
 
-    private static void requireKnown(Path path, String layer, String field, String value, String... known) {
-        if (!List.of(known).contains(value))
-            throw new LortException(path + ": layer " + layer + " uses " + field + " '" + value + "', which this LoRT does not know (it reads '"
-                    + String.join("', '", known) + "'); upgrade LoRT");
+    private static <T> T known(Path path, String layer, String field, String value, Optional<T> parsed, String known) {
+        return parsed.orElseThrow(() -> new LortException(path + ": layer " + layer + " uses " + field + " '" + value
+                + "', which this LoRT does not know (it reads " + known + "); upgrade LoRT"));
     }
 
     private static Section section(Path path, long size, String what, JsonNode n) {
@@ -249,7 +246,7 @@ public final class LortFile implements AutoCloseable {
         float[] a = halves(l.a(), r * n), b = halves(l.b(), m * r), out = new float[m * n];
         float[] signs = l.rotation() == null ? null : l.rotation().signVector();
         Parallel.forRanges(m, 16, threads, (from, to) -> {
-            byte[] packed = new byte[CompressedLayer.rowBytes(l.packing(), n)], t = new byte[n];
+            byte[] packed = new byte[l.packing().rowBytes(n)], t = new byte[n];
             for (int i = from; i < to; i++) {
                 l.ternaryRow(i, packed, t);
                 float s = l.scale(i);

@@ -2,6 +2,7 @@ package ai.lort.format;
 
 import ai.lort.LortException;
 import ai.lort.load.Tensor;
+import ai.lort.pack.Hadamard;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -73,45 +74,25 @@ public final class LortWriter implements AutoCloseable {
     }
 
     /**
-     * Appends a compressed layer.
-     * @param t ternary values (-1, 0, +1), row-major rows × cols
-     * @param a rank × cols, b rows × rank (stored as FP16)
-     * @param info extra per-layer fields for the index (error, bits per weight, ...)
+     * Appends a compressed layer in its stored encoding.
+     * @param info extra per-layer fields for the index (errors, bits per weight, ...), or null
      */
-    public void addLayer(String name, int rows, int cols, int rank, float[] scales, byte[] t, float[] a, float[] b, ObjectNode info) {
-        addLayer(name, rows, cols, rank, CompressedLayer.PACKING_T2_G64, LortFormat.SCALES_ROW_F32, null, scales, t, a, b, info);
-    }
-
-    /**
-     * Appends a compressed layer with the given scale encoding ({@code row-f32}, or {@code row-f16},
-     * which makes the file version 1.1). With {@code row-f16} the scales must already be
-     * float16-exact: the writer stores, it does not round behind the caller's back.
-     */
-    public void addLayer(String name, int rows, int cols, int rank, String packing, String scaleFormat, ai.lort.pack.Hadamard rotation,
-                         float[] scales, byte[] t, float[] a, float[] b, ObjectNode info) {
-        addLayer(CompressedLayer.encode(name, rows, cols, rank, packing, scaleFormat, scales, t, a, b, rotation), info);
-    }
-
-    /** Appends a layer already in its stored encoding. */
     public void addLayer(CompressedLayer layer, ObjectNode info) {
         ObjectNode n = layers.addObject();
         n.put("name", layer.name());
         n.putArray("shape").add(layer.rows()).add(layer.cols());
         n.put("rank", layer.rank());
-        n.put("packing", layer.packing());
-        if (!layer.packing().equals(CompressedLayer.PACKING_T2_G64)) minor = Math.max(minor, 1);
-        n.put("scales", layer.scaleFormat());
-        if (layer.scaleFormat().equals(LortFormat.SCALES_ROW_F16)) minor = Math.max(minor, 1);
-        ai.lort.pack.Hadamard rotation = layer.rotation();
-        if (rotation == null) {
-            n.put("rotation", LortFormat.ROTATION_NONE);
-        } else {
+        n.put("packing", layer.packing().id());
+        n.put("scales", layer.scaleEncoding().id());
+        Hadamard rotation = layer.rotation();
+        Rotation kind = rotation == null ? Rotation.NONE : Rotation.HADAMARD;
+        n.put("rotation", kind.id());
+        if (rotation != null) {
             if (rotation.cols() != layer.cols()) throw new IllegalArgumentException(layer.name() + ": rotation of " + rotation.cols() + " inputs for " + layer.cols());
-            n.put("rotation", LortFormat.ROTATION_HADAMARD);
             n.put("rotation_seed", rotation.seed());
             n.put("rotation_block", rotation.block());
-            minor = Math.max(minor, 1);
         }
+        minor = Math.max(minor, Math.max(kind.sinceMinor(), Math.max(layer.packing().sinceMinor(), layer.scaleEncoding().sinceMinor())));
         ObjectNode sec = n.putObject("sections");
         section(sec.putObject("scales"), layer.scales());
         section(sec.putObject("a"), layer.a());
@@ -198,17 +179,6 @@ public final class LortWriter implements AutoCloseable {
         return new LortException("cannot write " + target + ": " + msg);
     }
 
-    static byte[] floatsLe(float[] v) {
-        ByteBuffer bb = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        for (float f : v) bb.putFloat(f);
-        return bb.array();
-    }
-
-    static byte[] halvesLe(float[] v) {
-        ByteBuffer bb = ByteBuffer.allocate(v.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-        for (float f : v) bb.putShort(Float.floatToFloat16(f));
-        return bb.array();
-    }
 
     @Override
     public void close() {

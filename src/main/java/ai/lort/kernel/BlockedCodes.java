@@ -1,6 +1,7 @@
 package ai.lort.kernel;
 
 import ai.lort.format.CompressedLayer;
+import ai.lort.format.Packing;
 import ai.lort.pack.TernaryPacker;
 import ai.lort.pack.TritPacker;
 import java.lang.foreign.Arena;
@@ -74,8 +75,8 @@ final class BlockedCodes {
         int rows = l.rows(), cols = l.cols(), blocks = blocks(rows);
         MemorySegment out = Arena.ofAuto().allocate((long) blocks * chunks * CHUNK_BYTES, 64);
         int[] row = new int[chunks(cols)];
-        boolean base3 = CompressedLayer.PACKING_T3_B5.equals(l.packing());
-        long rowBytes = CompressedLayer.rowBytes(l.packing(), cols);
+        boolean base3 = l.packing() == Packing.T3_B5;
+        long rowBytes = l.packing().rowBytes(cols);
         for (int r = 0; r < blocks * BLOCK; r++) {
             if (r >= rows) java.util.Arrays.fill(row, ZEROS);
             else if (base3) tritRow(l.codes(), r * rowBytes, cols, row);

@@ -4,6 +4,7 @@ import static ai.lort.kernel.VectorSpecs.F;
 import static ai.lort.kernel.VectorSpecs.SHORT_LE;
 
 import ai.lort.format.CompressedLayer;
+import ai.lort.format.Packing;
 import ai.lort.pack.TernaryPacker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -90,18 +91,16 @@ public final class TernaryLowRankMatrix implements Matrix {
     private final boolean base3;
 
     public TernaryLowRankMatrix(CompressedLayer l) {
-        if (!CompressedLayer.PACKING_T2_G64.equals(l.packing()) && !CompressedLayer.PACKING_T3_B5.equals(l.packing()))
-            throw new IllegalArgumentException(l.name() + ": unsupported packing " + l.packing());
-        base3 = CompressedLayer.PACKING_T3_B5.equals(l.packing());
+        base3 = l.packing() == Packing.T3_B5;
         rows = l.rows();
         cols = l.cols();
         rank = l.rank();
         chunks = BlockedCodes.chunks(cols);
         tripleChunks = BlockedCodes.tripleChunks(cols);
         layer = l;
-        rowBytes = CompressedLayer.rowBytes(l.packing(), cols);
+        rowBytes = l.packing().rowBytes(cols);
         int paddedRows = BlockedCodes.blocks(rows) * BLOCK;
-        check(l, "scales", l.scales(), (long) l.scaleBytes() * rows);
+        check(l, "scales", l.scales(), (long) l.scaleEncoding().bytes() * rows);
         scales = new float[paddedRows];
         for (int i = 0; i < rows; i++) scales[i] = l.scale(i);
         a = l.a();

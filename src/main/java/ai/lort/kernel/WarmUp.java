@@ -1,6 +1,7 @@
 package ai.lort.kernel;
 
 import ai.lort.format.CompressedLayer;
+import ai.lort.format.Packing;
 import ai.lort.pack.TernaryPacker;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -28,7 +29,7 @@ final class WarmUp {
                 new F16Matrix(filled(arena, 2L * rows * cols, (byte) 0x01), rows, cols), // subnormal: exact decode
                 new Bf16Matrix(f16, rows, cols),
             };
-            Matrix ternary = new TernaryLowRankMatrix(new CompressedLayer("warm-up", rows, cols, rank, CompressedLayer.PACKING_T2_G64,
+            Matrix ternary = new TernaryLowRankMatrix(new CompressedLayer("warm-up", rows, cols, rank, Packing.T2_G64,
                     filled(arena, 4L * rows), filled(arena, 2L * rank * cols), filled(arena, 2L * rows * rank),
                     filled(arena, (long) rows * TernaryPacker.rowBytes(cols))));
             float[] x = new float[cols], y = new float[rows];

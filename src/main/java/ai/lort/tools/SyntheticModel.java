@@ -1,6 +1,7 @@
 package ai.lort.tools;
 
 import ai.lort.format.CompressedLayer;
+import ai.lort.format.Packing;
 import ai.lort.kernel.Matrices;
 import ai.lort.kernel.Matrix;
 import ai.lort.load.DType;
@@ -121,7 +122,7 @@ public final class SyntheticModel implements WeightSource {
         MemorySegment scales = arena.allocate(4L * rows, 16);
         for (int r = 0; r < rows; r++) scales.setAtIndex(FLOAT_LE, r, std * (0.8f + 0.4f * (float) rnd.nextDouble()));
         MemorySegment a = f16(rank * (long) cols, 0.02f, rnd), b = f16((long) rows * rank, 0.02f, rnd);
-        compressed.put(w, new CompressedLayer(w, rows, cols, rank, CompressedLayer.PACKING_T2_G64, scales, a, b, codes));
+        compressed.put(w, new CompressedLayer(w, rows, cols, rank, Packing.T2_G64, scales, a, b, codes));
     }
 
     private Tensor bf16(String name, int rows, int cols, float std, SplittableRandom rnd) {

@@ -4,6 +4,7 @@ import ai.lort.decompose.CalibratedDecomposer;
 import ai.lort.decompose.Dense;
 import ai.lort.decompose.RankPlanner;
 import ai.lort.format.CompressedLayer;
+import ai.lort.format.Packing;
 import java.util.Locale;
 import java.util.Random;
 
@@ -44,7 +45,7 @@ public final class CalibratedBench {
             Dense.gemm(true, false, n, n, tokens, 1f / tokens, xfp, 0, n, x, 0, n, 0f, c, 0, n, threads);
             Dense.gemm(false, false, m, n, n, 1f, w, 0, n, c, 0, n, 0f, wc, 0, n, threads);
             double cSeconds = (System.nanoTime() - t1) / 1e9;
-            int rank = RankPlanner.rankFor(m, n, 2.2, 16, CompressedLayer.PACKING_T3_B5);
+            int rank = RankPlanner.rankFor(m, n, 2.2, 16, Packing.T3_B5);
             long t2 = System.nanoTime(), c2 = cpuNanos();
             var r = CalibratedDecomposer.decompose(w, m, n, h, wc, new CalibratedDecomposer.Options(0.5, rank, alternations, sweeps, true, threads), 1);
             double dec = (System.nanoTime() - t2) / 1e9, decCpu = (cpuNanos() - c2) / 1e9;

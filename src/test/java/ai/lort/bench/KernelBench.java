@@ -1,6 +1,7 @@
 package ai.lort.bench;
 
 import ai.lort.format.CompressedLayer;
+import ai.lort.format.Packing;
 import ai.lort.kernel.Bf16Matrix;
 import ai.lort.kernel.Matrix;
 import ai.lort.kernel.TernaryLowRankMatrix;
@@ -168,7 +169,7 @@ public class KernelBench {
         for (int i = 0; i < rows; i++) scales.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, 0.02f);
         for (long i = 0; i < a.byteSize() / 2; i++) a.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16((float) rnd.nextGaussian() * 0.01f));
         for (long i = 0; i < b.byteSize() / 2; i++) b.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, Float.floatToFloat16((float) rnd.nextGaussian() * 0.01f));
-        return new CompressedLayer("l", rows, cols, rank, CompressedLayer.PACKING_T2_G64, scales, a, b,
+        return new CompressedLayer("l", rows, cols, rank, Packing.T2_G64, scales, a, b,
                 MemorySegment.ofArray(TernaryPacker.pack(t, rows, cols)));
     }
 }

@@ -6,6 +6,8 @@ import ai.lort.decompose.AlsDecomposer;
 import ai.lort.decompose.CalibratedDecomposer;
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFormat;
+import ai.lort.format.Packing;
+import ai.lort.format.ScaleEncoding;
 import ai.lort.load.LocalModel;
 import ai.lort.load.SourceModel;
 import ai.lort.load.Tensor;
@@ -57,7 +59,7 @@ class CalibrationRunnerTest {
                         var als = AlsDecomposer.decompose(wt, t.rows(), n, 0, 0, 1);
                         double alsOut = CalibratedDecomposer.outputError(wt, t.rows(), n, h, als.scales(), als.t(), als.b(), als.a(), 0, 1);
                         assertThat(r.outputError()).as(name + " output error, calibrated vs weight-only").isLessThan(alsOut);
-                        out.put(name, CompressedLayer.encode(name, t.rows(), n, 0, CompressedLayer.PACKING_T2_G64, LortFormat.SCALES_ROW_F16, r.scales(), r.t(), r.a(), r.b(), null));
+                        out.put(name, CompressedLayer.encode(name, t.rows(), n, 0, Packing.T2_G64, ScaleEncoding.ROW_F16, r.scales(), r.t(), r.a(), r.b(), null));
                     }
                     return out;
                 });

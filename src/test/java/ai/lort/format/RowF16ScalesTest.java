@@ -31,13 +31,13 @@ class RowF16ScalesTest {
         for (int i = 0; i < b.length; i++) b[i] = Float.float16ToFloat(Float.floatToFloat16((float) rnd.nextGaussian() * 0.1f));
         Path out = tmp.resolve("x.lort");
         try (LortWriter w = LortWriter.create(out)) {
-            w.addLayer("l", rows, cols, rank, CompressedLayer.PACKING_T2_G64, LortFormat.SCALES_ROW_F16, null, s, t, a, b, null);
+            w.addLayer(CompressedLayer.encode("l", rows, cols, rank, Packing.T2_G64, ScaleEncoding.ROW_F16, s, t, a, b, null), null);
             w.finish(JsonNodeFactory.instance.objectNode());
         }
         try (LortFile f = LortFile.open(out)) {
             assertThat(f.version()).isEqualTo("1.1");
             CompressedLayer l = f.layers().get("l");
-            assertThat(l.scaleFormat()).isEqualTo(LortFormat.SCALES_ROW_F16);
+            assertThat(l.scaleEncoding()).isEqualTo(ScaleEncoding.ROW_F16);
             assertThat(l.scales().byteSize()).isEqualTo(2L * rows);
             float[] dense = LortFile.reconstruct(l);
             for (int i = 0; i < rows; i++)
@@ -54,7 +54,7 @@ class RowF16ScalesTest {
     void readersRefuseAnUnknownScaleEncodingByName() throws Exception {
         Path out = tmp.resolve("y.lort");
         try (LortWriter w = LortWriter.create(out)) {
-            w.addLayer("l", 2, 3, 0, CompressedLayer.PACKING_T2_G64, LortFormat.SCALES_ROW_F16, null, new float[2], new byte[6], new float[0], new float[0], null);
+            w.addLayer(CompressedLayer.encode("l", 2, 3, 0, Packing.T2_G64, ScaleEncoding.ROW_F16, new float[2], new byte[6], new float[0], new float[0], null), null);
             w.finish(JsonNodeFactory.instance.objectNode());
         }
         // Same length, so the index CRC is the only other thing to fix up: rewrite it.
@@ -74,9 +74,9 @@ class RowF16ScalesTest {
     @Test
     void bitsPerWeightCountsTheSmallerScales() {
         // 64 × 172: codes pad 172 to 192 (48 bytes a row), a float16 scale is 16 bits a row.
-        assertThat(RankPlanner.bitsPerWeight(64, 172, 0, 16)).isCloseTo((8.0 * 48 + 16) / 172, within(1e-12));
-        assertThat(RankPlanner.bitsPerWeight(64, 172, 0)).isCloseTo((8.0 * 48 + 32) / 172, within(1e-12));
-        assertThat(RankPlanner.rankFor(64, 64, 2.3, 16)).isZero();
-        assertThat(RankPlanner.rankFor(896, 896, 2.3, 16)).isEqualTo(7); // floor(0.282·896²/(16·1792))
+        assertThat(CompressedLayer.bitsPerWeight(64, 172, 0, 16, Packing.T2_G64)).isCloseTo((8.0 * 48 + 16) / 172, within(1e-12));
+        assertThat(CompressedLayer.bitsPerWeight(64, 172, 0, 32, Packing.T2_G64)).isCloseTo((8.0 * 48 + 32) / 172, within(1e-12));
+        assertThat(RankPlanner.rankFor(64, 64, 2.3, 16, Packing.T2_G64)).isZero();
+        assertThat(RankPlanner.rankFor(896, 896, 2.3, 16, Packing.T2_G64)).isEqualTo(7); // floor(0.282·896²/(16·1792))
     }
 }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFormat;
+import ai.lort.format.Packing;
+import ai.lort.format.ScaleEncoding;
 import ai.lort.testing.KernelChecks;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -96,7 +98,7 @@ class HadamardTest {
         for (int i = 0; i < rows; i++) s[i] = 0.05f + rnd.nextFloat() * 0.1f;
         for (int i = 0; i < a.length; i++) a[i] = (float) rnd.nextGaussian();
         for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextGaussian() * 0.1f;
-        var layer = CompressedLayer.encode("l", rows, cols, rank, CompressedLayer.PACKING_T2_G64, LortFormat.SCALES_ROW_F16, s, t, a, b, Hadamard.of(cols, 77));
+        var layer = CompressedLayer.encode("l", rows, cols, rank, Packing.T2_G64, ScaleEncoding.ROW_F16, s, t, a, b, Hadamard.of(cols, 77));
         KernelChecks.kernelMatchesReferenceAndReconstruction(layer, rnd);
     }
 

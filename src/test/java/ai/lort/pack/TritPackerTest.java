@@ -6,6 +6,8 @@ import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFile;
 import ai.lort.format.LortFormat;
 import ai.lort.format.LortWriter;
+import ai.lort.format.Packing;
+import ai.lort.format.ScaleEncoding;
 import ai.lort.testing.KernelChecks;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import java.nio.file.Path;
@@ -38,7 +40,7 @@ class TritPackerTest {
             for (Hadamard rot : new Hadamard[] {null, Hadamard.of(cols, 3)}) {
                 Path out = tmp.resolve("t" + cols + (rot == null ? "" : "r") + ".lort");
                 try (LortWriter w = LortWriter.create(out)) {
-                    w.addLayer("l", rows, cols, rank, CompressedLayer.PACKING_T3_B5, LortFormat.SCALES_ROW_F16, rot, s, t, a, b, null);
+                    w.addLayer(CompressedLayer.encode("l", rows, cols, rank, Packing.T3_B5, ScaleEncoding.ROW_F16, s, t, a, b, rot), null);
                     w.finish(JsonNodeFactory.instance.objectNode());
                 }
                 try (LortFile f = LortFile.open(out)) {

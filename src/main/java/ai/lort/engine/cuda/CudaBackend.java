@@ -6,6 +6,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import ai.lort.LortException;
 import ai.lort.engine.Backend;
 import ai.lort.format.CompressedLayer;
+import ai.lort.format.Packing;
+import ai.lort.format.ScaleEncoding;
 import ai.lort.load.DType;
 import ai.lort.load.Tensor;
 import ai.lort.weights.WeightSource;
@@ -121,8 +123,8 @@ public final class CudaBackend implements Backend {
      * format 1.0 layers (t2-g64, row-f32, no rotation); format 1.1 encodings are refused, never misread.
      */
     public static String unsupported(CompressedLayer c) {
-        if (!CompressedLayer.PACKING_T2_G64.equals(c.packing())) return "packing " + c.packing();
-        if (!ai.lort.format.LortFormat.SCALES_ROW_F32.equals(c.scaleFormat())) return "scales " + c.scaleFormat();
+        if (c.packing() != Packing.T2_G64) return "packing " + c.packing().id();
+        if (c.scaleEncoding() != ScaleEncoding.ROW_F32) return "scales " + c.scaleEncoding().id();
         if (c.rotation() != null) return "rotation hadamard";
         return null;
     }

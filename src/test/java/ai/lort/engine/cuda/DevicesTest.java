@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.lort.LortException;
+import ai.lort.format.Packing;
+import ai.lort.format.ScaleEncoding;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +27,7 @@ class DevicesTest {
     private static ai.lort.weights.WeightSource modelWithF16Scales() {
         java.lang.foreign.MemorySegment none = java.lang.foreign.MemorySegment.ofArray(new byte[0]);
         ai.lort.format.CompressedLayer layer = new ai.lort.format.CompressedLayer("model.layers.0.mlp.up_proj.weight", 1, 64, 0,
-                ai.lort.format.CompressedLayer.PACKING_T2_G64, none, none, none, none, "row-f16", null);
+                Packing.T2_G64, none, none, none, none, ScaleEncoding.ROW_F16, null);
         return (ai.lort.weights.WeightSource) java.lang.reflect.Proxy.newProxyInstance(DevicesTest.class.getClassLoader(),
                 new Class<?>[] {ai.lort.weights.WeightSource.class}, (proxy, method, args) -> {
                     if (method.getName().equals("compressedLayers")) return java.util.List.of(layer);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.lort.format.CompressedLayer;
+import ai.lort.format.Packing;
 import ai.lort.kernel.Matrices;
 import ai.lort.kernel.Matrix;
 import ai.lort.pack.TernaryPacker;
@@ -76,7 +77,7 @@ class TernaryKernelTranscriptTest {
             for (int i = 0; i < b.length; i++) bs.setAtIndex(F16, i, b[i]);
             MemorySegment codes = arena.allocate(packed.length);
             codes.copyFrom(MemorySegment.ofArray(packed));
-            return new CompressedLayer("test", rows, cols, rank, CompressedLayer.PACKING_T2_G64, sc, as, bs, codes);
+            return new CompressedLayer("test", rows, cols, rank, Packing.T2_G64, sc, as, bs, codes);
         }
     }
 

@@ -1,0 +1,43 @@
+package ai.lort.decompose;
+
+import ai.lort.format.CompressedLayer;
+import ai.lort.format.Packing;
+import ai.lort.format.Rotation;
+import ai.lort.format.ScaleEncoding;
+import ai.lort.pack.Hadamard;
+
+/**
+ * How every compressed layer is stored and how many bits it may take: the codes' packing, the
+ * scales' encoding, the input rotation, and the budget (bits per weight, or one fixed rank); and
+ * the seed each layer's randomness (rotation signs, SVD start) comes from. Both methods, weight-only
+ * and calibrated, set up a layer through it.
+ *
+ * @param bpw  target bits per weight over the compressed layers (ignored when {@code rank} is set)
+ * @param rank fixed rank for every layer, or null to derive it from {@code bpw}
+ */
+public record LayerEncoding(Packing packing, ScaleEncoding scales, Rotation rotation, double bpw, Integer rank, long seed) {
+    public static final double DEFAULT_BPW = 2.2;
+
+    /** The rank that fits {@code rank} or the {@code bpw} budget for an m × n layer. */
+    public int rankFor(int m, int n) {
+        return rank != null ? Math.min(rank, Math.min(m, n)) : RankPlanner.rankFor(m, n, bpw, scales.bits(), packing);
+    }
+
+    /** The seed of the layer named {@code name}: the run's seed mixed with the name, so layers differ and runs repeat. */
+    public long layerSeed(String name) {
+        return seed * 0x9E3779B97F4A7C15L ^ name.hashCode();
+    }
+
+    /** The input rotation of a layer with {@code cols} inputs and this layer seed, or null for none. */
+    public Hadamard rotationFor(int cols, long layerSeed) {
+        return rotation == Rotation.HADAMARD ? Hadamard.of(cols, layerSeed) : null;
+    }
+
+    /** Whether scales are rounded to float16 as they are fitted (they are stored so). */
+    public boolean halfScales() { return scales == ScaleEncoding.ROW_F16; }
+
+    /** A fitted m × n layer of rank r in this encoding ({@code t} ternary row-major; a, b and the scales exactly as stored). */
+    public CompressedLayer pack(String name, int m, int n, int r, float[] s, byte[] t, float[] a, float[] b, Hadamard rot) {
+        return CompressedLayer.encode(name, m, n, r, packing, scales, s, t, a, b, rot);
+    }
+}
