@@ -11,9 +11,9 @@ import ai.lort.kernel.Matrices;
 import ai.lort.kernel.Matrix;
 import ai.lort.kernel.PanelMatrix;
 import ai.lort.load.PageCache;
-import ai.lort.model.LlamaModel.Probe;
-import ai.lort.model.LlamaModel.Site;
+import ai.lort.model.ForwardHook;
 import ai.lort.model.LlamaModel;
+import ai.lort.model.Site;
 import ai.lort.weights.OverlayWeights;
 import ai.lort.weights.WeightSource;
 import java.util.EnumMap;
@@ -233,9 +233,9 @@ public final class CalibrationRunner implements AutoCloseable {
             float[] captured = stopAt == null ? null : new float[tokens * model.inputWidth(stopAt)];
             int batch = model.batch();
             int[] row = new int[1];
-            Probe probe = new Probe() {
+            ForwardHook hook = new ForwardHook() {
                 @Override
-                public boolean observe(Site site, Buffer in, int n) {
+                public boolean input(Site site, Buffer in, int n) {
                     float[] into = site == stopAt ? captured : keep == null ? null : keep.get(site);
                     if (into != null) for (int t = 0; t < n; t++) backend.read(in, t, into, (row[0] + t) * in.cols());
                     return site != stopAt;
@@ -251,7 +251,7 @@ public final class CalibrationRunner implements AutoCloseable {
                 for (int from = 0; from < rows[s].length; from += batch) {
                     int n = Math.min(batch, rows[s].length - from);
                     row[0] = offsets[s] + from;
-                    model.resumeLayer(l, start, rows[s], startInput, row[0] * width, from, n, from, update, probe);
+                    model.resumeLayer(l, start, rows[s], startInput, row[0] * width, from, n, from, update, hook);
                 }
             }
             forwardSeconds += (System.nanoTime() - t0) / 1e9;

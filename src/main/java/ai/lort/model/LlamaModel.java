@@ -144,9 +144,8 @@ public final class LlamaModel implements AutoCloseable {
         if (n < 1 || n > batch) throw new IllegalArgumentException("batch of " + n + " tokens, limit " + batch);
         if (pos + n > context)
             throw new LortException("the context is full (" + context + " tokens); start a new conversation or give a larger --ctx");
-        float eps = config.rmsNormEps();
         backend.embed(embedding, tokens, from, n, x);
-        for (int l = 0; l < layers.length; l++) layer(l, pos, n, null, Site.QKV, null);
+        for (int l = 0; l < layers.length; l++) layer(l, pos, n, Site.QKV, null, null);
         head(n, allLogits);
     }
 
@@ -224,54 +223,63 @@ public final class LlamaModel implements AutoCloseable {
         int n = lockstep.sequences;
         if (pos >= context) throw new LortException("the context is full (" + context + " tokens)");
         backend.embed(embedding, tokens, 0, n, x);
-        for (int l = 0; l < layers.length; l++) layer(l, pos, n, null, Site.QKV, lockstep);
+        for (int l = 0; l < layers.length; l++) layer(l, pos, n, Site.QKV, null, lockstep);
         head(n, true);
     }
 
     /**
      * Decoder layer {@code l} on the residual {@code x} of tokens at positions {@code [pos, pos + n)},
-     * from site {@code start} on: from {@link Site#QKV} it is the whole layer; from a later site,
-     * that site's input buffer must already hold its input (and x the residual at that point), and
-     * the parts before it are skipped. A probe sees the input of each projection group from
-     * {@code start} on and may stop the layer there (x is then left as it is at that point).
-     * With a {@link Lockstep}, row s belongs to sequence s, at position pos.
+     * from the input of site {@code from} on: from {@link Site#QKV} it is the whole layer; from a
+     * later site, that site's input buffer must already hold its input (and x the residual at that
+     * point). The hook sees each site's input and may stop the layer there. With a
+     * {@link Lockstep}, row s belongs to sequence s, at position pos.
      */
-    private void layer(int l, int pos, int n, Probe probe, Site start, Lockstep lockstep) {
-        float eps = config.rmsNormEps();
+    private void layer(int l, int pos, int n, Site from, ForwardHook hook, Lockstep lockstep) {
         Layer L = layers[l];
-        // Attention: x += o(attention(rope(q), rope(k), v)), q/k/v from the normed residual.
-        if (start == Site.QKV) {
-            backend.rmsNorm(xb, x, L.attnNorm, eps, n);
-            if (probe != null && !probe.observe(Site.QKV, xb, n)) return;
-            project(qkv, L.q, L.k, L.v, xb, n);
-            if (L.qNorm != null) backend.headRmsNorm(q, L.qNorm, config.headDim(), eps, n);
-            if (L.kNorm != null) backend.headRmsNorm(k, L.kNorm, config.headDim(), eps, n);
-            if (lockstep != null) {
-                lockstep.attend(l, pos);
-            } else {
-                backend.rope(q, config.headDim(), ropeCos, ropeSin, pos, n);
-                backend.rope(k, config.headDim(), ropeCos, ropeSin, pos, n);
-                backend.copyRows(keyCache[l], pos, k, 0, n);
-                backend.copyRows(valueCache[l], pos, v, 0, n);
-                backend.attention(att, q, keyCache[l], valueCache[l], attention, pos, n);
+        for (Site site = from; site != null; site = site.next()) {
+            if (site != from || from == Site.QKV) prepareInput(site, L, n);
+            if (hook != null && !hook.input(site, input(site), n)) return;
+            switch (site) {
+                // x += o(attention(rope(q), rope(k), v)), q/k/v from the normed residual
+                case QKV -> attention(l, L, pos, n, lockstep);
+                case O -> {
+                    project(xb, L.o, att, n);
+                    backend.add(x, xb, n);
+                }
+                // x += down(silu(gate(h)) · up(h)), h the normed residual
+                case GATE_UP -> {
+                    project(gateUp, L.gate, L.up, null, xb, n);
+                    backend.siluMul(gate, up, n);
+                }
+                case DOWN -> {
+                    project(xb, L.down, gate, n);
+                    if (hook != null) hook.mlpOutput(xb, n);
+                    backend.add(x, xb, n);
+                }
             }
         }
-        if (start.ordinal() <= Site.O.ordinal()) {
-            if (probe != null && !probe.observe(Site.O, att, n)) return;
-            project(xb, L.o, att, n);
-            backend.add(x, xb, n);
-            // MLP: x += down(silu(gate(h)) · up(h)), h the normed residual.
-            backend.rmsNorm(xb, x, L.mlpNorm, eps, n);
+    }
+
+    /** Puts a site's input in place: the normed residual before attention and before the MLP; o and down read what the step before them left. */
+    private void prepareInput(Site site, Layer L, int n) {
+        if (site == Site.QKV) backend.rmsNorm(xb, x, L.attnNorm, config.rmsNormEps(), n);
+        else if (site == Site.GATE_UP) backend.rmsNorm(xb, x, L.mlpNorm, config.rmsNormEps(), n);
+    }
+
+    /** q/k/v of the normed residual in xb, rotary embedding, the cache update and attention into att. */
+    private void attention(int l, Layer L, int pos, int n, Lockstep lockstep) {
+        project(qkv, L.q, L.k, L.v, xb, n);
+        if (L.qNorm != null) backend.headRmsNorm(q, L.qNorm, config.headDim(), config.rmsNormEps(), n);
+        if (L.kNorm != null) backend.headRmsNorm(k, L.kNorm, config.headDim(), config.rmsNormEps(), n);
+        if (lockstep != null) {
+            lockstep.attend(l, pos);
+            return;
         }
-        if (start.ordinal() <= Site.GATE_UP.ordinal()) {
-            if (probe != null && !probe.observe(Site.GATE_UP, xb, n)) return;
-            project(gateUp, L.gate, L.up, null, xb, n);
-            backend.siluMul(gate, up, n);
-        }
-        if (probe != null && !probe.observe(Site.DOWN, gate, n)) return;
-        project(xb, L.down, gate, n);
-        if (probe != null) probe.mlpOutput(xb, n);
-        backend.add(x, xb, n);
+        backend.rope(q, config.headDim(), ropeCos, ropeSin, pos, n);
+        backend.rope(k, config.headDim(), ropeCos, ropeSin, pos, n);
+        backend.copyRows(keyCache[l], pos, k, 0, n);
+        backend.copyRows(valueCache[l], pos, v, 0, n);
+        backend.attention(att, q, keyCache[l], valueCache[l], attention, pos, n);
     }
 
     /** The buffer that holds a site's input. */
@@ -283,38 +291,14 @@ public final class LlamaModel implements AutoCloseable {
         };
     }
 
-    /** The inputs of a decoder layer's projections, in execution order: q/k/v share one, gate/up another. */
-    public enum Site {
-        QKV("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"), O("self_attn.o_proj"),
-        GATE_UP("mlp.gate_proj", "mlp.up_proj"), DOWN("mlp.down_proj");
-
-        private final String[] projections;
-
-        Site(String... projections) { this.projections = projections; }
-
-        /** Tensor names of the weights that read this input in layer {@code l}. */
-        public java.util.List<String> weights(int l) {
-            return java.util.Arrays.stream(projections).map(p -> "model.layers." + l + "." + p + ".weight").toList();
-        }
-    }
-
-    /** Sees a projection group's input (rows [0, n) of {@code input}) during {@link #runLayer}. */
-    public interface Probe {
-        /** @return false to stop the layer after this site */
-        boolean observe(Site site, Buffer input, int n);
-
-        /** Sees the output of down_proj (bias included), before it is added to the residual. */
-        default void mlpOutput(Buffer output, int n) {}
-    }
-
     /**
      * Calibration: runs decoder layer {@code l} alone on {@code residual[from, from + n)} (the
      * residual stream entering the layer, one row per token at positions {@code [pos, pos + n)});
-     * when {@code update}, the rows are replaced by the stream leaving the layer, or where a probe
+     * when {@code update}, the rows are replaced by the stream leaving the layer, or where the hook
      * stopped it. Tokens of one sequence must come in position order (they fill layer l's KV cache).
      */
-    public void runLayer(int l, float[][] residual, int from, int n, int pos, boolean update, Probe probe) {
-        resumeLayer(l, Site.QKV, residual, null, 0, from, n, pos, update, probe);
+    public void runLayer(int l, float[][] residual, int from, int n, int pos, boolean update, ForwardHook hook) {
+        resumeLayer(l, Site.QKV, residual, null, 0, from, n, pos, update, hook);
     }
 
     /**
@@ -325,14 +309,14 @@ public final class LlamaModel implements AutoCloseable {
      * stopped at GATE_UP with {@code update} leaves). Only a run from QKV touches the KV cache.
      */
     public void resumeLayer(int l, Site start, float[][] residual, float[] input, int inputOffset,
-                            int from, int n, int pos, boolean update, Probe probe) {
+                            int from, int n, int pos, boolean update, ForwardHook hook) {
         if (n < 1 || n > batch || pos + n > context) throw new IllegalArgumentException("rows " + n + " at " + pos);
         for (int t = 0; t < n; t++) backend.write(x, t, residual[from + t]);
         if (start != Site.QKV) {
             Buffer in = input(start);
             for (int t = 0; t < n; t++) backend.write(in, t, input, inputOffset + t * in.cols());
         }
-        layer(l, pos, n, probe, start, null);
+        layer(l, pos, n, start, hook, null);
         if (update) for (int t = 0; t < n; t++) backend.read(x, t, residual[from + t]);
     }
 
