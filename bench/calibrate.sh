@@ -16,7 +16,7 @@ shared="${LORT_SHARED:-$root/../shared}"
 model=bench/out/qwen2.5-0.5b-shaped
 if [ ! -f "$model/model-00002-of-00002.safetensors" ]; then
   echo "writing the synthetic model to $model ..." >&2
-  java $LORT_JVM_FLAGS -cp target/lort.jar ai.lort.tools.SyntheticCheckpoint "$model"
+  java $LORT_JVM_FLAGS -cp target/lort.jar ai.lort.tools.SyntheticModel "$model"
 fi
 cp -n "$shared/tokenizers/qwen3/tokenizer.json" "$shared/tokenizers/qwen3/tokenizer_config.json" "$model/"
 calib=bench/out/calibration-64docs.txt

@@ -11,7 +11,7 @@ cd "$root"
 model=bench/out/qwen2.5-0.5b-shaped
 if [ ! -f "$model/model-00002-of-00002.safetensors" ]; then
   echo "writing the synthetic model to $model ..." >&2
-  java $LORT_JVM_FLAGS -cp target/lort.jar ai.lort.tools.SyntheticCheckpoint "$model"
+  java $LORT_JVM_FLAGS -cp target/lort.jar ai.lort.tools.SyntheticModel "$model"
 fi
 machine_line
 /usr/bin/time -f "wall %e s, user %U s, sys %S s, max resident %M KiB" \

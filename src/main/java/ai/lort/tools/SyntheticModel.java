@@ -5,16 +5,24 @@ import ai.lort.format.Packing;
 import ai.lort.kernel.Matrices;
 import ai.lort.kernel.Matrix;
 import ai.lort.load.DType;
+import ai.lort.load.SafetensorsWriter.Spec;
+import ai.lort.load.SafetensorsWriter;
 import ai.lort.load.Tensor;
 import ai.lort.pack.TernaryPacker;
 import ai.lort.util.Half;
 import ai.lort.weights.WeightSource;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -25,7 +33,8 @@ import java.util.stream.IntStream;
  * A random Llama-family model of a given shape, built in memory: the dense BF16 "original" or its
  * compressed form (every projection t2-g64 ternary + rank-r FP16 factors, embeddings dense), with
  * the same bytes per weight as a {@code .lort} file. For speed comparisons on machines where no
- * checkpoint can travel, and for CPU-vs-GPU checks of the ternary kernel. The weights mean nothing.
+ * checkpoint can travel, and for CPU-vs-GPU checks of the ternary kernel; and written to disk as a
+ * safetensors checkpoint ({@link #main}) for the whole-run benchmarks. The weights mean nothing.
  */
 public final class SyntheticModel implements WeightSource {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -56,6 +65,78 @@ public final class SyntheticModel implements WeightSource {
     public static final Shape QWEN25_05B_SMALL = new Shape("Qwen2.5-0.5B-widths", 896, 4864, 2, 14, 2, 64, 4096, true);
     /** Tiny, with widths that are not multiples of 64 (padding in every ternary row) and head_dim 8, like stories260K. */
     public static final Shape TINY = new Shape("tiny-synthetic", 64, 172, 2, 8, 4, 8, 512, true);
+
+    /**
+     * Writes a random model of {@code shape}, {@code layers} layers deep, as BF16 safetensors in two
+     * shards with an index and a config.json: what the whole-run benchmarks compress and run.
+     * Usage: {@code SyntheticModel [folder [layers]]} (default: bench/out/qwen2.5-0.5b-shaped, Qwen2.5-0.5B's 24 layers).
+     */
+    public static void main(String[] args) throws IOException {
+        Path dir = Path.of(args.length > 0 ? args[0] : "bench/out/qwen2.5-0.5b-shaped");
+        writeCheckpoint(dir, QWEN25_05B, args.length > 1 ? Integer.parseInt(args[1]) : QWEN25_05B.layers());
+        System.out.println("wrote " + dir);
+    }
+
+    /** The checkpoint of {@link #main} for any shape (tied embeddings, q/k/v biases). */
+    public static void writeCheckpoint(Path dir, Shape shape, int layers) throws IOException {
+        Files.createDirectories(dir);
+        int hidden = shape.hidden(), inter = shape.intermediate(), heads = shape.heads(), kvHeads = shape.kvHeads(), vocab = shape.vocab();
+        int kv = shape.kvHeads() * shape.headDim();
+        List<Spec> first = new ArrayList<>(), second = new ArrayList<>();
+        first.add(new Spec("model.embed_tokens.weight", DType.BF16, vocab, hidden));
+        for (int l = 0; l < layers; l++) {
+            List<Spec> s = l < layers / 2 ? first : second;
+            String p = "model.layers." + l + ".";
+            s.add(new Spec(p + "input_layernorm.weight", DType.BF16, hidden));
+            s.add(new Spec(p + "self_attn.q_proj.weight", DType.BF16, hidden, hidden));
+            s.add(new Spec(p + "self_attn.q_proj.bias", DType.BF16, hidden));
+            s.add(new Spec(p + "self_attn.k_proj.weight", DType.BF16, kv, hidden));
+            s.add(new Spec(p + "self_attn.k_proj.bias", DType.BF16, kv));
+            s.add(new Spec(p + "self_attn.v_proj.weight", DType.BF16, kv, hidden));
+            s.add(new Spec(p + "self_attn.v_proj.bias", DType.BF16, kv));
+            s.add(new Spec(p + "self_attn.o_proj.weight", DType.BF16, hidden, hidden));
+            s.add(new Spec(p + "post_attention_layernorm.weight", DType.BF16, hidden));
+            s.add(new Spec(p + "mlp.gate_proj.weight", DType.BF16, inter, hidden));
+            s.add(new Spec(p + "mlp.up_proj.weight", DType.BF16, inter, hidden));
+            s.add(new Spec(p + "mlp.down_proj.weight", DType.BF16, hidden, inter));
+        }
+        second.add(new Spec("model.norm.weight", DType.BF16, hidden));
+        SplittableRandom rnd = new SplittableRandom(1234);
+        StringBuilder map = new StringBuilder();
+        List<List<Spec>> shards = List.of(first, second);
+        for (int k = 0; k < 2; k++) {
+            String name = String.format("model-%05d-of-00002.safetensors", k + 1);
+            try (SafetensorsWriter w = new SafetensorsWriter(dir.resolve(name), shards.get(k), Map.of("format", "pt"))) {
+                for (Spec s : shards.get(k)) {
+                    w.write(randomBf16(s, rnd));
+                    map.append(map.isEmpty() ? "" : ",\n    ").append('"').append(s.name()).append("\": \"").append(name).append('"');
+                }
+            }
+        }
+        Files.writeString(dir.resolve("model.safetensors.index.json"), "{\n  \"metadata\": {},\n  \"weight_map\": {\n    " + map + "\n  }\n}\n");
+        Files.writeString(dir.resolve("config.json"), """
+                {
+                  "architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2",
+                  "hidden_size": %d, "intermediate_size": %d, "num_hidden_layers": %d,
+                  "num_attention_heads": %d, "num_key_value_heads": %d, "vocab_size": %d,
+                  "max_position_embeddings": 32768, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0,
+                  "hidden_act": "silu", "tie_word_embeddings": true, "torch_dtype": "bfloat16",
+                  "bos_token_id": 151643, "eos_token_id": 151643
+                }
+                """.formatted(hidden, inter, layers, heads, kvHeads, vocab));
+    }
+
+    private static byte[] randomBf16(Spec s, SplittableRandom rnd) {
+        long n = 1;
+        for (long d : s.shape()) n *= d;
+        ByteBuffer bb = ByteBuffer.allocate((int) n * 2).order(ByteOrder.LITTLE_ENDIAN);
+        boolean norm = s.name().endsWith("norm.weight");
+        for (long i = 0; i < n; i++) {
+            float v = norm ? 1f + 0.1f * (float) rnd.nextGaussian() : 0.02f * (float) rnd.nextGaussian();
+            bb.putShort(Half.floatToBf16(v));
+        }
+        return bb.array();
+    }
 
     private final Shape shape;
     private final int rank;
