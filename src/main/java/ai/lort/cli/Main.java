@@ -44,6 +44,15 @@ public final class Main implements Runnable {
 
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        CommandLine.IParameterExceptionHandler usageErrors = cl.getParameterExceptionHandler();
+        cl.setParameterExceptionHandler((ex, args) -> {
+            if (!(ex instanceof BadOptionValue)) return usageErrors.handleParseException(ex, args);
+            // A value the option mixins refuse reads like an error of the running command.
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println(ex.getCommandLine().getCommandName() + ": error: " + oneLine(ex.getMessage()));
+            err.flush();
+            return 1;
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             PrintWriter err = cmd.getErr();
             if (ex instanceof LortException || ex instanceof java.io.UncheckedIOException) {
