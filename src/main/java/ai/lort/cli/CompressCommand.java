@@ -12,7 +12,6 @@ import ai.lort.format.Rotation;
 import ai.lort.format.ScaleEncoding;
 import ai.lort.load.SourceModel;
 import ai.lort.locate.LocatedModel;
-import ai.lort.locate.ModelLocator;
 import ai.lort.util.ProgressBar;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -25,6 +24,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "compress", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
@@ -110,8 +110,7 @@ public final class CompressCommand implements Callable<Integer> {
             description = "Max alternating-least-squares iterations per layer (stops earlier when the error improves by < 1e-4) [default: ${DEFAULT-VALUE}]")
     int iterations;
 
-    @Option(names = "--threads", paramLabel = "<N>", description = "Worker threads, one layer each [default: all cores]")
-    Integer threads;
+    @Mixin ThreadsOption threads;
 
     @Option(names = "--seed", paramLabel = "<SEED>", defaultValue = "42", description = "Random seed; results are identical for the same seed [default: ${DEFAULT-VALUE}]")
     long seed;
@@ -119,8 +118,7 @@ public final class CompressCommand implements Callable<Integer> {
     @Option(names = "--include-lm-head", description = "Also compress the output head (lm_head)")
     boolean includeLmHead;
 
-    @Option(names = "--revision", paramLabel = "<REV>", description = "Hub revision (branch, tag or commit) when --model is a hub id")
-    String revision;
+    @Mixin RevisionOption revision;
 
     @Option(names = "--json", description = "Print a machine-readable summary on stdout (the report goes to stderr)")
     boolean json;
@@ -137,8 +135,7 @@ public final class CompressCommand implements Callable<Integer> {
         if (iterations < 0) throw new LortException("--iters must be 0 or more");
         if (budget.bpw != null && !(budget.bpw >= 1.0 && budget.bpw <= 16)) throw new LortException("--bpw " + budget.bpw + " is out of range; use a value between 1 and 16 (default 2.2)");
         if (budget.rank != null && budget.rank < 0) throw new LortException("--rank must be 0 or more");
-        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (nThreads < 1) throw new LortException("--threads must be at least 1");
+        int nThreads = threads.count();
         boolean calibrated = switch (method) {
             case "calibrated" -> true;
             case "als" -> false;
@@ -161,7 +158,7 @@ public final class CompressCommand implements Callable<Integer> {
         LayerEncoding encoding = new LayerEncoding(pack, scaleEncoding, rot, budget.bpw != null ? budget.bpw : LayerEncoding.DEFAULT_BPW, budget.rank, seed);
         CompressOptions opts = new CompressOptions(minDim, encoding, iterations, nThreads, includeLmHead, verbose, quiet, cal, eval);
         PrintStream report = json ? System.err : System.out;
-        LocatedModel located = ModelLocator.locate(model, revision, quiet);
+        LocatedModel located = revision.locate(model, quiet);
         Compressor.Summary s;
         try (SourceModel source = SourceModel.open(located.local())) {
             s = new Compressor(opts, report).run(source, output, new ObjectMapper().valueToTree(located.provenance()));

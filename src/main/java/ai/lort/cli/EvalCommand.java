@@ -2,8 +2,6 @@ package ai.lort.cli;
 
 import ai.lort.LortException;
 import ai.lort.Version;
-import ai.lort.engine.cuda.DeviceChoice;
-import ai.lort.engine.cuda.Devices;
 import ai.lort.eval.Perplexity;
 import ai.lort.model.LlamaModel;
 import ai.lort.model.ModelConfig;
@@ -18,6 +16,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -27,8 +26,7 @@ import picocli.CommandLine.Spec;
 public final class EvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "A .lort file, a safetensors model folder or file, or a Hugging Face id (org/name).")
-    String model;
+    @Mixin ModelOption model;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Input input;
@@ -41,30 +39,22 @@ public final class EvalCommand implements Callable<Integer> {
         Path tokens;
     }
 
-    @Option(names = "--ctx", description = "Window length in tokens (default: max_position_embeddings, at most 2048).")
-    Integer ctx;
+    @Mixin ContextOption ctx;
 
     @Option(names = "--json", description = "Print {\"tokens\":..,\"mean_nll\":..,\"perplexity\":..}.")
     boolean json;
 
-    @Option(names = "--revision", paramLabel = "<REV>", description = "Hub revision (branch, tag or commit) when --model is a hub id.")
-    String revision;
+    @Mixin ThreadsOption threads;
 
-    @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
-    Integer threads;
-
-    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
-            description = "Where to run: auto (CUDA when a GPU is usable, else CPU; says which on stderr), cpu or cuda [default: ${DEFAULT-VALUE}]")
-    String device;
+    @Mixin DeviceOption device;
 
     @Override
     public Integer call() {
-        try (WeightSource weights = ModelWeights.open(model, revision, false)) {
+        try (WeightSource weights = model.open()) {
             ModelConfig config = ModelConfig.load(weights);
-            int window = ctx != null ? ctx : Math.min(config.maxPositions(), 2048);
-            if (window < 2) throw new LortException("--ctx must be at least 2");
+            int window = ctx.length(config, ContextOption.EVAL_CAP);
             int[] ids = input.tokens != null ? readIds(input.tokens) : Tokenizer.load(weights::file).encode(readText(input.text), true);
-            try (LlamaModel m = LlamaModel.load(weights, Devices.backend(DeviceChoice.parse(device), InferCommand.threads(threads), System.err, weights), window)) {
+            try (LlamaModel m = LlamaModel.load(weights, device.backend(threads.count(), weights), window)) {
                 ProgressBar progress = new ProgressBar("eval", ids.length, false, json || System.console() == null || !System.console().isTerminal());
                 Perplexity.Result r = Perplexity.evaluate(m, ids, window, progress);
                 progress.finish(ids.length);

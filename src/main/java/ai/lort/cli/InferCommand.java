@@ -2,8 +2,6 @@ package ai.lort.cli;
 
 import ai.lort.LortException;
 import ai.lort.Version;
-import ai.lort.engine.cuda.DeviceChoice;
-import ai.lort.engine.cuda.Devices;
 import ai.lort.generate.Generator;
 import ai.lort.generate.Sampler;
 import ai.lort.model.LlamaModel;
@@ -23,6 +21,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -33,11 +32,7 @@ import picocli.CommandLine.Spec;
 public final class InferCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "A .lort file, a safetensors model folder or file, or a Hugging Face id (org/name).")
-    String model;
-
-    @Option(names = "--revision", paramLabel = "<REV>", description = "Hub revision (branch, tag or commit) when --model is a hub id.")
-    String revision;
+    @Mixin ModelOption model;
 
     @Option(names = "--prompt", description = "Text to continue (with --chat: the user's message).")
     String prompt;
@@ -66,15 +61,11 @@ public final class InferCommand implements Callable<Integer> {
     @Option(names = "--system", description = "System message for chat.")
     String system;
 
-    @Option(names = "--threads", description = "Worker threads (default: the number of cores).")
-    Integer threads;
+    @Mixin ThreadsOption threads;
 
-    @Option(names = "--device", paramLabel = "auto|cpu|cuda", defaultValue = "auto",
-            description = "Where to run: auto (CUDA when a GPU is usable, else CPU; says which on stderr), cpu or cuda [default: ${DEFAULT-VALUE}]")
-    String device;
+    @Mixin DeviceOption device;
 
-    @Option(names = "--ctx", description = "Context length in tokens (default: max_position_embeddings, at most 4096).")
-    Integer ctx;
+    @Mixin ContextOption ctx;
 
     private PrintWriter out;
 
@@ -84,13 +75,12 @@ public final class InferCommand implements Callable<Integer> {
         if (temperature < 0) throw new LortException("--temperature must be >= 0 (0 is greedy)");
         if (!(topP > 0 && topP <= 1)) throw new LortException("--top-p must be in (0, 1]");
         if (topK < 0) throw new LortException("--top-k must be >= 0 (0: no limit)");
-        if (ctx != null && ctx < 2) throw new LortException("--ctx must be at least 2");
         Sampler sampler = new Sampler(temperature, topP, topK, seed != null ? seed : System.nanoTime());
         out = spec.commandLine().getOut();
-        try (WeightSource weights = ModelWeights.open(model, revision, false)) {
+        try (WeightSource weights = model.open()) {
             ModelConfig config = ModelConfig.load(weights);
-            int context = ctx != null ? ctx : Math.min(config.maxPositions(), 4096);
-            try (LlamaModel m = LlamaModel.load(weights, Devices.backend(DeviceChoice.parse(device), threads(threads), System.err, weights), context)) {
+            int context = ctx.length(config, ContextOption.INFER_CAP);
+            try (LlamaModel m = LlamaModel.load(weights, device.backend(threads.count(), weights), context)) {
                 Generator gen = new Generator(m);
                 if (promptIds != null) {
                     report(gen.generate(promptIds, maxTokens, sampler, id -> { out.print(id + " "); out.flush(); return true; }));
@@ -179,11 +169,5 @@ public final class InferCommand implements Callable<Integer> {
         System.err.printf(Locale.ROOT, "prompt: %d tokens (%d from cache), %.1f tokens/s; generated: %d tokens, %.1f tokens/s; time to first token: %.0f ms; stopped: %s%n",
                 r.promptTokens(), r.reused(), r.promptTokensPerSecond(), r.tokens().length, r.generatedTokensPerSecond(),
                 r.firstTokenNanos() / 1e6, r.stop().name().toLowerCase(Locale.ROOT).replace('_', ' '));
-    }
-
-    static int threads(Integer requested) {
-        if (requested == null) return Runtime.getRuntime().availableProcessors();
-        if (requested < 1) throw new LortException("--threads must be at least 1");
-        return requested;
     }
 }

@@ -22,7 +22,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is needed (compress, inspect, ...); see lort --help");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is needed (compress, inspect, ...)");
     }
 
     public static void main(String[] args) {
@@ -44,6 +44,7 @@ public final class Main implements Runnable {
 
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             PrintWriter err = cmd.getErr();
             if (ex instanceof LortException || ex instanceof java.io.UncheckedIOException) {
@@ -58,6 +59,28 @@ public final class Main implements Runnable {
             return 70;
         });
         return cl;
+    }
+
+    /**
+     * A command line that does not parse, as one line on stderr (instead of the message followed
+     * by the whole usage help): a value the option mixins refuse reads like an error of the
+     * running command (exit code 1); other usage errors name the --help to read, with picocli's
+     * suggestion for a mistyped option, and exit with code 2.
+     */
+    private static int usageError(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cmd = ex.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        if (ex instanceof BadOptionValue) {
+            err.println(cmd.getCommandName() + ": error: " + oneLine(ex.getMessage()));
+            err.flush();
+            return 1;
+        }
+        String message = oneLine(ex.getMessage()).replaceFirst("^Error: ", ""); // picocli's argument-group messages start so
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty())
+            message += " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)";
+        err.println(cmd.getCommandName() + ": error: " + message + "; see " + cmd.getCommandSpec().qualifiedName() + " --help");
+        err.flush();
+        return cmd.getCommandSpec().exitCodeOnInvalidInput();
     }
 
     static String oneLine(String s) {
