@@ -56,7 +56,7 @@ public final class CalibrationData {
     /**
      * At most this many sequences are sampled side by side (and at most the model's batch): more
      * share each decoding of the weights, but each needs its own KV cache. 64, the default sample
-     * count, in one group: with 32 (two groups) the BF16 weights' decoding took a fifth of the time.
+     * count, so that the default sample decodes the weights once per position.
      */
     static final int LOCKSTEP = 64;
     /** The KV caches of one group take at most this share of the heap (Qwen2.5-0.5B: 6.3 MB a sequence at 256 tokens). */
@@ -71,7 +71,29 @@ public final class CalibrationData {
      * so the tokens do not depend on the thread count.
      */
     public static List<int[]> generate(LlamaModel model, int bos, int samples, int length, long seed, int threads) {
-        List<int[]> out = new ArrayList<>();
+        return generate(model, bos, samples, length, seed, threads, null).stream().map(Sampled::ids).toList();
+    }
+
+    /** A sampled sequence and its sample index (its seed is the base seed + index). */
+    public record Sampled(int index, int[] ids) {}
+
+    /** Sees the logits a sampled token was drawn from. */
+    @FunctionalInterface
+    public interface LogitsSink {
+        /**
+         * The model's logits at {@code position} of sample {@code sample} (those that predict the
+         * token at position + 1), before the draw; called on any thread, once per position.
+         */
+        void accept(int sample, int position, float[] logits);
+    }
+
+    /**
+     * {@link #generate}, showing {@code sink} (when not null) the logits of every position that is
+     * sampled: a sequence's positions 0 .. length − 2, and its last position too when the model
+     * ended it there (the logits that drew EOS or BOS). Samples shorter than 2 tokens are left out.
+     */
+    public static List<Sampled> generate(LlamaModel model, int bos, int samples, int length, long seed, int threads, LogitsSink sink) {
+        List<Sampled> out = new ArrayList<>();
         int len = Math.min(length, model.context());
         long fit = Runtime.getRuntime().maxMemory() / CACHE_HEAP_SHARE / model.lockstepBytesPerSequence();
         int group = (int) Math.max(1, Math.min(Math.min(LOCKSTEP, model.batch()), fit));
@@ -90,14 +112,17 @@ public final class CalibrationData {
                 lengths[s] = 1;
                 next[s] = bos;
             }
+            int base = first;
             for (int pos = 0; pos < len - 1 && !allTrue(ended); pos++) {
                 model.forwardLockstep(lockstep, next, pos);
+                int at = pos;
                 // Ended sequences are still decoded with the others; their tokens are ignored.
                 Parallel.forRanges(count, grain, workers, (from, to) -> {
                     float[] row = logits[from / grain];
                     for (int s = from; s < to; s++) {
                         if (ended[s]) continue;
                         model.logits(s, row);
+                        if (sink != null) sink.accept(base + s, at, row);
                         int token = samplers[s].sample(row);
                         if (token == bos || model.config().isEos(token)) {
                             ended[s] = true;
@@ -108,7 +133,7 @@ public final class CalibrationData {
                     }
                 });
             }
-            for (int s = 0; s < count; s++) if (lengths[s] >= 2) out.add(java.util.Arrays.copyOf(ids[s], lengths[s]));
+            for (int s = 0; s < count; s++) if (lengths[s] >= 2) out.add(new Sampled(first + s, java.util.Arrays.copyOf(ids[s], lengths[s])));
         }
         return out;
     }

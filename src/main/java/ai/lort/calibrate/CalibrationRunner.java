@@ -37,8 +37,8 @@ import java.util.function.Predicate;
  * N × intermediate), and resumes from it once the group is compressed
  * ({@link LlamaModel#resumeLayer}). Compressed groups run as dense float reconstructions until
  * their layer is done (as {@link PanelMatrix}: decoded into the product's panels once for the 64
- * or so products of each; measured 10-20 % faster than float rows, while for the original
- * stream's BF16 rows, half the bytes, panels measured no faster), then as their packed form.
+ * or so products of each, where the original stream reads its BF16 rows, half the bytes, as they
+ * are), then as their packed form.
  *
  * <p>The transformer math is {@link LlamaModel}'s own; the statistics are {@link Dense} products.
  */

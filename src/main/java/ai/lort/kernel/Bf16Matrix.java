@@ -57,8 +57,8 @@ public final class Bf16Matrix extends DenseMatrix {
      *
      * <p>A bfloat16 is the top half of a float32, so an int lane holding the pair
      * {@code w[2i], w[2i+1]} gives both as floats with one shift (the even one) and one mask (the
-     * odd one, in place): no widening load, 3 of the 4 operations per 32 weights on the FMA port
-     * instead of 4 of 6 (measured 20-30% faster from DRAM, one thread). Four accumulators hide the
+     * odd one, in place): no widening load, and 3 of the 4 operations per 32 weights on the FMA port
+     * instead of 4 of 6. Four accumulators hide the
      * FMA latency; the decode is written inline because a vector-returning helper that C2 declines
      * to inline boxes every vector.
      */

@@ -23,8 +23,8 @@ public final class Matrices {
 
     /**
      * Gets every kernel compiled by C2 before real work, by running them on tiny synthetic weights;
-     * returns the milliseconds spent (about 4-6 s on a loaded 2-core machine). Without it the first
-     * matvecs run interpreted Vector API code, boxed: seconds each for a large layer. Call once at
+     * returns the milliseconds spent. Without it the first matvecs run interpreted Vector API code,
+     * boxed: seconds each for a large layer. Call once at
      * start-up, e.g. on a background thread while the model is mapped.
      */
     public static long warmUp() {

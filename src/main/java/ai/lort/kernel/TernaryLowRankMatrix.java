@@ -24,9 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * five bits ({@link BlockedCodes#triples}) and each call first tabulates, for every column triple,
  * the 27 values {@code t0·x0 + t1·x1 + t2·x2} its codes can select (two registers); then one
  * shift, one two-register permute (the 5-bit fields of 16 rows pick from the triple's table) and
- * one add cover 48 weights. Decoding codes to floats instead takes a mask, a convert and a
- * multiply-add per 16 weights: the table kernel with column pairs and 16-entry tables measured
- * 2.5x faster than that, and triples 1.15-1.4x faster than pairs (and 11% fewer bytes). A table
+ * one add cover 48 weights, where decoding codes to floats takes a mask, a convert and a
+ * multiply-add per 16 weights (bench/README.md compares the variants). A table
  * does not fit a narrower register, so with 8 or 4 lanes (AVX2, NEON) the codes, two bits each
  * ({@link BlockedCodes#of}), are decoded to floats and meet x broadcast per column.
  *

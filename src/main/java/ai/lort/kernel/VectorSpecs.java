@@ -32,7 +32,7 @@ final class VectorSpecs {
      * rebias the exponent (15 to 127) with an integer add; subnormal halves are their mantissa
      * times 2^-24, converted and scaled exactly; Inf/NaN get the all-ones exponent. All integer
      * but one multiply whose operands are normal: a float op on a subnormal operand costs a
-     * microcode assist on x86, measured 16-20x slower for a matrix of subnormal halves.
+     * microcode assist on x86 (bench/README.md has the cost).
      *
      * <p>The kernels repeat these lines inline rather than call this method: a vector-returning
      * call that C2 declines to inline (it does, at call sites it thinks cold, for methods over 35

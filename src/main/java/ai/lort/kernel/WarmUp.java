@@ -11,7 +11,7 @@ import java.util.Arrays;
 /**
  * Runs every kernel on small synthetic weights until the JIT has compiled it. Until C2 compiles a
  * Vector API loop, it runs in the interpreter or C1 with every vector boxed: the first matvecs of a
- * real layer would take seconds (measured: 4-6 s for one 896×4864 ternary matvec). The kernels are
+ * real layer would take seconds each. The kernels are
  * static code shared by all matrices, so warming them on tiny ones once is enough.
  */
 final class WarmUp {
