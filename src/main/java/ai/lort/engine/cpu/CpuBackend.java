@@ -12,6 +12,12 @@ import jdk.incubator.vector.VectorSpecies;
  * The CPU backend: buffers are heap {@code float[rows][cols]}, weights are {@link Matrix} kernels
  * over the mapped file, and every operation that is worth it splits its rows (or its
  * token × head pairs) across one {@link WorkerPool}.
+ *
+ * <p>This class holds the buffers, the pool and the reused tasks, and decides what runs where; the
+ * arithmetic of each operation is its own class, a vector implementation beside a scalar reference
+ * where there is a vector one: {@link RmsNorm}, {@link Rope}, {@link AttentionKernels} and
+ * {@link Softmax} (put together per token and head by {@link AttentionTask}), {@link SwiGlu} with
+ * {@link VectorExp}, {@link Elementwise}.
  */
 public final class CpuBackend implements Backend {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -19,9 +25,19 @@ public final class CpuBackend implements Backend {
     private static final long PARALLEL_MIN_WORK = 1 << 16;
 
     private final WorkerPool pool;
+    // The tasks and scratch of the operations, one reused set per backend.
     private final MatmulTask matmul = new MatmulTask();
+    private final PackedBatch batch = new PackedBatch();
+    private final Matrix[] one = new Matrix[1], group = new Matrix[4];
+    private final float[][][] oneOut = new float[1][][], groupOut = new float[4][][];
+    private final int[] unitStart = new int[5];
+    private final PackedTask packed = new PackedTask();
+    /** The tokens {@link #pack} packs: a field, so that a product allocates no task. */
+    private float[][] packTokens;
+    private final WorkerPool.Task pack = (from, to, worker) -> batch.pack(packTokens, from, to);
     private final AttentionTask.Pair pairs = new AttentionTask.Pair();
     private final AttentionTask.Transposed transposed = new AttentionTask.Transposed();
+    /** Keys transposed for {@link #transposed}, and one score row per thread. */
     private float[][][] keysT;
     private float[][] scores = new float[0][];
 
@@ -71,22 +87,14 @@ public final class CpuBackend implements Backend {
     public void rmsNorm(Buffer out, Buffer x, Vector weight, float eps, int n) {
         float[][] o = rows(out), in = rows(x);
         float[] w = values(weight);
-        for (int t = 0; t < n; t++) rmsNorm(o[t], 0, in[t], 0, w, w.length, eps);
+        for (int t = 0; t < n; t++) RmsNorm.rmsNorm(o[t], 0, in[t], 0, w, w.length, eps);
     }
 
     @Override
     public void headRmsNorm(Buffer x, Vector weight, int headDim, float eps, int n) {
         float[][] a = rows(x);
         float[] w = values(weight);
-        for (int t = 0; t < n; t++)
-            for (int h = 0; h < x.cols(); h += headDim) rmsNorm(a[t], h, a[t], h, w, headDim, eps);
-    }
-
-    private static void rmsNorm(float[] out, int o, float[] x, int xo, float[] w, int size, float eps) {
-        double ss = 0;
-        for (int i = 0; i < size; i++) ss += (double) x[xo + i] * x[xo + i];
-        float inv = (float) (1.0 / Math.sqrt((float) (ss / size) + eps));
-        for (int i = 0; i < size; i++) out[o + i] = w[i] * (x[xo + i] * inv);
+        for (int t = 0; t < n; t++) RmsNorm.perHead(a[t], x.cols(), w, headDim, eps);
     }
 
     @Override
@@ -158,15 +166,6 @@ public final class CpuBackend implements Backend {
         packed.set(null, null, 0);
     }
 
-    private final PackedBatch batch = new PackedBatch();
-    private final Matrix[] one = new Matrix[1], group = new Matrix[4];
-    private final float[][][] oneOut = new float[1][][], groupOut = new float[4][][];
-    private final int[] unitStart = new int[5];
-    private final PackedTask packed = new PackedTask();
-    /** The tokens {@link #pack} packs: a field, so that a product allocates no task. */
-    private float[][] packTokens;
-    private final WorkerPool.Task pack = (from, to, worker) -> batch.pack(packTokens, from, to);
-
     /** The parallel part of {@link #packedMatmul}: row units [from, to) across the matrices. */
     private final class PackedTask implements WorkerPool.Task {
         private Matrix[] ms;
@@ -218,26 +217,14 @@ public final class CpuBackend implements Backend {
     public void addBias(Buffer x, Vector bias, int n) {
         float[][] a = rows(x);
         float[] b = values(bias);
-        for (int t = 0; t < n; t++) for (int i = 0; i < b.length; i++) a[t][i] += b[i];
+        for (int t = 0; t < n; t++) Elementwise.addInPlace(a[t], b, b.length);
     }
 
     @Override
     public void rope(Buffer x, int headDim, Vector cos, Vector sin, int pos, int n) {
         float[][] a = rows(x);
         float[] c = values(cos), s = values(sin);
-        int half = headDim / 2;
-        for (int t = 0; t < n; t++) {
-            float[] row = a[t];
-            int base = (pos + t) * half;
-            for (int h = 0; h < x.cols(); h += headDim) {
-                for (int i = 0; i < half; i++) {
-                    float x0 = row[h + i], x1 = row[h + i + half];
-                    float ci = c[base + i], si = s[base + i];
-                    row[h + i] = x0 * ci - x1 * si;
-                    row[h + i + half] = x1 * ci + x0 * si;
-                }
-            }
-        }
+        for (int t = 0; t < n; t++) Rope.rotate(a[t], x.cols(), headDim, c, s, (pos + t) * (headDim / 2));
     }
 
     @Override
@@ -286,7 +273,7 @@ public final class CpuBackend implements Backend {
     @Override
     public void add(Buffer x, Buffer y, int n) {
         float[][] a = rows(x), b = rows(y);
-        for (int t = 0; t < n; t++) for (int i = 0; i < x.cols(); i++) a[t][i] += b[t][i];
+        for (int t = 0; t < n; t++) Elementwise.addInPlace(a[t], b[t], x.cols());
     }
 
     @Override
