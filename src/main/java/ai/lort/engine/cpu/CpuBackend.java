@@ -25,7 +25,7 @@ public final class CpuBackend implements Backend {
     private static final long PARALLEL_MIN_WORK = 1 << 16;
 
     private final WorkerPool pool;
-    // The tasks and scratch of the operations, one reused set per backend.
+    // The tasks and scratch of the operations, one reused set per backend: a step allocates nothing.
     private final MatmulTask matmul = new MatmulTask();
     private final PackedBatch batch = new PackedBatch();
     private final Matrix[] one = new Matrix[1], group = new Matrix[4];
@@ -40,6 +40,7 @@ public final class CpuBackend implements Backend {
     /** Keys transposed for {@link #transposed}, and one score row per thread. */
     private float[][][] keysT;
     private float[][] scores = new float[0][];
+    private final SiluMulTask swiGlu = new SiluMulTask();
 
     public CpuBackend(int threads) { this.pool = new WorkerPool(threads); }
 
@@ -265,9 +266,26 @@ public final class CpuBackend implements Backend {
             for (int t = 0; t < n; t++) SwiGlu.siluMul(g[t], u[t], cols);
             return;
         }
-        pool.run(n, (from, to, worker) -> {
+        swiGlu.set(g, u, cols);
+        pool.run(n, swiGlu);
+        swiGlu.set(null, null, 0);
+    }
+
+    /** The parallel part of {@link #siluMul}: rows [from, to). */
+    private static final class SiluMulTask implements WorkerPool.Task {
+        private float[][] g, u;
+        private int cols;
+
+        void set(float[][] g, float[][] u, int cols) {
+            this.g = g;
+            this.u = u;
+            this.cols = cols;
+        }
+
+        @Override
+        public void run(int from, int to, int worker) {
             for (int t = from; t < to; t++) SwiGlu.siluMul(g[t], u[t], cols);
-        });
+        }
     }
 
     @Override
