@@ -14,7 +14,8 @@ import ai.lort.util.Parallel;
  * <p>Per head, with P the {@code [tokens × tokens]} probabilities (zero outside the causal
  * window), the products are {@link Dense#gemm} calls on the heads' column slices; the heads run
  * in parallel. The probabilities are the saved activation: {@code heads × tokens × tokens}
- * floats, {@code probs[(h·tokens + t)·tokens + s]}.
+ * floats, {@code probs[(h·tokens + t)·tokens + s]}. An instance owns the backward's scratch: one
+ * serves every layer, one call at a time.
  */
 public final class Attention {
     private final int heads, kvHeads, headDim, window, maxTokens;

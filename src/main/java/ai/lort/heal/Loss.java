@@ -8,7 +8,7 @@ import ai.lort.util.Parallel;
  * log-softmax in float32 logits and double sums. With {@code gradient}, the logits are replaced in
  * place by {@code dL/dlogits} (zero on unscored rows), so that a vocabulary-wide array exists once;
  * {@link OutputHead#backward} takes it from there. Per-position losses stay readable through
- * {@link #rowLoss} until the next call.
+ * {@link #rowLoss} until the next call (one call at a time per instance).
  *
  * <p>Notation for one position: student {@code q = softmax(z)}, teacher p, N the scored positions.
  */

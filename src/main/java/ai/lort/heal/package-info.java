@@ -13,8 +13,10 @@
  *       A backward ACCUMULATES into every gradient array ({@code +=}), activations' gradients
  *       included, as llm.c does: the caller zeroes them once and sums over sequences and over the
  *       several consumers of one activation. A gradient array must not alias an input.</li>
- *   <li>Nothing is allocated per call but what {@link ai.lort.decompose.Dense#gemm} allocates for
- *       its packing; scratch is passed by the caller or owned by the operation.</li>
+ *   <li>No arrays are allocated per call but {@link ai.lort.decompose.Dense#gemm}'s packing buffers
+ *       (and small bookkeeping objects); scratch is passed by the caller or owned by the operation
+ *       ({@link ai.lort.heal.Attention}, {@link ai.lort.heal.Loss}), which then runs one call at a
+ *       time.</li>
  *   <li>{@code threads} bounds the threads an operation uses ({@link ai.lort.util.Parallel}).</li>
  * </ul>
  * The forward arithmetic is the inference engine's ({@link ai.lort.engine.cpu.CpuBackend},
