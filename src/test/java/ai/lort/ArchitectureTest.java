@@ -40,6 +40,7 @@ class ArchitectureTest {
             "ai.lort.decompose",
             "ai.lort.calibrate",
             "ai.lort.compress",
+            "ai.lort.export",
             "ai.lort.tools",
             "ai.lort.cli");
 
