@@ -41,6 +41,8 @@ class ArchitectureTest {
             "ai.lort.calibrate",
             "ai.lort.compress",
             "ai.lort.export",
+            "ai.lort.report",
+            "ai.lort.report.html",
             "ai.lort.tools",
             "ai.lort.cli");
 

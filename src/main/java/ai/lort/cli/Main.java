@@ -15,6 +15,7 @@ import picocli.CommandLine;
                 InferCommand.class,
                 EvalCommand.class,
                 TokenizeCommand.class,
+                ReportCommand.class,
                 ExportCommand.class,
                 CommandLine.HelpCommand.class,
         })
