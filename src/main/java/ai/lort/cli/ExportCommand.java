@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "export", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
-        description = {"Write a .lort file as a model other tools load:",
+        description = {"Write a .lort file as a Hugging Face folder (dequantized) or a base model + PEFT LoRA adapter.",
                 "  safetensors: a Hugging Face folder of the dequantized model (W = diag(s)*T + B*A, rotation undone);",
                 "  peft: base/ (the ternary part) and adapter/ (B*A as a LoRA adapter in PEFT's layout)."},
         footer = {"", "Examples:",

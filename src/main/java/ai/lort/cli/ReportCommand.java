@@ -27,8 +27,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "report", mixinStandardHelpOptions = true, versionProvider = Version.class, sortOptions = false,
-        description = {"Write an HTML report of a .lort file: model and options, totals, per-layer errors, ranks, bits and",
-                "ternary codes over depth; with --run, a compression's timings, perplexity and samples too."},
+        description = {"Write a self-contained HTML report of a .lort file, with charts of what each layer stores and lost.",
+                "It shows the model and options, totals, per-layer errors, ranks, bits and ternary codes over depth;",
+                "with --run, a compression's stage timings, perplexity and samples too."},
         footer = {"", "Examples:",
                 "  lort report model.lort                          (writes model.html)",
                 "  lort compress -m M -o m.lort --json > run.json && lort report m.lort --run run.json -o m.html",
