@@ -1,6 +1,5 @@
-package ai.lort.decompose;
+package ai.lort.kernel;
 
-import ai.lort.LortException;
 import ai.lort.util.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,10 +10,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dense float linear algebra on row-major arrays, for the calibrated decomposition and the
- * calibration statistics: matrix products (BLAS {@code sgemm}, {@code ssyrk}), Cholesky
- * factorization and triangular inversion. Results do not depend on {@code threads}: every output
- * element is summed in one fixed order.
+ * Dense float matrix products on row-major arrays (BLAS {@code sgemm}, {@code ssyrk}, and the two
+ * triangular variants a blocked Cholesky factorization needs), multi-threaded, for the
+ * compressor: calibration statistics, the calibrated decomposition, randomized SVD. Results do not
+ * depend on {@code threads}: every output element is summed in one fixed order.
  *
  * <p>Matrices are addressed BLAS-style: element (i, j) of a row-major matrix stored at offset
  * {@code off} with leading dimension {@code ld} (the row stride, ≥ its column count) is
@@ -25,7 +24,7 @@ import jdk.incubator.vector.VectorSpecies;
  * fixed block of C rows runs a register-blocked micro-kernel over them. Neither the slices nor the tiles
  * depend on {@code threads}, so neither does any element's summation order.
  */
-public final class Dense {
+public final class Gemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int VL = F.length();
     /**
@@ -47,10 +46,7 @@ public final class Dense {
      * Triangles (syrk, Cholesky updates) take narrower column tiles, as more of them are skipped.
      */
     static final int ROW_BLOCK = 4 * MR, TILE_N = 512 / NR * NR, TRIANGLE_TILE = 24 * MR;
-    /** Block size of the Cholesky factorization and of the triangular inverse. */
-    static final int CHOLESKY_BLOCK = 128, INVERSE_BLOCK = 256;
-
-    private Dense() {}
+    private Gemm() {}
 
     /**
      * {@code C = alpha·op(A)·op(B) + beta·C} with {@code op(X) = X} or {@code Xᵀ}; op(A) is m × k,
@@ -74,119 +70,26 @@ public final class Dense {
     }
 
     /**
-     * Replaces the symmetric positive-definite n × n matrix {@code a} (its lower triangle is read)
-     * by its lower Cholesky factor L, {@code A = L·Lᵀ}; the strict upper triangle is set to 0.
-     *
-     * <p>Blocked right-looking: each diagonal block is factored in double, the panel below it is
-     * solved by a product with the block's inverse, and the trailing lower triangle is updated by
-     * one product, where nearly all the flops are.
-     *
-     * @throws LortException when A is not positive definite (callers damp A, so that means NaN or
-     *                       Inf in the data it was computed from)
+     * {@link #gemm} for C's lower triangle only (BLAS's {@code gemmt}), for a square C: tiles wholly
+     * above the diagonal are skipped, so elements above it are left either as they were or updated
+     * (where a tile straddles the diagonal). Cholesky's trailing update.
      */
-    public static void cholesky(float[] a, int n, int threads) {
-        int nb = Math.min(CHOLESKY_BLOCK, n);
-        double[] block = new double[nb * nb];
-        float[] blockInverse = new float[nb * nb];
-        float[] panelT = new float[nb * Math.max(0, n - nb)]; // L21ᵀ, nb × (n - j1)
-        for (int j0 = 0; j0 < n; j0 += nb) {
-            int jb = Math.min(nb, n - j0), j1 = j0 + jb, rest = n - j1;
-            copyLower(a, j0 * n + j0, n, block, jb);
-            factorLower(block, jb, j0);
-            copyToFloat(block, jb, a, j0 * n + j0, n);
-            if (rest == 0) break;
-            invertLower(block, jb);
-            copyToFloat(block, jb, blockInverse, 0, jb);
-            // L21ᵀ = L11⁻¹·A21ᵀ, kept transposed as the B operand of the update, and stored as L21.
-            gemm(false, true, jb, rest, jb, 1, blockInverse, 0, jb, a, j1 * n + j0, n, 0, panelT, 0, rest, threads);
-            transpose(panelT, 0, rest, jb, rest, a, j1 * n + j0, n);
-            new Product(false, false, rest, rest, jb, -1, a, j1 * n + j0, n, panelT, 0, rest, 1, a, j1 * n + j1, n, Shape.LOWER).run(threads);
-        }
-        for (int i = 0; i < n; i++) Arrays.fill(a, i * n + i + 1, i * n + n, 0f);
+    public static void gemmLower(boolean transA, boolean transB, int n, int k, float alpha,
+                                 float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                 float beta, float[] c, int cOff, int ldc, int threads) {
+        new Product(transA, transB, n, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, Shape.LOWER).run(threads);
     }
 
     /**
-     * Replaces the invertible lower-triangular n × n matrix {@code l} by {@code L⁻¹} (lower
-     * triangular too; the strict upper triangle of {@code l} is not read and is set to 0).
-     *
-     * <p>Blocked, from the last block column to the first: with the trailing part X22 = L22⁻¹
-     * already in place, X11 = L11⁻¹ (in double) and X21 = −X22·L21·X11, where the product with
-     * the triangular X22 skips its zero blocks.
+     * {@link #gemm} with a lower-triangular op(A) (m × m, so {@code k = m}), whose strict upper
+     * triangle holds zeros: row i of C sums over p ≤ i only, so each row block skips the k slices
+     * past its last row (zeros above the diagonal within a block are still read). The triangular
+     * inverse's product.
      */
-    public static void invertLower(float[] l, int n, int threads) {
-        if (n == 0) return;
-        for (int i = 0; i < n; i++) Arrays.fill(l, i * n + i + 1, i * n + n, 0f);
-        int nb = Math.min(INVERSE_BLOCK, n);
-        double[] block = new double[nb * nb];
-        float[] product = new float[Math.max(0, n - nb) * nb]; // X22·L21, (n - j1) × nb
-        for (int j0 = (n - 1) / nb * nb; j0 >= 0; j0 -= nb) {
-            int jb = Math.min(nb, n - j0), j1 = j0 + jb, rest = n - j1;
-            copyLower(l, j0 * n + j0, n, block, jb);
-            invertLower(block, jb);
-            copyToFloat(block, jb, l, j0 * n + j0, n);
-            if (rest == 0) continue;
-            new Product(false, false, rest, jb, rest, 1, l, j1 * n + j1, n, l, j1 * n + j0, n, 0, product, 0, jb, Shape.LOWER_A).run(threads);
-            gemm(false, false, rest, jb, jb, -1, product, 0, jb, l, j0 * n + j0, n, 0, l, j1 * n + j0, n, threads);
-        }
-    }
-
-    /** Lower triangle of the n × n block at {@code src[off]} (row stride ld) into a dense double n × n, upper zero. */
-    private static void copyLower(float[] src, int off, int ld, double[] dst, int n) {
-        Arrays.fill(dst, 0, n * n, 0);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j <= i; j++) dst[i * n + j] = src[off + i * ld + j];
-    }
-
-    private static void copyToFloat(double[] src, int n, float[] dst, int off, int ld) {
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) dst[off + i * ld + j] = (float) src[i * n + j];
-    }
-
-    /** {@code dst = srcᵀ} for src of rows × cols, in 32 × 32 blocks to stay in cache. */
-    private static void transpose(float[] src, int srcOff, int srcLd, int rows, int cols, float[] dst, int dstOff, int dstLd) {
-        for (int i0 = 0; i0 < rows; i0 += 32)
-            for (int j0 = 0; j0 < cols; j0 += 32)
-                for (int i = i0, iEnd = Math.min(rows, i0 + 32); i < iEnd; i++)
-                    for (int j = j0, jEnd = Math.min(cols, j0 + 32); j < jEnd; j++)
-                        dst[dstOff + j * dstLd + i] = src[srcOff + i * srcLd + j];
-    }
-
-    /** Unblocked Cholesky of the dense n × n block in place (lower; upper stays 0); {@code col0} numbers columns in errors. */
-    private static void factorLower(double[] a, int n, int col0) {
-        for (int j = 0; j < n; j++) {
-            int jo = j * n;
-            double d = a[jo + j];
-            for (int p = 0; p < j; p++) d -= a[jo + p] * a[jo + p];
-            if (!(d > 0))
-                throw new LortException("calibration Hessian is not positive definite at column " + (col0 + j) + " (pivot " + d + "); the activations hold NaN or Inf");
-            double ljj = Math.sqrt(d);
-            a[jo + j] = ljj;
-            for (int i = j + 1; i < n; i++) {
-                int io = i * n;
-                double s = a[io + j];
-                for (int p = 0; p < j; p++) s -= a[io + p] * a[jo + p];
-                a[io + j] = s / ljj;
-            }
-        }
-    }
-
-    /**
-     * Inverts the dense lower-triangular n × n block in place, row by row: row i of L⁻¹ needs row
-     * i of L and the rows above it of L⁻¹, so rows are accumulated contiguously.
-     */
-    private static void invertLower(double[] x, int n) {
-        double[] row = new double[n];
-        for (int i = 0; i < n; i++) {
-            int io = i * n;
-            Arrays.fill(row, 0, i, 0);
-            for (int p = 0; p < i; p++) {
-                double lip = x[io + p];
-                for (int j = 0, po = p * n; j <= p; j++) row[j] += lip * x[po + j];
-            }
-            double inverseDiagonal = 1 / x[io + i];
-            for (int j = 0; j < i; j++) x[io + j] = -row[j] * inverseDiagonal;
-            x[io + i] = inverseDiagonal;
-        }
+    public static void gemmLowerA(boolean transA, boolean transB, int m, int n, float alpha,
+                                  float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                  float beta, float[] c, int cOff, int ldc, int threads) {
+        new Product(transA, transB, m, n, m, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, Shape.LOWER_A).run(threads);
     }
 
     /** Which part of a product is wanted, or known. */
