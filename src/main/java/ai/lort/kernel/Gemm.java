@@ -1,5 +1,12 @@
 package ai.lort.kernel;
 
+import static ai.lort.kernel.MicroKernel.KC;
+import static ai.lort.kernel.MicroKernel.MR;
+import static ai.lort.kernel.MicroKernel.NR;
+import static ai.lort.kernel.MicroKernel.PANEL_STRIDE;
+import static ai.lort.kernel.MicroKernel.VL;
+import static ai.lort.kernel.VectorSpecs.F;
+
 import ai.lort.util.Parallel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -7,7 +14,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Dense float matrix products on row-major arrays (BLAS {@code sgemm}, {@code ssyrk}, and the two
@@ -19,33 +25,24 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code off} with leading dimension {@code ld} (the row stride, ≥ its column count) is
  * {@code x[off + i·ld + j]}.
  *
- * <p>Products are blocked as in BLIS/GotoBLAS: each {@code KC}-deep slice of op(A) and op(B) is
- * packed once into contiguous micro-panels (which makes the four transpose cases one), and every
- * fixed block of C rows runs a register-blocked micro-kernel over them. Neither the slices nor the tiles
- * depend on {@code threads}, so neither does any element's summation order.
+ * <p>Products are blocked as in BLIS/GotoBLAS: each {@link MicroKernel#KC}-deep slice of op(A) and
+ * op(B) is packed once into the {@link MicroKernel}'s operand layouts (which makes the four
+ * transpose cases one), and every fixed block of C rows runs the micro-kernel over them, the same
+ * one as the engine's packed product. Neither the slices nor the tiles depend on {@code threads},
+ * so neither does any element's summation order.
  */
 public final class Gemm {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final int VL = F.length();
-    /**
-     * Micro-tile: MR rows × NR columns of C, 24 vector accumulators, which with the two B vectors
-     * and the broadcast A value fit AVX-512's 32 registers (measured: 12 × 2 vectors beat 8 × 2 and
-     * 6 × 2 by 10–20%).
-     */
-    static final int MR = 12, NR = 2 * VL;
-    /** Depth of a k slice: the packed MR × KC micro-panel of A stays in L1 (12 KB). */
-    static final int KC = 256;
     /**
      * ROW_BLOCK rows of C are the work item of a product's threads: a thread packs their KC-deep
-     * slice of op(A) (48 KB) and sums them over C's columns TILE_N at a time, that part of packed
-     * B (512 KB) staying in L2 while the block's A micro-panels stream over it. Small items balance
-     * the threads, which wait for each other at the end of every k slice: 896 rows (the decoder's
-     * width, and down_proj's output) are 19 items of 48 rows, where with 192 they were 5 and one
-     * thread ran three while the other waited (measured at 896 × 4864 × 4864 on 2 threads:
-     * 137-153 GFLOP/s against 126-136; a down_proj decomposition 3.8-4.4 s against 3.9-4.9).
-     * Triangles (syrk, Cholesky updates) take narrower column tiles, as more of them are skipped.
+     * slice of op(A) (51 KB) and sums them over C's columns TILE_N at a time, that part of packed B
+     * (512 KB) staying in L2 while the block's A panels stream over it. Small items balance the
+     * threads, which wait for each other at the end of every k slice: 896 rows (the decoder's width,
+     * and down_proj's output) are 19 items of 48 rows, where 192-row items made 5 and one thread
+     * ran three while the other waited (measurements: bench/README.md). Triangles (syrk, Cholesky
+     * updates) take narrower column tiles, as more of them are skipped.
      */
     static final int ROW_BLOCK = 4 * MR, TILE_N = 512 / NR * NR, TRIANGLE_TILE = 24 * MR;
+
     private Gemm() {}
 
     /**
@@ -113,8 +110,7 @@ public final class Gemm {
      * packing its own rows of op(A) as BLIS does. A thread that runs out of items in a phase waits
      * until the items others took are done, then moves to the next phase: each C element thus adds
      * the k slices in order, whichever thread computes which block, and a thread that starts late
-     * (or never) only finds fewer items left. Before, each 576 × 512 tile packed both operands'
-     * slices itself: syrk packed every row block as both A and B for every tile it touched.
+     * (or never) only finds fewer items left.
      */
     private static final class Product {
         final boolean transA, transB;
@@ -158,7 +154,7 @@ public final class Gemm {
             this.colTiles = (this.n + tileN - 1) / tileN;
             this.slices = Math.max(1, (this.k + KC - 1) / KC); // one slice even when k = 0: beta still applies
             int kc = Math.min(KC, this.k);
-            this.packedB = new float[kc == 0 ? 0 : (this.n + NR - 1) / NR * panelStride(kc, NR)];
+            this.packedB = new float[kc == 0 ? 0 : (this.n + NR - 1) / NR * strideB(kc)];
             this.tiles = tiles();
             this.claimed = new AtomicIntegerArray(2 * slices + 1);
             this.done = new AtomicIntegerArray(2 * slices + 1);
@@ -196,7 +192,7 @@ public final class Gemm {
 
         /** One thread's share: every phase in order, taking items until none are left. */
         private void work() {
-            float[] edge = new float[MR * NR], blockA = new float[k == 0 ? 0 : tileM / MR * panelStride(Math.min(KC, k), MR)];
+            float[] edge = new float[MR * NR], blockA = new float[k == 0 ? 0 : tileM * PANEL_STRIDE];
             try {
                 for (int s = 0; s < slices; s++) {
                     int p0 = s * KC, kc = Math.min(KC, k - p0);
@@ -229,7 +225,7 @@ public final class Gemm {
         /** Pack item t of a slice: column tile t of op(B). */
         private void pack(int t, int p0, int kc) {
             int j0 = t * tileN;
-            packB(p0, kc, j0, Math.min(n, j0 + tileN) - j0, packedB, j0 / NR * panelStride(kc, NR));
+            packB(p0, kc, j0, Math.min(n, j0 + tileN) - j0, packedB, j0 / NR * strideB(kc));
         }
 
         /**
@@ -241,9 +237,8 @@ public final class Gemm {
             int i0 = ti * tileM, i1 = Math.min(m, i0 + tileM);
             // Under LOWER_A the block's rows sum p < i1 only: the last slices may be shorter, or none.
             int depth = shape == Shape.LOWER_A ? Math.min(kc, i1 - p0) : kc;
-            if (depth > 0) packA(i0, i1 - i0, p0, kc, blockA, 0);
-            FloatVector alphaV = FloatVector.broadcast(F, alpha);
-            int strideA = panelStride(kc, MR), strideB = panelStride(kc, NR);
+            if (depth > 0) packA(i0, i1 - i0, p0, kc, blockA);
+            int strideB = strideB(kc);
             for (int j0 = 0; j0 < n; j0 += tileN) {
                 int j1 = Math.min(n, j0 + tileN);
                 if (skipped(i0 + (i1 - 1 - i0) / MR * MR, j0) && skipped(i0, j0 + (j1 - 1 - j0) / NR * NR)) continue; // all of it
@@ -255,15 +250,15 @@ public final class Gemm {
                     }
                 if (depth <= 0) continue;
                 for (int i = i0; i < i1; i += MR) {
-                    int ao = (i - i0) / MR * strideA, mr = Math.min(MR, i1 - i);
+                    int ao = (i - i0) * PANEL_STRIDE, mr = Math.min(MR, i1 - i);
                     for (int j = j0; j < j1; j += NR) {
                         if (skipped(i, j)) continue;
                         int bo = j / NR * strideB, nr = Math.min(NR, j1 - j);
                         if (mr == MR && nr == NR) {
-                            kernel(depth, blockA, ao, packedB, bo, alphaV, c, cOff + i * ldc + j, ldc);
+                            MicroKernel.multiply(depth, blockA, ao, packedB, bo, alpha, c, cOff + i * ldc + j, ldc);
                         } else { // edge: the same kernel on a copy, so that edges round alike
                             for (int r = 0; r < mr; r++) System.arraycopy(c, cOff + (i + r) * ldc + j, edge, r * NR, nr);
-                            kernel(depth, blockA, ao, packedB, bo, alphaV, edge, 0, NR);
+                            MicroKernel.multiply(depth, blockA, ao, packedB, bo, alpha, edge, 0, NR);
                             for (int r = 0; r < mr; r++) System.arraycopy(edge, r * NR, c, cOff + (i + r) * ldc + j, nr);
                         }
                     }
@@ -280,40 +275,28 @@ public final class Gemm {
         }
 
         /**
-         * Packs op(A)[i0, i0+rows) × [p0, p0+kc) into MR-row micro-panels from {@code dst[off]},
-         * each kc × MR (the MR values of one p together) and {@link #panelStride} apart, rows past
-         * the end zero. A is read along its rows.
+         * Packs op(A)[i0, i0+rows) × [p0, p0+kc) into {@code dst} as the micro-kernel's A panels:
+         * row r at {@code r·PANEL_STRIDE}, so that the panel of rows [r, r+MR) starts at
+         * {@code r·PANEL_STRIDE}; the rows from {@code rows} to the next multiple of MR are zero.
+         * A transposed op(A) goes through {@link Transpose}; otherwise op(A)'s rows are A's.
          */
-        private void packA(int i0, int rows, int p0, int kc, float[] dst, int off) {
-            int stride = panelStride(kc, MR), tail = rows % MR, full = rows - tail;
+        private void packA(int i0, int rows, int p0, int kc, float[] dst) {
             if (transA) {
-                // One p's MR values are contiguous in A: copied by whole vectors, whose lanes past MR
-                // land on the next p's place (written next) or, after the last p, in the pad.
-                int copy = (MR + VL - 1) / VL * VL;
-                for (int p = 0; p < kc; p++) {
-                    int src = aOff + (p0 + p) * lda + i0, d = off + p * MR, r0 = 0;
-                    for (; r0 < full && src + r0 + copy <= a.length; r0 += MR, d += stride)
-                        for (int q = 0; q < copy; q += VL) FloatVector.fromArray(F, a, src + r0 + q).intoArray(dst, d + q);
-                    for (; r0 < rows; r0 += MR, d += stride)
-                        for (int r = 0, mr = Math.min(MR, rows - r0); r < mr; r++) dst[d + r] = a[src + r0 + r];
-                }
+                Transpose.toPanels(a, aOff + p0 * lda + i0, lda, rows, kc, dst);
             } else {
-                for (int r = 0; r < rows; r++) {
-                    int src = aOff + (i0 + r) * lda + p0, d = off + r / MR * stride + r % MR;
-                    for (int p = 0; p < kc; p++) dst[d + p * MR] = a[src + p];
-                }
+                for (int r = 0; r < rows; r++) System.arraycopy(a, aOff + (i0 + r) * lda + p0, dst, r * PANEL_STRIDE, kc);
             }
-            if (tail > 0)
-                for (int p = 0, d = off + full / MR * stride; p < kc; p++) Arrays.fill(dst, d + p * MR + tail, d + p * MR + MR, 0f);
+            for (int r = rows, end = (rows + MR - 1) / MR * MR; r < end; r++) Arrays.fill(dst, r * PANEL_STRIDE, r * PANEL_STRIDE + kc, 0f);
         }
 
         /**
          * Packs op(B)[p0, p0+kc) × [j0, j0+cols) into NR-column micro-panels from {@code dst[off]},
-         * each kc × NR (one p's NR values together) and {@link #panelStride} apart, columns past
-         * the end zero. B's rows are read along their length, which the prefetcher follows.
+         * each kc × NR (one p's NR values together: the micro-kernel's B layout) and
+         * {@link #strideB} apart, columns past the end zero. B's rows are read along their length,
+         * which the prefetcher follows.
          */
         private void packB(int p0, int kc, int j0, int cols, float[] dst, int off) {
-            int stride = panelStride(kc, NR), tail = cols % NR, full = cols - tail;
+            int stride = strideB(kc), tail = cols % NR, full = cols - tail;
             if (transB) {
                 for (int q = 0; q < cols; q++) {
                     int src = bOff + (j0 + q) * ldb + p0, d = off + q / NR * stride + q % NR;
@@ -335,88 +318,11 @@ public final class Gemm {
     }
 
     /**
-     * Distance between packed micro-panels of the given width: kc·width floats plus one cache
-     * line. Packing writes one p's values into every panel in turn, and without the pad those
-     * writes, 4 KB multiples apart, all fall in one L1 set (packing then took a third of syrk).
+     * Distance between packed B micro-panels: kc·NR floats plus one cache line. Packing writes one
+     * p's values into every panel in turn, and without the pad those writes, 4 KB multiples apart,
+     * all fall in one L1 set (bench/README.md).
      */
-    static int panelStride(int kc, int width) {
-        return kc * width + 16;
-    }
-
-    /**
-     * The micro-kernel: {@code C[MR × NR] += alpha·Ap·Bp} over one k slice, Ap a packed MR-row
-     * micro-panel, Bp a packed NR-column one. Each p broadcasts MR values of A against two vectors
-     * of B into MR × 2 accumulators; every accumulator sums p in order, whatever the thread.
-     */
-    private static void kernel(int kc, float[] ap, int ao, float[] bp, int bo, FloatVector alpha, float[] c, int co, int ldc) {
-        FloatVector c000 = FloatVector.zero(F), c001 = FloatVector.zero(F), c010 = FloatVector.zero(F), c011 = FloatVector.zero(F), c020 = FloatVector.zero(F), c021 = FloatVector.zero(F),
-                c030 = FloatVector.zero(F), c031 = FloatVector.zero(F), c040 = FloatVector.zero(F), c041 = FloatVector.zero(F), c050 = FloatVector.zero(F), c051 = FloatVector.zero(F),
-                c060 = FloatVector.zero(F), c061 = FloatVector.zero(F), c070 = FloatVector.zero(F), c071 = FloatVector.zero(F), c080 = FloatVector.zero(F), c081 = FloatVector.zero(F),
-                c090 = FloatVector.zero(F), c091 = FloatVector.zero(F), c100 = FloatVector.zero(F), c101 = FloatVector.zero(F), c110 = FloatVector.zero(F), c111 = FloatVector.zero(F);
-        for (int p = 0; p < kc; p++, ao += MR, bo += NR) {
-            FloatVector b0 = FloatVector.fromArray(F, bp, bo), b1 = FloatVector.fromArray(F, bp, bo + VL);
-            FloatVector x = FloatVector.broadcast(F, ap[ao]);
-            c000 = b0.fma(x, c000);
-            c001 = b1.fma(x, c001);
-            x = FloatVector.broadcast(F, ap[ao + 1]);
-            c010 = b0.fma(x, c010);
-            c011 = b1.fma(x, c011);
-            x = FloatVector.broadcast(F, ap[ao + 2]);
-            c020 = b0.fma(x, c020);
-            c021 = b1.fma(x, c021);
-            x = FloatVector.broadcast(F, ap[ao + 3]);
-            c030 = b0.fma(x, c030);
-            c031 = b1.fma(x, c031);
-            x = FloatVector.broadcast(F, ap[ao + 4]);
-            c040 = b0.fma(x, c040);
-            c041 = b1.fma(x, c041);
-            x = FloatVector.broadcast(F, ap[ao + 5]);
-            c050 = b0.fma(x, c050);
-            c051 = b1.fma(x, c051);
-            x = FloatVector.broadcast(F, ap[ao + 6]);
-            c060 = b0.fma(x, c060);
-            c061 = b1.fma(x, c061);
-            x = FloatVector.broadcast(F, ap[ao + 7]);
-            c070 = b0.fma(x, c070);
-            c071 = b1.fma(x, c071);
-            x = FloatVector.broadcast(F, ap[ao + 8]);
-            c080 = b0.fma(x, c080);
-            c081 = b1.fma(x, c081);
-            x = FloatVector.broadcast(F, ap[ao + 9]);
-            c090 = b0.fma(x, c090);
-            c091 = b1.fma(x, c091);
-            x = FloatVector.broadcast(F, ap[ao + 10]);
-            c100 = b0.fma(x, c100);
-            c101 = b1.fma(x, c101);
-            x = FloatVector.broadcast(F, ap[ao + 11]);
-            c110 = b0.fma(x, c110);
-            c111 = b1.fma(x, c111);
-        }
-        // Stores written out: a helper taking vectors pushed C2 past its inlining node limit, and
-        // the vectors it then boxed made the kernel 7× slower.
-        c000.fma(alpha, FloatVector.fromArray(F, c, co)).intoArray(c, co);
-        c001.fma(alpha, FloatVector.fromArray(F, c, co + VL)).intoArray(c, co + VL);
-        c010.fma(alpha, FloatVector.fromArray(F, c, co + ldc)).intoArray(c, co + ldc);
-        c011.fma(alpha, FloatVector.fromArray(F, c, co + ldc + VL)).intoArray(c, co + ldc + VL);
-        c020.fma(alpha, FloatVector.fromArray(F, c, co + 2 * ldc)).intoArray(c, co + 2 * ldc);
-        c021.fma(alpha, FloatVector.fromArray(F, c, co + 2 * ldc + VL)).intoArray(c, co + 2 * ldc + VL);
-        c030.fma(alpha, FloatVector.fromArray(F, c, co + 3 * ldc)).intoArray(c, co + 3 * ldc);
-        c031.fma(alpha, FloatVector.fromArray(F, c, co + 3 * ldc + VL)).intoArray(c, co + 3 * ldc + VL);
-        c040.fma(alpha, FloatVector.fromArray(F, c, co + 4 * ldc)).intoArray(c, co + 4 * ldc);
-        c041.fma(alpha, FloatVector.fromArray(F, c, co + 4 * ldc + VL)).intoArray(c, co + 4 * ldc + VL);
-        c050.fma(alpha, FloatVector.fromArray(F, c, co + 5 * ldc)).intoArray(c, co + 5 * ldc);
-        c051.fma(alpha, FloatVector.fromArray(F, c, co + 5 * ldc + VL)).intoArray(c, co + 5 * ldc + VL);
-        c060.fma(alpha, FloatVector.fromArray(F, c, co + 6 * ldc)).intoArray(c, co + 6 * ldc);
-        c061.fma(alpha, FloatVector.fromArray(F, c, co + 6 * ldc + VL)).intoArray(c, co + 6 * ldc + VL);
-        c070.fma(alpha, FloatVector.fromArray(F, c, co + 7 * ldc)).intoArray(c, co + 7 * ldc);
-        c071.fma(alpha, FloatVector.fromArray(F, c, co + 7 * ldc + VL)).intoArray(c, co + 7 * ldc + VL);
-        c080.fma(alpha, FloatVector.fromArray(F, c, co + 8 * ldc)).intoArray(c, co + 8 * ldc);
-        c081.fma(alpha, FloatVector.fromArray(F, c, co + 8 * ldc + VL)).intoArray(c, co + 8 * ldc + VL);
-        c090.fma(alpha, FloatVector.fromArray(F, c, co + 9 * ldc)).intoArray(c, co + 9 * ldc);
-        c091.fma(alpha, FloatVector.fromArray(F, c, co + 9 * ldc + VL)).intoArray(c, co + 9 * ldc + VL);
-        c100.fma(alpha, FloatVector.fromArray(F, c, co + 10 * ldc)).intoArray(c, co + 10 * ldc);
-        c101.fma(alpha, FloatVector.fromArray(F, c, co + 10 * ldc + VL)).intoArray(c, co + 10 * ldc + VL);
-        c110.fma(alpha, FloatVector.fromArray(F, c, co + 11 * ldc)).intoArray(c, co + 11 * ldc);
-        c111.fma(alpha, FloatVector.fromArray(F, c, co + 11 * ldc + VL)).intoArray(c, co + 11 * ldc + VL);
+    static int strideB(int kc) {
+        return kc * NR + 16;
     }
 }

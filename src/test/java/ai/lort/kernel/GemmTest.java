@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * Gemm against plain double-precision loops, on sizes that cut micro-tiles, tiles and k slices
  * unevenly (1, 7, 17, 300 > a k slice, 520 > a tile's width, 600 > a tile's height) with offsets
  * and leading dimensions wider than the matrices; and against the engine's packed product, which
- * sums in the same order.
+ * runs the same micro-kernel.
  */
 class GemmTest {
     static final float EPS = Math.ulp(1f);
@@ -88,16 +88,35 @@ class GemmTest {
     }
 
     @Test
-    void transposedAEndingAtTheArraysEndIsPackedWhole() {
-        // op(A)'s rows are A's columns, copied by whole vectors that read past a micro-panel's rows:
-        // at the array's end the copy falls back to single values.
-        for (int m : new int[] {Gemm.MR, 2 * Gemm.MR, 2 * Gemm.MR + 5}) {
+    void transposedAEndingAtTheArraysEndIsPacked() {
+        // op(A)'s rows are A's columns, scattered a vector of rows at a time: rows that fill no
+        // whole vector (the block's last ones, here at the array's end) are copied one by one.
+        for (int m : new int[] {MicroKernel.MR, 2 * MicroKernel.MR, 2 * MicroKernel.MR + 5, MicroKernel.VL + 1}) {
             int n = 40, k = 300;
             float[] a = random(k * m, m), b = random(k * n, m + 1), c = new float[m * n], want = new float[m * n];
             double[] bound = referenceGemm(true, false, m, n, k, 1, a, 0, m, b, 0, n, 0, want, 0, n);
             Gemm.gemm(true, false, m, n, k, 1, a, 0, m, b, 0, n, 0, c, 0, n, 2);
             assertClose(c, want, bound, 0, n, m, n);
         }
+    }
+
+    @Test
+    void transposeFillsThePanelRowsForAnyBlockShape() {
+        int vl = MicroKernel.VL, s = MicroKernel.PANEL_STRIDE;
+        for (int rows : new int[] {1, vl - 1, vl, vl + 1, 48, 3 * vl + 5})
+            for (int kc : new int[] {1, vl - 1, vl, 2 * vl + 3, MicroKernel.KC}) {
+                int ld = rows + 3, off = 2;
+                float[] src = random(off + (kc - 1) * ld + rows, rows * 1000L + kc); // the block ends at the array's end
+                float[] dst = new float[rows * s];
+                Arrays.fill(dst, Float.NaN);
+                Transpose.toPanels(src, off, ld, rows, kc, dst);
+                for (int r = 0; r < rows; r++)
+                    for (int p = 0; p < s; p++) {
+                        float want = p < kc ? src[off + p * ld + r] : Float.NaN;
+                        if (Float.floatToRawIntBits(dst[r * s + p]) != Float.floatToRawIntBits(want))
+                            throw new AssertionError(rows + " rows, kc " + kc + ": row " + r + " p " + p + " is " + dst[r * s + p] + ", not " + want);
+                    }
+            }
     }
 
     @Test
@@ -187,9 +206,9 @@ class GemmTest {
     }
 
     /**
-     * The engine's packed product of weights W and tokens X ({@link DenseGemm}, here on a
-     * {@link PanelMatrix} and on an F32 matrix) gives the bits of {@code Gemm.gemm} of
-     * {@code W·Xᵀ}, which cuts k into the same slices and sums each alike.
+     * One micro-kernel: the engine's packed product of weights W and tokens X ({@link DenseGemm},
+     * here on a {@link PanelMatrix} and on the F32 matrix it decodes) gives the bits of
+     * {@code Gemm.gemm} of {@code W·Xᵀ}, which cuts k into the same slices and sums them alike.
      */
     @Test
     void theEnginesPackedProductHasGemmsBits() {
