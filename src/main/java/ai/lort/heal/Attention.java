@@ -1,6 +1,6 @@
 package ai.lort.heal;
 
-import ai.lort.decompose.Dense;
+import ai.lort.kernel.Gemm;
 import ai.lort.util.Parallel;
 
 /**
@@ -12,7 +12,7 @@ import ai.lort.util.Parallel;
  * scaled by {@code 1/sqrt(headDim)}; softmax in float32.
  *
  * <p>Per head, with P the {@code [tokens × tokens]} probabilities (zero outside the causal
- * window), the products are {@link Dense#gemm} calls on the heads' column slices; the heads run
+ * window), the products are {@link Gemm#gemm} calls on the heads' column slices; the heads run
  * in parallel. The probabilities are the saved activation: {@code heads × tokens × tokens}
  * floats, {@code probs[(h·tokens + t)·tokens + s]}. An instance owns the backward's scratch: one
  * serves every layer, one call at a time.
@@ -54,10 +54,10 @@ public final class Attention {
         int qStride = heads * headDim, kvStride = kvHeads * headDim, group = heads / kvHeads, tt = tokens * tokens;
         Parallel.forEach(heads, 1, threads, h -> {
             int g = h / group, p0 = h * tt;
-            Dense.gemm(false, true, tokens, tokens, headDim, scale, q, h * headDim, qStride, k, g * headDim, kvStride,
+            Gemm.gemm(false, true, tokens, tokens, headDim, scale, q, h * headDim, qStride, k, g * headDim, kvStride,
                     0f, probs, p0, tokens, 1);
             for (int t = 0; t < tokens; t++) softmaxRow(probs, p0 + t * tokens, first(t), t, tokens);
-            Dense.gemm(false, false, tokens, headDim, tokens, 1f, probs, p0, tokens, v, g * headDim, kvStride,
+            Gemm.gemm(false, false, tokens, headDim, tokens, 1f, probs, p0, tokens, v, g * headDim, kvStride,
                     0f, out, h * headDim, qStride, 1);
         });
     }
@@ -93,8 +93,8 @@ public final class Attention {
         int qStride = heads * headDim, kvStride = kvHeads * headDim, group = heads / kvHeads, tt = tokens * tokens;
         Parallel.forEach(heads, 1, threads, h -> {
             int g = h / group, p0 = h * tt, ho = h * headDim, go = g * headDim;
-            Dense.gemm(true, false, tokens, headDim, tokens, 1f, probs, p0, tokens, dout, ho, qStride, 0f, dvPerHead, ho, qStride, 1);
-            Dense.gemm(false, true, tokens, tokens, headDim, 1f, dout, ho, qStride, v, go, kvStride, 0f, dScores, p0, tokens, 1);
+            Gemm.gemm(true, false, tokens, headDim, tokens, 1f, probs, p0, tokens, dout, ho, qStride, 0f, dvPerHead, ho, qStride, 1);
+            Gemm.gemm(false, true, tokens, tokens, headDim, 1f, dout, ho, qStride, v, go, kvStride, 0f, dScores, p0, tokens, 1);
             for (int t = 0; t < tokens; t++) {
                 int row = t * tokens;
                 double dot = 0; // Σ_s P·dP over the row
@@ -102,8 +102,8 @@ public final class Attention {
                 float d = (float) dot;
                 for (int s = 0; s < tokens; s++) dScores[p0 + row + s] = scale * probs[p0 + row + s] * (dScores[p0 + row + s] - d);
             }
-            Dense.gemm(false, false, tokens, headDim, tokens, 1f, dScores, p0, tokens, k, go, kvStride, 1f, dq, ho, qStride, 1);
-            Dense.gemm(true, false, tokens, headDim, tokens, 1f, dScores, p0, tokens, q, ho, qStride, 0f, dkPerHead, ho, qStride, 1);
+            Gemm.gemm(false, false, tokens, headDim, tokens, 1f, dScores, p0, tokens, k, go, kvStride, 1f, dq, ho, qStride, 1);
+            Gemm.gemm(true, false, tokens, headDim, tokens, 1f, dScores, p0, tokens, q, ho, qStride, 0f, dkPerHead, ho, qStride, 1);
         });
         Parallel.forRanges(tokens, 16, threads, (from, to) -> {
             for (int t = from; t < to; t++)
