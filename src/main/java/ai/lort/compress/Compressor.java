@@ -212,7 +212,6 @@ public final class Compressor {
                     bar[0].update(step);
                 });
         if (bar[0] != null) bar[0].finish(r.steps());
-        if (!options.quiet()) report.println(Healer.describe(r));
         return r;
     }
 
