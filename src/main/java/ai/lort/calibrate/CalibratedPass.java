@@ -102,7 +102,7 @@ public final class CalibratedPass {
         int m = t.rows(), n = moments.n();
         float[] w = t.toFloats();
         long seed = encoding.layerSeed(name);
-        var options = new CalibratedDecomposer.Options(calibration.beta(), encoding.rankFor(m, n), calibration.alternations(),
+        var options = new CalibratedDecomposer.Options(calibration.beta(), encoding.rankFor(name, m, n), calibration.alternations(),
                 calibration.sweeps(), encoding.halfScales(), threads);
         Hadamard rot = encoding.rotationFor(n, seed);
         float[] wc = calibration.beta() > 0 ? moments.weightTimesC(w, m) : null;

@@ -69,6 +69,11 @@ public final class CompressCommand implements Callable<Integer> {
         Integer rank;
     }
 
+    @Option(names = "--plan", paramLabel = "<PLAN>", defaultValue = "model",
+            description = "How --bpw becomes ranks: model (spend the budget over the whole model, rank by rank where it removes the most error per bit) "
+                    + "or layer (each layer the largest rank within the budget on its own) [default: ${DEFAULT-VALUE}]")
+    String plan;
+
     @Option(names = "--method", paramLabel = "<METHOD>", defaultValue = "calibrated",
             description = "calibrated: fit each layer's outputs on calibration text, layer by layer (models the engine runs; others fall back to als); "
                     + "als: weight-only alternating least squares [default: ${DEFAULT-VALUE}]")
@@ -177,7 +182,12 @@ public final class CompressCommand implements Callable<Integer> {
         if (eval != null && !java.nio.file.Files.isRegularFile(eval)) throw new LortException("--eval " + eval + ": no such file");
         Calibration cal = calibrated ? new Calibration(calibration, calibrationSamples, calibrationLength, beta, sweeps, alternations) : null;
         LayerEncoding encoding = new LayerEncoding(pack, scaleEncoding, rot, budget.bpw != null ? budget.bpw : LayerEncoding.DEFAULT_BPW, budget.rank, seed);
-        CompressOptions opts = new CompressOptions(minDim, encoding, iterations, nThreads, includeLmHead, verbose, quiet, cal, eval, heal.options());
+        boolean planRanks = switch (plan) {
+            case "model" -> true;
+            case "layer" -> false;
+            default -> throw new LortException("--plan " + plan + " is not known; use model or layer");
+        };
+        CompressOptions opts = new CompressOptions(minDim, encoding, iterations, nThreads, includeLmHead, verbose, quiet, cal, eval, heal.options(), planRanks);
         if (reportFile != null) checkReportPath(reportFile);
         PrintStream report = json ? System.err : System.out;
         LocatedModel located = revision.locate(model, quiet);

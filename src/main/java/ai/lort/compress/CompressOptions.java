@@ -14,10 +14,11 @@ import java.nio.file.Path;
  * @param eval        a text file whose documents' perplexity is measured on the original and the
  *                    compressed model at the end, or null
  * @param heal        how the fitted model is healed (distilled toward the original), or null for not at all
+ * @param planRanks   plan the ranks over the whole model (else each layer gets what its own budget allows)
  */
 public record CompressOptions(int minDim, LayerEncoding encoding, int iterations, int threads,
                               boolean includeLmHead, boolean verbose, boolean quiet,
-                              Calibration calibration, Path eval, HealOptions heal) {
+                              Calibration calibration, Path eval, HealOptions heal, boolean planRanks) {
     public boolean healing() { return heal != null && heal.enabled(); }
 
     public static final int DEFAULT_ITERATIONS = 4;

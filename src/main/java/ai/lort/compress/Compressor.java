@@ -7,6 +7,7 @@ import ai.lort.calibrate.Calibration;
 import ai.lort.decompose.AlsDecomposer;
 import ai.lort.decompose.LayerEncoding;
 import ai.lort.decompose.LayerFit;
+import ai.lort.decompose.RankPlanner;
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortWriter;
 import ai.lort.heal.HealOptions;
@@ -46,6 +47,7 @@ import java.util.function.Supplier;
  * The compression pipeline, as named stages over one layer result ({@link LayerFit}):
  * <ol>
  *   <li>{@link #select}: which tensors are compressed (and the tied head's copy);
+ *   <li>{@link #plan}: the ranks, spending the bit budget over the whole model;
  *   <li>{@link #calibrate}: the calibrated method fits every selected layer up front, in execution
  *       order (skipped by the weight-only method, or where the engine cannot run the model);
  *   <li>{@link #heal}: the fitted model is distilled toward the original end to end (the
@@ -58,7 +60,7 @@ import java.util.function.Supplier;
  * </ol>
  */
 public final class Compressor {
-    private final CompressOptions options;
+    private CompressOptions options;
     private final PrintStream report;
 
     /** @param report where per-layer lines go (stdout normally, stderr under --json) */
@@ -111,6 +113,7 @@ public final class Compressor {
         long start = System.nanoTime();
         Map<String, Double> stages = new LinkedHashMap<>();
         Selection selection = timed(stages, "select", () -> select(model));
+        if (options.planRanks() && options.encoding().rank() == null) timed(stages, "plan", () -> plan(selection));
         CalibratedPass.Outcome calibrated = timed(stages, "calibrate", () -> calibrate(model, selection));
         if (calibrated == null) stages.remove("calibrate");
         String method = calibrated != null ? "calibrated" : "als";
@@ -168,7 +171,22 @@ public final class Compressor {
         return s;
     }
 
-    /** Stage 2: the calibrated method's fits of every selected layer, or null for the weight-only method. */
+    /** Stage 2: the ranks of every selected layer, planned over the model ({@link RankPlanner#plan}), into the options' encoding. */
+    Map<String, Integer> plan(Selection selection) {
+        List<RankPlanner.Layer> layers = new ArrayList<>();
+        for (int i = 0; i < selection.tensors.size(); i++) {
+            Tensor t = selection.tensors.get(i);
+            if (selection.compressed[i]) layers.add(new RankPlanner.Layer(t.name(), t.rows(), t.cols(), t::toFloats));
+        }
+        Map<String, Integer> ranks = RankPlanner.plan(layers, options.encoding(), options.threads());
+        options = new CompressOptions(options.minDim(), options.encoding().withPlan(ranks), options.iterations(), options.threads(),
+                options.includeLmHead(), options.verbose(), options.quiet(), options.calibration(), options.eval(), options.heal(), true);
+        if (options.verbose() && !options.quiet())
+            for (RankPlanner.Layer l : layers) report.println("plan " + l.name() + ": rank " + ranks.get(l.name()));
+        return ranks;
+    }
+
+    /** Stage 3: the calibrated method's fits of every selected layer, or null for the weight-only method. */
     CalibratedPass.Outcome calibrate(SourceModel model, Selection selection) {
         Calibration calibration = options.calibration();
         if (calibration == null) return null;
@@ -362,6 +380,7 @@ public final class Compressor {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("min_dim", options.minDim());
         if (e.rank() != null) o.put("rank", e.rank()); else o.put("bpw", e.bpw());
+        if (e.plan() != null) o.put("plan", "model");
         o.put("iters", options.iterations());
         o.put("seed", e.seed());
         o.put("include_lm_head", options.includeLmHead());

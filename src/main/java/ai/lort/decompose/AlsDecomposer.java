@@ -39,7 +39,7 @@ public final class AlsDecomposer {
         long seed = encoding.layerSeed(name);
         Hadamard rot = encoding.rotationFor(n, seed);
         if (rot != null) rot.rotateRows(w, m, 1); // fit W·Rᵀ; R is orthogonal, so the weight error is the same in either basis
-        Result r = decompose(w, m, n, encoding.rankFor(m, n), iterations, seed, encoding.halfScales());
+        Result r = decompose(w, m, n, encoding.rankFor(name, m, n), iterations, seed, encoding.halfScales());
         return new LayerFit(encoding.pack(name, m, n, r.rank(), r.scales(), r.t(), r.a(), r.b(), rot), r.relativeError(), r.ternaryOnlyError(),
                 Double.NaN, r.iterations(), (System.nanoTime() - t0) / 1e9);
     }

@@ -5,6 +5,7 @@ import ai.lort.format.Packing;
 import ai.lort.format.Rotation;
 import ai.lort.format.ScaleEncoding;
 import ai.lort.pack.Hadamard;
+import java.util.Map;
 
 /**
  * How every compressed layer is stored and how many bits it may take: the codes' packing, the
@@ -14,13 +15,28 @@ import ai.lort.pack.Hadamard;
  *
  * @param bpw  target bits per weight over the compressed layers (ignored when {@code rank} is set)
  * @param rank fixed rank for every layer, or null to derive it from {@code bpw}
+ * @param plan ranks planned over the whole model by layer name ({@link RankPlanner#plan}), or null:
+ *             then each layer gets the largest rank within {@code bpw} on its own
  */
-public record LayerEncoding(Packing packing, ScaleEncoding scales, Rotation rotation, double bpw, Integer rank, long seed) {
+public record LayerEncoding(Packing packing, ScaleEncoding scales, Rotation rotation, double bpw, Integer rank, long seed,
+                            Map<String, Integer> plan) {
     public static final double DEFAULT_BPW = 2.2;
 
-    /** The rank that fits {@code rank} or the {@code bpw} budget for an m × n layer. */
-    public int rankFor(int m, int n) {
-        return rank != null ? Math.min(rank, Math.min(m, n)) : RankPlanner.rankFor(m, n, bpw, scales.bits(), packing);
+    /** Without a plan. */
+    public LayerEncoding(Packing packing, ScaleEncoding scales, Rotation rotation, double bpw, Integer rank, long seed) {
+        this(packing, scales, rotation, bpw, rank, seed, null);
+    }
+
+    /** This encoding with ranks planned over the model. */
+    public LayerEncoding withPlan(Map<String, Integer> ranks) {
+        return new LayerEncoding(packing, scales, rotation, bpw, rank, seed, Map.copyOf(ranks));
+    }
+
+    /** The rank of the m × n layer {@code name}: {@code rank}, the plan's, or the largest within {@code bpw} for the layer alone. */
+    public int rankFor(String name, int m, int n) {
+        if (rank != null) return Math.min(rank, Math.min(m, n));
+        if (plan != null && plan.containsKey(name)) return plan.get(name);
+        return RankPlanner.rankFor(m, n, bpw, scales.bits(), packing);
     }
 
     /** The seed of the layer named {@code name}: the run's seed mixed with the name, so layers differ and runs repeat. */

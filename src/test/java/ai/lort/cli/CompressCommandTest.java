@@ -48,9 +48,10 @@ class CompressCommandTest {
                 double num = 0, den = 0;
                 for (int i = 0; i < w.length; i++) { num += Math.pow(w[i] - hat[i], 2); den += (double) w[i] * w[i]; }
                 assertThat(Math.sqrt(num / den)).isCloseTo(l.get("relative_error").asDouble(), org.assertj.core.data.Offset.offset(1e-5));
-                assertThat(l.get("rank").asInt()).isGreaterThan(0);
-                assertThat(l.get("bits_per_weight").asDouble()).isLessThanOrEqualTo(2.6);
             }
+            // The ranks are planned over the model: the whole stays within the budget and spends it.
+            assertThat(summary.get("bits_per_weight").asDouble()).isBetween(2.6 - 0.05, 2.6);
+            assertThat(summary.get("layers").findValues("rank")).anyMatch(rank -> rank.asInt() > 0);
             // Carried-over tensors are byte-identical and keep their dtype.
             Tensor emb = f.tensors().get("model.embed_tokens.weight");
             assertThat(emb.dtype()).isEqualTo(dtype);

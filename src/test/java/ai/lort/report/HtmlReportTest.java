@@ -90,11 +90,11 @@ class HtmlReportTest {
         assertThat(d.select("div.sample.compressed").text()).isEqualTo(normalized(PROMPT + summary.at("/sample/compressed").asText()));
         assertThat(d.select("div.sample b")).isEmpty();
         // Every stage that ran before the report, with calibration's parts.
-        assertThat(d.select("table.stages tr.stage td:first-child").eachText()).containsExactly("select", "calibrate", "heal", "write", "evaluate", "sample");
+        assertThat(d.select("table.stages tr.stage td:first-child").eachText()).containsExactly("select", "plan", "calibrate", "heal", "write", "evaluate", "sample");
         assertThat(d.select("table.stages tr.part td:first-child").eachText()).containsExactly("data", "forward", "statistics", "decompositions");
         List<String> stages = new ArrayList<>();
         summary.get("stages").forEach(s -> stages.add(s.get("name").asText()));
-        assertThat(stages).containsExactly("select", "calibrate", "heal", "write", "evaluate", "sample", "report");
+        assertThat(stages).containsExactly("select", "plan", "calibrate", "heal", "write", "evaluate", "sample", "report");
         assertThat(d.select("table.healing td").get(0).text()).isEqualTo(String.format(Locale.ROOT, "%.4f", summary.at("/healing/loss_before").asDouble()));
         assertThat(d.select("table.healing td").get(1).text()).isEqualTo(String.format(Locale.ROOT, "%.4f", summary.at("/healing/loss_after").asDouble()));
         selfContained(d);
@@ -156,7 +156,7 @@ class HtmlReportTest {
         for (String part : List.of("table.eval", "div.sample", "table.totals", "table.layers"))
             assertThat(again.select(part).outerHtml()).as(part).isEqualTo(original.select(part).outerHtml());
         // The summary also timed the report itself, after it was written.
-        assertThat(again.select("table.stages tr.stage td:first-child").eachText()).containsExactly("select", "calibrate", "heal", "write", "evaluate", "sample", "report");
+        assertThat(again.select("table.stages tr.stage td:first-child").eachText()).containsExactly("select", "plan", "calibrate", "heal", "write", "evaluate", "sample", "report");
     }
 
     @Test
