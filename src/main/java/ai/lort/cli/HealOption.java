@@ -14,6 +14,7 @@ final class HealOption {
     private int steps = -1;
     private int batch = HealOptions.DEFAULT_BATCH, length = HealOptions.DEFAULT_LENGTH, topK = HealOptions.DEFAULT_TOP_K;
     private float rate = HealOptions.DEFAULT_RATE;
+    private double codeShare = HealOptions.DEFAULT_CODE_SHARE;
     private Path data;
 
     @Option(names = "--heal-steps", paramLabel = "<N>",
@@ -51,6 +52,14 @@ final class HealOption {
         topK = k;
     }
 
+    @Option(names = "--heal-codes", paramLabel = "<SHARE>",
+            description = "Share of each layer's ternary codes healing may move at its first step, decaying to none at the last "
+                    + "(where the gradient promises most); 0 keeps the codes as fitted [default: " + HealOptions.DEFAULT_CODE_SHARE + "]")
+    void codes(double share) {
+        if (!(share >= 0 && share <= 0.01)) throw new BadOptionValue(mixee, "--heal-codes must be between 0 and 0.01");
+        codeShare = share;
+    }
+
     @Option(names = "--heal-data", paramLabel = "<FILE>",
             description = "Distil on this text (documents separated by <|endoftext|> lines; a tenth held out) instead of text the original samples")
     void data(Path file) {
@@ -60,6 +69,6 @@ final class HealOption {
 
     HealOptions options() {
         return new HealOptions(steps, batch, length, rate, topK, HealOptions.DEFAULT_EVAL_EVERY, HealOptions.DEFAULT_HELD_OUT,
-                HealOptions.DEFAULT_PATIENCE, data);
+                HealOptions.DEFAULT_PATIENCE, data, codeShare);
     }
 }

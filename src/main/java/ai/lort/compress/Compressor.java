@@ -372,6 +372,7 @@ public final class Compressor {
         h.put("steps", r.steps());
         h.put("kept", r.kept());
         h.put("tokens", r.tokens());
+        if (r.codesMoved() > 0) h.put("codes_moved", r.codesMoved());
         return h;
     }
 
@@ -409,6 +410,7 @@ public final class Compressor {
         k.put("length", h.length());
         k.put("rate", h.rate());
         k.put("top_k", h.topK());
+        if (h.codeShare() > 0) k.put("codes", h.codeShare());
         k.put("data", h.data() == null ? "self" : h.data().getFileName().toString());
         k.put("seed", seed);
         return k;

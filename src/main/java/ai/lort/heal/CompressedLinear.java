@@ -93,6 +93,9 @@ public final class CompressedLinear {
 
     public int rank() { return rank; }
 
+    /** The codes as floats −1/0/+1, {@code [rows × cols]}: healing may move them (the products read this array). */
+    float[] codes() { return codes; }
+
     /** Saved activations for up to {@code tokens} tokens. */
     public Activations activations(int tokens) {
         return new Activations(new float[tokens * cols], new float[tokens * rows], new float[tokens * rank]);

@@ -14,12 +14,15 @@ import java.nio.file.Path;
  * @param heldOut   held-out sequences (sampled from the teacher, never trained on)
  * @param patience  evaluations without a better held-out loss before stopping early
  * @param data      a text to distil on instead of sequences the teacher samples, or null
+ * @param codeShare share of each compressed layer's ternary codes moved at the first step (decaying
+ *                  to none at the last; 0: the codes stay as fitted)
  */
 public record HealOptions(int steps, int batch, int length, float rate, int topK, int evalEvery, int heldOut,
-                          int patience, Path data) {
+                          int patience, Path data, double codeShare) {
     public static final int DEFAULT_BATCH = 8, DEFAULT_LENGTH = 256, DEFAULT_TOP_K = 64, DEFAULT_EVAL_EVERY = 25,
             DEFAULT_HELD_OUT = 16, DEFAULT_PATIENCE = 4;
     public static final float DEFAULT_RATE = 1e-3f;
+    public static final double DEFAULT_CODE_SHARE = 0;
     /**
      * The default compute budget, in floating-point operations: a step costs about 8 multiply-adds
      * per parameter and token (the student's forward, its forward again inside the backward, and
@@ -30,7 +33,7 @@ public record HealOptions(int steps, int batch, int length, float rate, int topK
 
     public static HealOptions defaults() {
         return new HealOptions(-1, DEFAULT_BATCH, DEFAULT_LENGTH, DEFAULT_RATE, DEFAULT_TOP_K, DEFAULT_EVAL_EVERY, DEFAULT_HELD_OUT,
-                DEFAULT_PATIENCE, null);
+                DEFAULT_PATIENCE, null, DEFAULT_CODE_SHARE);
     }
 
     public boolean enabled() { return steps != 0; }

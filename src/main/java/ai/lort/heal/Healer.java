@@ -47,7 +47,7 @@ public final class Healer {
      * @param kept    whether the healed parameters were kept
      */
     public record Result(Map<String, CompressedLayer> layers, Map<String, float[]> vectors, double before, double after,
-                         int steps, int plannedSteps, long tokens, double seconds, double sampleSeconds, boolean kept) {}
+                         int steps, int plannedSteps, long tokens, long codesMoved, double seconds, double sampleSeconds, boolean kept) {}
 
     private Healer() {}
 
@@ -69,8 +69,10 @@ public final class Healer {
             List<TeacherTargets> held = data.heldOut;
             Adam adam = Adam.defaults();
             student.params.forEach(adam::add);
+            if (o.codeShare() > 0) student.enableCodeUpdates();
             double before = meanLoss(student, held), best = before;
-            float[][] bestValues = snapshot(adam);
+            float[][] bestValues = snapshot(student);
+            long moved = 0;
             int sinceBest = 0, done = 0, warmup = Math.max(1, Math.min(50, steps / 10));
             long tokens = 0;
             double trainLoss = Double.NaN, heldLoss = before;
@@ -93,13 +95,15 @@ public final class Healer {
                 sum += student.step(micro, true);
                 adam.scaleGrad(1f / o.batch());
                 adam.step(Adam.rate(o.rate(), s, steps, warmup));
+                // Codes move most at first and not at all at the end, where the scales settle.
+                if (o.codeShare() > 0) moved += student.moveCodes(o.codeShare() * (1 - (double) s / steps));
                 trainLoss = sum / o.batch();
                 done = s + 1;
                 if (done % o.evalEvery() == 0 || done == steps) {
                     heldLoss = meanLoss(student, held);
                     if (heldLoss < best) {
                         best = heldLoss;
-                        bestValues = snapshot(adam);
+                        bestValues = snapshot(student);
                         sinceBest = 0;
                     } else if (++sinceBest >= o.patience()) {
                         if (progress != null) progress.step(done, steps, trainLoss, heldLoss);
@@ -109,9 +113,9 @@ public final class Healer {
                 if (progress != null) progress.step(done, steps, trainLoss, heldLoss);
             }
             boolean kept = best < before;
-            if (!kept) return new Result(layers, Map.of(), before, before, done, steps, tokens, seconds(t0), data.sampleSeconds, false);
-            restore(adam, bestValues);
-            return new Result(student.layers(), student.vectors(), before, best, done, steps, tokens, seconds(t0), data.sampleSeconds, true);
+            if (!kept) return new Result(layers, Map.of(), before, before, done, steps, tokens, 0, seconds(t0), data.sampleSeconds, false);
+            restore(student, bestValues);
+            return new Result(student.layers(), student.vectors(), before, best, done, steps, tokens, moved, seconds(t0), data.sampleSeconds, true);
         }
     }
 
@@ -146,12 +150,13 @@ public final class Healer {
         return (int) Math.max(length, Math.min((long) batch * length, fit));
     }
 
-    private static float[][] snapshot(Adam adam) {
-        return adam.params().stream().map(p -> p.value().clone()).toArray(float[][]::new);
+    private static float[][] snapshot(Student student) {
+        return student.state().stream().map(float[]::clone).toArray(float[][]::new);
     }
 
-    private static void restore(Adam adam, float[][] values) {
-        for (int i = 0; i < values.length; i++) System.arraycopy(values[i], 0, adam.params().get(i).value(), 0, values[i].length);
+    private static void restore(Student student, float[][] values) {
+        List<float[]> state = student.state();
+        for (int i = 0; i < values.length; i++) System.arraycopy(values[i], 0, state.get(i), 0, values[i].length);
     }
 
     /** The training stream and the held-out set. */

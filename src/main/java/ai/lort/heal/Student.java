@@ -49,6 +49,7 @@ final class Student {
         final CompressedLinear.Params p, g;    // null when dense
         final CompressedLinear.Activations saved;
         final float[] weight, bias, biasGrad;  // dense: weight; both: bias (may be null)
+        CodeUpdates updates;                   // compressed, when its codes move
 
         Projection(String name, CompressedLayer stored, float[] bias, int maxTokens) {
             this.name = name;
@@ -362,16 +363,50 @@ final class Student {
 
     /** {@code dx += dy·∂y/∂x} and the projection's parameter gradients; its forward's activations must be the last ones. */
     private void projectBack(Projection p, float[] dx, float[] dy, float[] x, int n) {
-        if (p.compressed()) p.linear.backward(dx, p.g, null, dy, p.saved, p.p, ws.scratch(p.linear.scratchFloats(n)), n, threads);
+        if (p.compressed())
+            p.linear.backward(dx, p.g, p.updates == null ? null : p.updates.grad, dy, p.saved, p.p, ws.scratch(p.linear.scratchFloats(n)), n, threads);
         else DenseLinear.backward(dx, p.biasGrad, dy, p.weight, n, p.cols, p.rows, threads);
     }
 
-    /** The compressed layers with the trained scales and factors, in stored form (codes and rotation as they were). */
-    Map<String, CompressedLayer> layers() {
-        Map<String, CompressedLayer> out = new LinkedHashMap<>();
+    /** The compressed projections, in order. */
+    private List<Projection> compressedProjections() {
+        List<Projection> out = new ArrayList<>();
         for (Block b : blocks)
             for (Projection p : List.of(b.q, b.k, b.v, b.o, b.gate, b.up, b.down))
-                if (p.compressed()) out.put(p.name, p.stored.withFactors(p.p.scales(), p.p.a(), p.p.b()));
+                if (p.compressed()) out.add(p);
+        return out;
+    }
+
+    /** From now on, the backward also gathers what {@link #moveCodes} needs (a gradient as large as every compressed layer). */
+    void enableCodeUpdates() {
+        for (Projection p : compressedProjections()) p.updates = new CodeUpdates(p.rows, p.cols);
+    }
+
+    /** Moves {@code share} of every compressed layer's codes ({@link CodeUpdates}); returns how many moved. */
+    long moveCodes(double share) {
+        long moved = 0;
+        for (Projection p : compressedProjections()) moved += p.updates.step(p.linear.codes(), p.p.scales(), share, threads);
+        return moved;
+    }
+
+    /** Every array that training changes: the parameters, and the codes when they move. */
+    List<float[]> state() {
+        List<float[]> out = new ArrayList<>();
+        for (Adam.Param p : params) out.add(p.value());
+        for (Projection p : compressedProjections()) if (p.updates != null) out.add(p.linear.codes());
+        return out;
+    }
+
+    /** The compressed layers with the trained scales and factors (and codes, when they moved), in stored form. */
+    Map<String, CompressedLayer> layers() {
+        Map<String, CompressedLayer> out = new LinkedHashMap<>();
+        for (Projection p : compressedProjections()) {
+            CompressedLayer s = p.stored;
+            out.put(p.name, p.updates == null ? s.withFactors(p.p.scales(), p.p.a(), p.p.b())
+                    : CompressedLayer.encode(s.name(), s.rows(), s.cols(), s.rank(), s.packing(), s.scaleEncoding(),
+                            s.scaleEncoding() == ai.lort.format.ScaleEncoding.ROW_F16 ? ai.lort.util.Half.roundToHalf(p.p.scales()) : p.p.scales(),
+                            CodeUpdates.bytes(p.linear.codes()), p.p.a(), p.p.b(), s.rotation()));
+        }
         return out;
     }
 
