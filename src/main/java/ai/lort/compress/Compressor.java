@@ -8,11 +8,15 @@ import ai.lort.decompose.AlsDecomposer;
 import ai.lort.decompose.LayerEncoding;
 import ai.lort.decompose.LayerFit;
 import ai.lort.format.LortWriter;
+import ai.lort.load.LocalModel;
 import ai.lort.load.PageCache;
 import ai.lort.load.SourceModel;
 import ai.lort.load.Tensor;
+import ai.lort.model.ModelConfig;
+import ai.lort.model.ModelShapes;
 import ai.lort.select.LayerSelector;
 import ai.lort.util.ProgressBar;
+import ai.lort.weights.SafetensorsWeights;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -94,6 +98,8 @@ public final class Compressor {
 
     public Summary run(SourceModel model, Path output, ObjectNode source) {
         long start = System.nanoTime();
+        checkOutput(model, output);
+        checkConfig(model);
         Selection selection = select(model);
         CalibratedPass.Outcome calibrated = calibrate(model, selection);
         String method = calibrated != null ? "calibrated" : "als";
@@ -107,6 +113,46 @@ public final class Compressor {
         Evaluation evaluation = options.eval() == null ? null : Evaluator.evaluate(model, output, options.eval(), options.threads());
         return new Summary(written.layers, written.compressedParams, written.keptParams, written.compressedBits, fileBytes,
                 selection.sourceFp16Bytes, (System.nanoTime() - start) / 1e9, method, calibrated, evaluation);
+    }
+
+    /**
+     * Before any work: the output must be writable where {@link LortWriter#target} says, and must
+     * not be (after symbolic links) any file this run reads, which renaming the finished file over
+     * it would destroy.
+     */
+    void checkOutput(SourceModel model, Path output) {
+        Path target = LortWriter.target(output);
+        if (!Files.exists(target)) return;
+        List<Path> inputs = new ArrayList<>(model.location().weightFiles());
+        inputs.addAll(model.metadataFiles().values());
+        if (model.location().metadataDir() != null) inputs.add(model.location().metadataDir().resolve(LocalModel.INDEX));
+        if (options.calibration() != null && !options.calibration().self()) inputs.add(options.calibration().file());
+        if (options.eval() != null) inputs.add(options.eval());
+        for (Path in : inputs) {
+            try {
+                if (Files.exists(in) && Files.isSameFile(target, in))
+                    throw new LortException("--output " + output + " is " + in + ", which this run reads; writing there would destroy it, so give another --output");
+            } catch (IOException e) {
+                throw new LortException("cannot compare --output " + output + " with " + in + ": " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Stage 0, before any work: a config.json that is not valid JSON, or whose fields are out of
+     * range or do not fit the weights' shapes, is refused. A model the engine does not run (or
+     * without config.json) is compressed as it is by the weight-only method.
+     */
+    static void checkConfig(SourceModel model) {
+        SafetensorsWeights weights = new SafetensorsWeights(model); // not closed: the caller owns the model
+        if (weights.file("config.json").isEmpty()) return;
+        ModelConfig config;
+        try {
+            config = ModelConfig.load(weights);
+        } catch (ModelConfig.Unsupported e) {
+            return;
+        }
+        ModelShapes.check(config, weights);
     }
 
     /** Stage 1: the source's tensors (plus a compressed copy of a tied head, when asked) and which are compressed. */

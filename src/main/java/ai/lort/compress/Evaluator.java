@@ -45,7 +45,7 @@ final class Evaluator {
         for (String d : CalibrationData.documents(content)) docs.add(tok.encode(d, true));
         if (docs.isEmpty()) throw new LortException("--eval " + text + ": no text");
         Perplexity.Result original = perplexity(weights, docs, ctx, threads);
-        try (ai.lort.weights.LortWeights file = new ai.lort.weights.LortWeights(LortFile.open(lort))) {
+        try (ai.lort.weights.LortWeights file = new ai.lort.weights.LortWeights(LortFile.openVerified(lort))) {
             Perplexity.Result compressed = perplexity(file, docs, ctx, threads);
             return new Compressor.Evaluation(text.toString(), docs.size(), original.tokens(), original.perplexity(), compressed.perplexity());
         }

@@ -24,6 +24,16 @@ import jinjava.javax.el.CompositeELResolver;
  * jinjava the way transformers' {@code apply_chat_template} renders it.
  */
 public final class ChatTemplate {
+    /** Largest rendered prompt, in characters. */
+    private static final long MAX_OUTPUT = 16L << 20;
+    private static final long MAX_RENDER_MILLIS = 5_000;
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "lort-template-watchdog");
+                t.setDaemon(true);
+                return t;
+            });
+
     private final String template;
     private final String bosToken;
     private final String eosToken;
@@ -41,6 +51,15 @@ public final class ChatTemplate {
         this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
+                // A template comes with the model, so it may be hostile: output, strings, lists,
+                // ranges and macro recursion are bounded (and the render time, in renderContext).
+                .withMaxOutputSize(MAX_OUTPUT)
+                .withMaxStringLength(MAX_OUTPUT)
+                .withMaxListSize(100_000)
+                .withMaxMapSize(100_000)
+                .withRangeLimit(100_000)
+                .withMaxMacroRecursionDepth(50)
+                .withEnableRecursiveMacroCalls(true)
                 .withElResolver(resolver)
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUseNaturalOperatorPrecedence(true)
@@ -113,9 +132,29 @@ public final class ChatTemplate {
         return renderContext(context);
     }
 
-    /** Renders with exactly these template variables. */
+    /** Renders with exactly these template variables, within {@link #MAX_RENDER_MILLIS}. */
     String renderContext(Map<String, Object> context) {
-        RenderResult result = jinjava.renderForResult(template, context);
+        RenderResult result;
+        Thread self = Thread.currentThread();
+        boolean[] done = {false};
+        // Jinjava checks the thread's interrupt flag at every node: a template that loops too long is stopped.
+        var timer = WATCHDOG.schedule(() -> {
+            synchronized (done) {
+                if (!done[0]) self.interrupt();
+            }
+        }, MAX_RENDER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        try {
+            result = jinjava.renderForResult(template, context);
+        } catch (StackOverflowError e) {
+            throw new LortException("chat template: nests too deeply to render");
+        } finally {
+            synchronized (done) {
+                done[0] = true;
+                timer.cancel(false);
+            }
+            if (Thread.interrupted() && timer.isDone() && !timer.isCancelled())
+                throw new LortException("chat template: rendering took more than " + MAX_RENDER_MILLIS / 1000 + " s (a loop that runs too long?)");
+        }
         for (TemplateError e : result.getErrors()) {
             if (e.getSeverity() != TemplateError.ErrorType.FATAL) continue;
             for (Throwable t = e.getException(); t != null; t = t.getCause())

@@ -99,8 +99,11 @@ public final class Tokenizer {
     /** A file lookup over a folder: absent files give empty. */
     public static Function<String, Optional<byte[]>> folderFiles(Path folder) {
         return name -> {
+            Path p = folder.resolve(name);
+            // A named pipe would block the read: only regular files are tokenizer files.
+            if (Files.exists(p) && !Files.isRegularFile(p)) throw new LortException(p + ": not a regular file (a device, pipe or socket)");
             try {
-                return Optional.of(Files.readAllBytes(folder.resolve(name)));
+                return Optional.of(Files.readAllBytes(p));
             } catch (NoSuchFileException e) {
                 return Optional.empty();
             } catch (IOException e) {
