@@ -57,14 +57,12 @@ public final class InspectCommand implements Callable<Integer> {
                 print(out, f);
                 if (verify && problems.isEmpty())
                     out.printf("verify: all %d sections match their CRC-32C; every ternary code is valid%n", f.sections().size());
+                for (LortFile.Problem p : problems) out.println("verify: " + p);
             }
             out.flush();
-            if (!problems.isEmpty()) {
-                PrintWriter err = spec.commandLine().getErr();
-                for (LortFile.Problem p : problems) err.println("verify: " + p);
-                err.flush();
-                throw new LortException(file + ": " + problems.size() + " of " + f.sections().size() + " sections are damaged; compress the model again or copy the file anew");
-            }
+            if (!problems.isEmpty())
+                throw new LortException(file + ": " + problems.size() + " of " + f.sections().size() + " sections are damaged (first: " + problems.getFirst()
+                        + "); compress the model again or copy the file anew");
         }
         return 0;
     }

@@ -46,7 +46,10 @@ final class TemplateRewriter {
     private static String unescape(java.util.regex.MatchResult m) {
         String hex = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
         if (hex == null) return Matcher.quoteReplacement(m.group());
-        String c = Character.toString(Integer.parseInt(hex, 16));
+        long code = Long.parseLong(hex, 16);
+        // Not a Unicode code point (\U beyond 10FFFF): left as written; the template engine reports it.
+        if (code > Character.MAX_CODE_POINT) return Matcher.quoteReplacement(m.group());
+        String c = Character.toString((int) code);
         // A quote or backslash spelt in hex must stay escaped in the literal.
         return Matcher.quoteReplacement(c.equals("'") || c.equals("\"") || c.equals("\\") ? "\\" + c : c);
     }
@@ -85,6 +88,7 @@ final class TemplateRewriter {
                     else if (d == ']' || d == '}' || d == ')') depth--;
                     j++;
                 } while (j < s.length() && depth > 0);
+                j = Math.min(j, s.length()); // an escape at the very end steps past it
                 arg.append(s, i, j);
                 i = j;
             } else if (inParens && c == ',') {

@@ -20,6 +20,11 @@ public final class LortFileFuzzer {
 
     private LortFileFuzzer() {}
 
+    /** Called by the fuzzer once before the first input. */
+    public static void fuzzerInitialize() {
+        ai.lort.fuzz.FuzzSeeds.warmUp("LortFileFuzzer", LortFileFuzzer::fuzzerTestOneInput);
+    }
+
     public static void fuzzerTestOneInput(byte[] input) {
         byte[] data = input.clone();
         fixIndexCrc(data);

@@ -12,6 +12,11 @@ import java.nio.file.Path;
 public final class SafetensorsFuzzer {
     private SafetensorsFuzzer() {}
 
+    /** Called by the fuzzer once before the first input. */
+    public static void fuzzerInitialize() {
+        ai.lort.fuzz.FuzzSeeds.warmUp("SafetensorsFuzzer", SafetensorsFuzzer::fuzzerTestOneInput);
+    }
+
     public static void fuzzerTestOneInput(byte[] data) {
         SafetensorsFile f;
         try {

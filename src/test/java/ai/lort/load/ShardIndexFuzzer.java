@@ -12,6 +12,11 @@ public final class ShardIndexFuzzer {
 
     private ShardIndexFuzzer() {}
 
+    /** Called by the fuzzer once before the first input. */
+    public static void fuzzerInitialize() {
+        ai.lort.fuzz.FuzzSeeds.warmUp("ShardIndexFuzzer", ShardIndexFuzzer::fuzzerTestOneInput);
+    }
+
     public static void fuzzerTestOneInput(byte[] data) {
         try {
             for (Path p : LocalModel.shardPaths(FOLDER, FOLDER.resolve(LocalModel.INDEX), data))

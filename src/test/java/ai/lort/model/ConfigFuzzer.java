@@ -10,6 +10,11 @@ import ai.lort.LortException;
 public final class ConfigFuzzer {
     private ConfigFuzzer() {}
 
+    /** Called by the fuzzer once before the first input. */
+    public static void fuzzerInitialize() {
+        ai.lort.fuzz.FuzzSeeds.warmUp("ConfigFuzzer", ConfigFuzzer::fuzzerTestOneInput);
+    }
+
     public static void fuzzerTestOneInput(byte[] data) {
         ModelConfig c;
         try {

@@ -14,6 +14,11 @@ import java.util.Map;
 public final class ChatTemplateFuzzer {
     private ChatTemplateFuzzer() {}
 
+    /** Called by the fuzzer once before the first input. */
+    public static void fuzzerInitialize() {
+        ai.lort.fuzz.FuzzSeeds.warmUp("ChatTemplateFuzzer", ChatTemplateFuzzer::fuzzerTestOneInput);
+    }
+
     public static void fuzzerTestOneInput(byte[] data) {
         String[] parts = new String(data, StandardCharsets.UTF_8).split("\u0000", 4);
         String template = parts[0];

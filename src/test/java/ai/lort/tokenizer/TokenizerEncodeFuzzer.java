@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * Fuzz target: text (any bytes, decoded as UTF-8 with replacement) encoded by the real tokenizers
  * of ../shared (Llama 3, Mistral, Qwen3, stories260K; the first byte picks one). Encoding must
- * never fail, and decoding what it gave must give back the text for the byte-level tokenizers.
+ * never fail, and Llama 3's ids (byte-level, no normalizer) must decode to the text itself.
  */
 public final class TokenizerEncodeFuzzer {
     private static List<Tokenizer> tokenizers;
@@ -26,6 +26,11 @@ public final class TokenizerEncodeFuzzer {
         return tokenizers;
     }
 
+    /** Called by the fuzzer once before the first input. */
+    public static void fuzzerInitialize() {
+        ai.lort.fuzz.FuzzSeeds.warmUp("TokenizerEncodeFuzzer", TokenizerEncodeFuzzer::fuzzerTestOneInput);
+    }
+
     public static void fuzzerTestOneInput(byte[] data) {
         if (data.length == 0) return;
         Tokenizer t = tokenizers().get((data[0] & 0xFF) % 4);
@@ -37,12 +42,15 @@ public final class TokenizerEncodeFuzzer {
             // a hostile tokenizer's regex may be refused; these real ones must not be
             throw new AssertionError("a real tokenizer refused a text: " + refused.getMessage());
         }
-        String back = t.decode(ids, true);
+        t.decode(ids, true);
         Tokenizer.Decoder stream = t.streamDecoder();
         StringBuilder streamed = new StringBuilder();
         for (int id : ids) streamed.append(stream.next(id));
         streamed.append(stream.flush());
-        if ((data[0] & 0xFF) % 4 < 2 && !back.equals(text))
-            throw new AssertionError("byte-level round trip changed the text: " + text + " -> " + back);
+        // Llama 3's tokenizer is byte-level without a normalizer: its ids spell the text exactly.
+        if ((data[0] & 0xFF) % 4 == 0) {
+            String back = t.decode(t.encode(text, false), false);
+            if (!back.equals(text)) throw new AssertionError("byte-level round trip changed the text: " + text + " -> " + back);
+        }
     }
 }

@@ -10,6 +10,11 @@ import java.util.Optional;
 public final class TokenizerLoadFuzzer {
     private TokenizerLoadFuzzer() {}
 
+    /** Called by the fuzzer once before the first input. */
+    public static void fuzzerInitialize() {
+        ai.lort.fuzz.FuzzSeeds.warmUp("TokenizerLoadFuzzer", TokenizerLoadFuzzer::fuzzerTestOneInput);
+    }
+
     public static void fuzzerTestOneInput(byte[] data) {
         Tokenizer t;
         try {
