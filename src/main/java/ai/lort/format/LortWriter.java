@@ -124,7 +124,8 @@ public final class LortWriter implements AutoCloseable {
         n.put("rotation", kind.id());
         if (rotation != null) {
             if (rotation.cols() != layer.cols()) throw new IllegalArgumentException(layer.name() + ": rotation of " + rotation.cols() + " inputs for " + layer.cols());
-            n.put("rotation_seed", rotation.seed());
+            // A decimal string: JSON readers that hold numbers as doubles would round a 64-bit seed.
+            n.put("rotation_seed", Long.toString(rotation.seed()));
             n.put("rotation_block", rotation.block());
         }
         minor = Math.max(minor, Math.max(kind.sinceMinor(), Math.max(layer.packing().sinceMinor(), layer.scaleEncoding().sinceMinor())));
