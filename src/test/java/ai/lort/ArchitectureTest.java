@@ -39,6 +39,7 @@ class ArchitectureTest {
             "ai.lort.eval",
             "ai.lort.decompose",
             "ai.lort.calibrate",
+            "ai.lort.heal",
             "ai.lort.compress",
             "ai.lort.tools",
             "ai.lort.cli");

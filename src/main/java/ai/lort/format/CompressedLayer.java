@@ -3,6 +3,7 @@ package ai.lort.format;
 import ai.lort.pack.Hadamard;
 import ai.lort.pack.TernaryPacker;
 import ai.lort.pack.TritPacker;
+import ai.lort.util.Half;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -38,6 +39,19 @@ public record CompressedLayer(String name, int rows, int cols, int rank, Packing
         return new CompressedLayer(name, rows, cols, rank, packing, MemorySegment.ofArray(scales.encode(s)),
                 MemorySegment.ofArray(halvesLe(a)), MemorySegment.ofArray(halvesLe(b)),
                 MemorySegment.ofArray(packing.pack(t, rows, cols)), scales, rotation);
+    }
+
+    /**
+     * This layer with other row scales and factors (float16-exact scales where the encoding is
+     * row-f16; the factors are rounded to float16 as stored), and the same codes and rotation:
+     * what healing, which trains those and keeps the codes, writes.
+     */
+    public CompressedLayer withFactors(float[] s, float[] newA, float[] newB) {
+        if (s.length != rows || newA.length != rank * cols || newB.length != rows * rank)
+            throw new IllegalArgumentException(name + ": factors of another shape");
+        float[] stored = scaleEncoding == ScaleEncoding.ROW_F16 ? Half.roundToHalf(s) : s;
+        return new CompressedLayer(name, rows, cols, rank, packing, MemorySegment.ofArray(scaleEncoding.encode(stored)),
+                MemorySegment.ofArray(halvesLe(newA)), MemorySegment.ofArray(halvesLe(newB)), codes, scaleEncoding, rotation);
     }
 
     /**

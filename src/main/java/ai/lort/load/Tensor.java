@@ -49,6 +49,23 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         }
     }
 
+    /**
+     * A heap tensor holding {@code values} in {@code dtype} (F32, F16 or BF16, rounded to nearest
+     * even): what healing writes for the vectors it trained, in the dtype they came in.
+     */
+    public static Tensor of(String name, DType dtype, long[] shape, float[] values) {
+        MemorySegment data = MemorySegment.ofArray(new byte[Math.multiplyExact(values.length, dtype.size())]);
+        for (int i = 0; i < values.length; i++) {
+            switch (dtype) {
+                case F32 -> data.setAtIndex(FLOAT_LE, i, values[i]);
+                case F16 -> data.setAtIndex(SHORT_LE, i, Half.floatToF16(values[i]));
+                case BF16 -> data.setAtIndex(SHORT_LE, i, Half.floatToBf16(values[i]));
+                default -> throw new IllegalArgumentException(name + ": dtype " + dtype + " is not a float type");
+            }
+        }
+        return new Tensor(name, dtype, shape, data);
+    }
+
     /** The whole tensor as floats (for matrices that are being compressed, one at a time). */
     public float[] toFloats() {
         long n = elementCount();

@@ -104,49 +104,6 @@ class CpuBackendTest {
         }
     }
 
-    /** The vector siluMul (exp as a vector operation) against its scalar reference, tails included. */
-    @Test
-    void siluMulMatchesTheScalarReference() {
-        Random rnd = new Random(7);
-        for (int n : new int[] {1, 15, 16, 17, 100, 4864}) {
-            float[] g = new float[n], u = new float[n];
-            for (int i = 0; i < n; i++) {
-                g[i] = (float) (rnd.nextGaussian() * (i % 7 == 0 ? 40 : 3));
-                u[i] = (float) rnd.nextGaussian();
-            }
-            float[] want = g.clone(), got = g.clone();
-            CpuBackend.scalarSiluMul(want, u, n);
-            CpuBackend.siluMul(got, u, n);
-            for (int i = 0; i < n; i++)
-                assertThat(got[i]).as("n %d i %d", n, i).isCloseTo(want[i], org.assertj.core.data.Offset.offset(1e-6f + 4 * Math.ulp(want[i])));
-        }
-    }
-
-    /** The vector exp against Math.exp: within 2 ulp on [-87, 88], clamped outside. */
-    @Test
-    void vectorExpIsWithinTwoUlpOfMathExp() {
-        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-        Random rnd = new Random(11);
-        float[] xs = new float[species.length()], ys = new float[species.length()];
-        for (int round = 0; round < 20_000; round++) {
-            for (int i = 0; i < xs.length; i++) xs[i] = round < 10 ? -87f + i + round * 17.5f * i / xs.length : (float) (rnd.nextDouble() * 175 - 87);
-            CpuBackend.exp(jdk.incubator.vector.FloatVector.fromArray(species, xs, 0)).intoArray(ys, 0);
-            for (int i = 0; i < xs.length; i++) {
-                float x = Math.max(-87f, Math.min(88f, xs[i])), want = (float) Math.exp(x);
-                assertThat(ys[i]).as("exp(%s)", x).isCloseTo(want, org.assertj.core.data.Offset.offset(2 * Math.ulp(want)));
-            }
-        }
-        float[] extremes = new float[species.length()];
-        extremes[0] = -1000f;
-        extremes[1] = 1000f;
-        extremes[2] = Float.NEGATIVE_INFINITY;
-        CpuBackend.exp(jdk.incubator.vector.FloatVector.fromArray(species, extremes, 0)).intoArray(ys, 0);
-        assertThat(ys[0]).isEqualTo((float) Math.exp(-87f));
-        assertThat(ys[1]).isEqualTo((float) Math.exp(88f), org.assertj.core.data.Offset.offset(2 * Math.ulp((float) Math.exp(88f))));
-        assertThat(ys[2]).isEqualTo((float) Math.exp(-87f));
-        assertThat(ys[3]).isEqualTo(1f);
-    }
-
     /** Products sharing their input in one call (q/k/v, gate/up) give the bits of one call each, on one or two threads. */
     @Test
     void groupedMatmulMatchesOneCallEach() {
