@@ -26,13 +26,15 @@ import jinjava.javax.el.CompositeELResolver;
 public final class ChatTemplate {
     /** Largest rendered prompt, in characters. */
     private static final long MAX_OUTPUT = 16L << 20;
-    private static final long MAX_RENDER_MILLIS = 5_000;
-    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "lort-template-watchdog");
-                t.setDaemon(true);
-                return t;
-            });
+    private static final long MAX_RENDER_MILLIS = 2_000;
+    /** When the render on this thread must stop (System.nanoTime), checked before every template node. */
+    private static final ThreadLocal<long[]> DEADLINE = new ThreadLocal<>();
+    private static final com.hubspot.jinjava.el.JinjavaNodePreProcessor NODES = new com.hubspot.jinjava.el.JinjavaNodePreProcessor();
+
+    /** Thrown past jinjava's own error handling (which catches exceptions per node) when a render runs out of time. */
+    private static final class OutOfTime extends Error {
+        OutOfTime() { super("chat template rendering ran out of time", null, false, false); }
+    }
 
     private final String template;
     private final String bosToken;
@@ -60,6 +62,11 @@ public final class ChatTemplate {
                 .withRangeLimit(100_000)
                 .withMaxMacroRecursionDepth(50)
                 .withEnableRecursiveMacroCalls(true)
+                .withNodePreProcessor((node, interpreter) -> {
+                    NODES.accept(node, interpreter);
+                    long[] deadline = DEADLINE.get();
+                    if (deadline != null && System.nanoTime() > deadline[0]) throw new OutOfTime();
+                })
                 .withElResolver(resolver)
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUseNaturalOperatorPrecedence(true)
@@ -135,25 +142,15 @@ public final class ChatTemplate {
     /** Renders with exactly these template variables, within {@link #MAX_RENDER_MILLIS}. */
     String renderContext(Map<String, Object> context) {
         RenderResult result;
-        Thread self = Thread.currentThread();
-        boolean[] done = {false};
-        // Jinjava checks the thread's interrupt flag at every node: a template that loops too long is stopped.
-        var timer = WATCHDOG.schedule(() -> {
-            synchronized (done) {
-                if (!done[0]) self.interrupt();
-            }
-        }, MAX_RENDER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        DEADLINE.set(new long[] {System.nanoTime() + MAX_RENDER_MILLIS * 1_000_000});
         try {
             result = jinjava.renderForResult(template, context);
+        } catch (OutOfTime e) {
+            throw new LortException("chat template: rendering took more than " + MAX_RENDER_MILLIS / 1000 + " s (a loop that runs too long?)");
         } catch (StackOverflowError e) {
             throw new LortException("chat template: nests too deeply to render");
         } finally {
-            synchronized (done) {
-                done[0] = true;
-                timer.cancel(false);
-            }
-            if (Thread.interrupted() && timer.isDone() && !timer.isCancelled())
-                throw new LortException("chat template: rendering took more than " + MAX_RENDER_MILLIS / 1000 + " s (a loop that runs too long?)");
+            DEADLINE.remove();
         }
         for (TemplateError e : result.getErrors()) {
             if (e.getSeverity() != TemplateError.ErrorType.FATAL) continue;
