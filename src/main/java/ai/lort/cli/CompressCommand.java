@@ -110,6 +110,8 @@ public final class CompressCommand implements Callable<Integer> {
             description = "Max alternating-least-squares iterations per layer (stops earlier when the error improves by < 1e-4), 0 to 1000 [default: ${DEFAULT-VALUE}]")
     int iterations;
 
+    @Mixin HealOption heal;
+
     @Mixin ThreadsOption threads;
 
     @Option(names = "--seed", paramLabel = "<SEED>", defaultValue = "42", description = "Random seed, any 64-bit integer; results are identical for the same seed [default: ${DEFAULT-VALUE}]")
@@ -156,7 +158,7 @@ public final class CompressCommand implements Callable<Integer> {
         if (eval != null) inputFile("--eval", eval, "");
         Calibration cal = calibrated ? new Calibration(calibration, calibrationSamples, calibrationLength, beta, sweeps, alternations) : null;
         LayerEncoding encoding = new LayerEncoding(pack, scaleEncoding, rot, budget.bpw != null ? budget.bpw : LayerEncoding.DEFAULT_BPW, budget.rank, seed);
-        CompressOptions opts = new CompressOptions(minDim, encoding, iterations, nThreads, includeLmHead, verbose, quiet, cal, eval);
+        CompressOptions opts = new CompressOptions(minDim, encoding, iterations, nThreads, includeLmHead, verbose, quiet, cal, eval, heal.options());
         PrintStream report = json ? System.err : System.out;
         LocatedModel located = revision.locate(model, quiet);
         Compressor.Summary s;
@@ -188,6 +190,9 @@ public final class CompressCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "            data %.1f s, forward passes %.1f s, statistics %.1f s, decompositions %.1f s%n",
                     c.dataSeconds(), c.timings().forward(), c.timings().statistics(), c.timings().compression());
         }
+        if (s.heal() != null)
+            out.printf(Locale.ROOT, "heal        held-out KL %.4f -> %.4f%s, %d steps, %,d tokens, %.1f s%n", s.heal().before(), s.heal().after(),
+                    s.heal().kept() ? "" : " (no better: the fitted layers were kept)", s.heal().steps(), s.heal().tokens(), s.heal().seconds());
         if (s.evaluation() != null)
             out.printf(Locale.ROOT, "perplexity  original %.4f, compressed %.4f (%.2fx) on %d documents, %,d tokens of %s%n",
                     s.evaluation().original(), s.evaluation().compressed(), s.evaluation().compressed() / s.evaluation().original(),
@@ -219,6 +224,7 @@ public final class CompressCommand implements Callable<Integer> {
             t.put("statistics_seconds", s.calibration().timings().statistics());
             t.put("decomposition_seconds", s.calibration().timings().compression());
         }
+        if (s.heal() != null) o.set("heal", Compressor.healJson(s.heal()));
         if (s.evaluation() != null) {
             ObjectNode e = o.putObject("eval");
             e.put("file", s.evaluation().file());

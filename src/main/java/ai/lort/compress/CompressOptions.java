@@ -2,6 +2,7 @@ package ai.lort.compress;
 
 import ai.lort.calibrate.Calibration;
 import ai.lort.decompose.LayerEncoding;
+import ai.lort.heal.HealOptions;
 import java.nio.file.Path;
 
 /**
@@ -12,9 +13,12 @@ import java.nio.file.Path;
  * @param calibration the calibrated method's options, or null for the weight-only method
  * @param eval        a text file whose documents' perplexity is measured on the original and the
  *                    compressed model at the end, or null
+ * @param heal        how the fitted model is healed (distilled toward the original), or null for not at all
  */
 public record CompressOptions(int minDim, LayerEncoding encoding, int iterations, int threads,
                               boolean includeLmHead, boolean verbose, boolean quiet,
-                              Calibration calibration, Path eval) {
+                              Calibration calibration, Path eval, HealOptions heal) {
+    public boolean healing() { return heal != null && heal.enabled(); }
+
     public static final int DEFAULT_ITERATIONS = 4;
 }

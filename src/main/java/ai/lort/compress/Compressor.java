@@ -7,13 +7,14 @@ import ai.lort.calibrate.Calibration;
 import ai.lort.decompose.AlsDecomposer;
 import ai.lort.decompose.LayerEncoding;
 import ai.lort.decompose.LayerFit;
+import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortWriter;
-import ai.lort.load.LocalModel;
+import ai.lort.heal.HealOptions;
+import ai.lort.heal.Healer;
 import ai.lort.load.PageCache;
 import ai.lort.load.SourceModel;
 import ai.lort.load.Tensor;
 import ai.lort.model.ModelConfig;
-import ai.lort.model.ModelShapes;
 import ai.lort.select.LayerSelector;
 import ai.lort.util.ProgressBar;
 import ai.lort.weights.SafetensorsWeights;
@@ -44,8 +45,10 @@ import java.util.concurrent.Future;
  *   <li>{@link #select}: which tensors are compressed (and the tied head's copy);
  *   <li>{@link #calibrate}: the calibrated method fits every selected layer up front, in execution
  *       order (skipped by the weight-only method, or where the engine cannot run the model);
+ *   <li>{@link #heal}: the fitted model is distilled toward the original end to end (the
+ *       weight-only method then fits every layer up front too);
  *   <li>{@link #write}: in the source's tensor order, each selected layer is fitted by the
- *       weight-only method unless calibration already did (on {@code threads} workers, one layer
+ *       weight-only method unless an earlier stage did (on {@code threads} workers, one layer
  *       each, at most {@code threads + 1} ahead of the writer, so peak memory follows the largest
  *       layer, not the model), and every tensor goes to the file;
  *   <li>{@link Evaluator}: with {@code --eval}, perplexity before and after.
@@ -64,7 +67,7 @@ public final class Compressor {
     /** Result of a run, for the summary. */
     public record Summary(List<LayerFit> layers, long compressedParams, long keptParams, long compressedBits,
                           long fileBytes, long sourceFp16Bytes, double seconds, String method,
-                          CalibratedPass.Outcome calibration, Evaluation evaluation) {
+                          CalibratedPass.Outcome calibration, Healer.Result heal, Evaluation evaluation) {
         public double bitsPerWeight() { return compressedParams == 0 ? 0 : (double) compressedBits / compressedParams; }
 
         public double ratio() { return fileBytes == 0 ? 0 : (double) sourceFp16Bytes / fileBytes; }
@@ -98,12 +101,15 @@ public final class Compressor {
 
     public Summary run(SourceModel model, Path output, ObjectNode source) {
         long start = System.nanoTime();
-        checkOutput(model, output);
-        checkConfig(model);
+        Preflight.checkOutput(model, output, options);
+        Preflight.checkConfig(model);
         Selection selection = select(model);
         CalibratedPass.Outcome calibrated = calibrate(model, selection);
         String method = calibrated != null ? "calibrated" : "als";
-        Written written = write(model, selection, calibrated, method, output, source);
+        Map<String, LayerFit> fitted = calibrated != null ? calibrated.layers() : options.healing() ? fitAll(selection) : Map.of();
+        Healer.Result healed = options.healing() && engineRuns(model, "healing") ? heal(model, fitted) : null;
+        if (healed != null) fitted = healedFits(fitted, healed);
+        Written written = write(model, selection, fitted, healed, calibrated, method, output, source);
         long fileBytes;
         try {
             fileBytes = Files.size(output);
@@ -112,47 +118,7 @@ public final class Compressor {
         }
         Evaluation evaluation = options.eval() == null ? null : Evaluator.evaluate(model, output, options.eval(), options.threads());
         return new Summary(written.layers, written.compressedParams, written.keptParams, written.compressedBits, fileBytes,
-                selection.sourceFp16Bytes, (System.nanoTime() - start) / 1e9, method, calibrated, evaluation);
-    }
-
-    /**
-     * Before any work: the output must be writable where {@link LortWriter#target} says, and must
-     * not be (after symbolic links) any file this run reads, which renaming the finished file over
-     * it would destroy.
-     */
-    void checkOutput(SourceModel model, Path output) {
-        Path target = LortWriter.target(output);
-        if (!Files.exists(target)) return;
-        List<Path> inputs = new ArrayList<>(model.location().weightFiles());
-        inputs.addAll(model.metadataFiles().values());
-        if (model.location().metadataDir() != null) inputs.add(model.location().metadataDir().resolve(LocalModel.INDEX));
-        if (options.calibration() != null && !options.calibration().self()) inputs.add(options.calibration().file());
-        if (options.eval() != null) inputs.add(options.eval());
-        for (Path in : inputs) {
-            try {
-                if (Files.exists(in) && Files.isSameFile(target, in))
-                    throw new LortException("--output " + output + " is " + in + ", which this run reads; writing there would destroy it, so give another --output");
-            } catch (IOException e) {
-                throw new LortException("cannot compare --output " + output + " with " + in + ": " + e.getMessage());
-            }
-        }
-    }
-
-    /**
-     * Stage 0, before any work: a config.json that is not valid JSON, or whose fields are out of
-     * range or do not fit the weights' shapes, is refused. A model the engine does not run (or
-     * without config.json) is compressed as it is by the weight-only method.
-     */
-    static void checkConfig(SourceModel model) {
-        SafetensorsWeights weights = new SafetensorsWeights(model); // not closed: the caller owns the model
-        if (weights.file("config.json").isEmpty()) return;
-        ModelConfig config;
-        try {
-            config = ModelConfig.load(weights);
-        } catch (ModelConfig.Unsupported e) {
-            return;
-        }
-        ModelShapes.check(config, weights);
+                selection.sourceFp16Bytes, (System.nanoTime() - start) / 1e9, method, calibrated, healed, evaluation);
     }
 
     /** Stage 1: the source's tensors (plus a compressed copy of a tied head, when asked) and which are compressed. */
@@ -191,9 +157,53 @@ public final class Compressor {
         }
     }
 
-    /** Stage 3: fits what calibration did not, and writes the file in the source's tensor order. */
-    private Written write(SourceModel model, Selection selection, CalibratedPass.Outcome calibrated, String method, Path output, ObjectNode source) {
-        Map<String, LayerFit> fitted = calibrated != null ? calibrated.layers() : Map.of();
+    /** The weight-only method's fits of every selected layer at once (healing needs them all before writing). */
+    private Map<String, LayerFit> fitAll(Selection selection) {
+        Map<String, LayerFit> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < selection.tensors.size(); i++)
+            if (selection.compressed[i]) out.put(selection.tensors.get(i).name(), fitWeightOnly(selection.tensors.get(i)));
+        return out;
+    }
+
+    /** Whether the engine runs the model (a stage that needs it is skipped, with a note, when not). */
+    private boolean engineRuns(SourceModel model, String stage) {
+        try {
+            ModelConfig.load(new SafetensorsWeights(model));
+            return true;
+        } catch (LortException e) {
+            if (!options.quiet()) report.println(stage + " skipped: the engine cannot run this model (" + e.getMessage() + ")");
+            return false;
+        }
+    }
+
+    /** Stage 3: distils the fitted layers (and the norms and biases) toward the original model. */
+    Healer.Result heal(SourceModel model, Map<String, LayerFit> fitted) {
+        Map<String, CompressedLayer> layers = new java.util.LinkedHashMap<>();
+        fitted.forEach((name, fit) -> layers.put(name, fit.layer()));
+        ProgressBar[] bar = new ProgressBar[1]; // made at the first step, when the planned steps are known
+        Healer.Result r = Healer.run(new SafetensorsWeights(model), layers, options.heal(), options.encoding().seed(), options.threads(),
+                (step, steps, train, held) -> {
+                    if (bar[0] == null) bar[0] = new ProgressBar("heal", steps, false, options.quiet());
+                    bar[0].suffix(String.format(Locale.ROOT, "loss %.4f, held-out %.4f", train, held));
+                    bar[0].update(step);
+                });
+        if (bar[0] != null) bar[0].finish(r.steps());
+        if (!options.quiet()) report.println(Healer.describe(r));
+        return r;
+    }
+
+    /** The fits with their healed layers (the fits' errors are those before healing). */
+    private static Map<String, LayerFit> healedFits(Map<String, LayerFit> fitted, Healer.Result healed) {
+        Map<String, LayerFit> out = new java.util.LinkedHashMap<>();
+        fitted.forEach((name, f) -> out.put(name, new LayerFit(healed.layers().getOrDefault(name, f.layer()), f.weightError(),
+                f.ternaryOnlyError(), f.outputError(), f.iterations(), f.seconds())));
+        return out;
+    }
+
+    /** Stage 4: fits what the earlier stages did not, and writes the file in the source's tensor order. */
+    private Written write(SourceModel model, Selection selection, Map<String, LayerFit> fitted, Healer.Result healed,
+                          CalibratedPass.Outcome calibrated, String method, Path output, ObjectNode source) {
+        Map<String, float[]> vectors = healed != null ? healed.vectors() : Map.of();
         List<Tensor> all = selection.tensors;
         List<LayerFit> layers = new ArrayList<>();
         long compressedParams = 0, keptParams = 0, compressedBits = 0;
@@ -227,7 +237,8 @@ public final class Compressor {
                         reportLayer(fit);
                     }
                 } else {
-                    writer.addTensor(t);
+                    float[] trained = vectors.get(t.name());
+                    writer.addTensor(trained == null ? t : Tensor.of(t.name(), t.dtype(), t.shape(), trained));
                     keptParams += t.elementCount();
                 }
                 PageCache.release(t.data());
@@ -236,7 +247,7 @@ public final class Compressor {
             }
             bar.finish(done);
             long compressedCount = compressedParams, compressedStored = compressedBits;
-            writer.finish(metadata(method, source, calibrated, layers, compressedCount, keptParams, compressedStored));
+            writer.finish(metadata(method, source, calibrated, healed, layers, compressedCount, keptParams, compressedStored));
         } finally {
             pool.shutdownNow();
         }
@@ -288,15 +299,15 @@ public final class Compressor {
     }
 
     /** The index's metadata: provenance, options and the summary (docs/FORMAT.md). */
-    private ObjectNode metadata(String method, ObjectNode source, CalibratedPass.Outcome calibrated, List<LayerFit> layers,
-                                long compressedParams, long keptParams, long compressedBits) {
+    private ObjectNode metadata(String method, ObjectNode source, CalibratedPass.Outcome calibrated, Healer.Result healed,
+                                List<LayerFit> layers, long compressedParams, long keptParams, long compressedBits) {
         ObjectNode meta = JsonNodeFactory.instance.objectNode();
         meta.put("created_by", "LoRT " + Version.current());
         meta.put("created", Instant.now().toString());
         meta.put("method", method);
         meta.set("source", source);
         meta.set("options", optionsJson());
-        Summary partial = new Summary(layers, compressedParams, keptParams, compressedBits, 0, 0, 0, method, calibrated, null);
+        Summary partial = new Summary(layers, compressedParams, keptParams, compressedBits, 0, 0, 0, method, calibrated, healed, null);
         ObjectNode sum = meta.putObject("summary");
         sum.put("compressed_layers", layers.size());
         sum.put("compressed_params", compressedParams);
@@ -305,7 +316,21 @@ public final class Compressor {
         sum.put("mean_error", partial.meanError());
         sum.put("max_error", partial.maxError());
         if (calibrated != null) sum.put("mean_output_error", partial.meanOutputError());
+        if (healed != null) meta.set("heal", healJson(healed).without("seconds")); // the file holds no timings: same seed, same bytes
         return meta;
+    }
+
+    /** What healing did, for the file's metadata and the --json summary. */
+    public static ObjectNode healJson(Healer.Result r) {
+        ObjectNode h = JsonNodeFactory.instance.objectNode();
+        h.put("steps", r.steps());
+        h.put("planned_steps", r.plannedSteps());
+        h.put("tokens", r.tokens());
+        h.put("held_out_kl_before", r.before());
+        h.put("held_out_kl_after", r.after());
+        h.put("kept", r.kept());
+        h.put("seconds", r.seconds());
+        return h;
     }
 
     private ObjectNode optionsJson() {
@@ -328,6 +353,16 @@ public final class Compressor {
             k.put("beta", c.beta());
             k.put("sweeps", c.sweeps());
             k.put("alternations", c.alternations());
+        }
+        if (options.healing()) {
+            HealOptions h = options.heal();
+            ObjectNode k = o.putObject("heal");
+            k.put("steps", h.steps());
+            k.put("batch", h.batch());
+            k.put("length", h.length());
+            k.put("rate", h.rate());
+            k.put("top_k", h.topK());
+            k.put("data", h.data() == null ? "self" : h.data().getFileName().toString());
         }
         return o;
     }

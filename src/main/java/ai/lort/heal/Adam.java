@@ -62,7 +62,7 @@ public final class Adam {
     /** One update with learning rate {@code lr}. */
     public void step(float lr) {
         step++;
-        float c1 = 1 - (float) Math.pow(beta1, step), c2 = 1 - (float) Math.pow(beta2, step);
+        float c1 = 1 - (float) StrictMath.pow(beta1, step), c2 = 1 - (float) StrictMath.pow(beta2, step);
         for (int k = 0; k < params.size(); k++) {
             Param p = params.get(k);
             float[] x = p.value(), g = p.grad(), mk = m.get(k), vk = v.get(k);
@@ -80,6 +80,6 @@ public final class Adam {
     public static float rate(float peak, int s, int total, int warmup) {
         if (s < warmup) return peak * (s + 1) / warmup;
         double t = total <= warmup ? 1 : (double) (s - warmup) / Math.max(1, total - warmup);
-        return (float) (peak * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, t)))));
+        return (float) (peak * (0.1 + 0.9 * 0.5 * (1 + StrictMath.cos(Math.PI * Math.min(1, t)))));
     }
 }

@@ -68,7 +68,7 @@ public final class Attention {
         for (int s = first; s <= last; s++) max = Math.max(max, p[row + s]);
         float sum = 0;
         for (int s = first; s <= last; s++) {
-            p[row + s] = (float) Math.exp(p[row + s] - max);
+            p[row + s] = (float) StrictMath.exp(p[row + s] - max);
             sum += p[row + s];
         }
         for (int s = first; s <= last; s++) p[row + s] /= sum;

@@ -48,18 +48,18 @@ public final class Loss {
             double zq = 0, zp = 0, sa = 0, sz = 0;
             for (int j = 0; j < vocab; j++) {
                 double dz = logits[o + j] - zMax, da = teacherLogits[o + j] - aMax;
-                double ez = Math.exp(dz), ea = Math.exp(da);
+                double ez = StrictMath.exp(dz), ea = StrictMath.exp(da);
                 zq += ez;
                 zp += ea;
                 sa += ea * da;
                 sz += ea * dz;
                 if (gradient) logits[o + j] = (float) ez;
             }
-            double logZq = Math.log(zq), logZp = Math.log(zp);
+            double logZq = StrictMath.log(zq), logZp = StrictMath.log(zp);
             rowLoss[t] = (sa / zp - logZp) - (sz / zp - logZq);
             if (!gradient) return;
             for (int j = 0; j < vocab; j++) {
-                double p = Math.exp(teacherLogits[o + j] - aMax - logZp);
+                double p = StrictMath.exp(teacherLogits[o + j] - aMax - logZp);
                 logits[o + j] = (float) ((logits[o + j] / zq - p) / n);
             }
         });
@@ -91,18 +91,18 @@ public final class Loss {
             // The top k's terms, before the row may be overwritten: Σ p log p, Σ p (z − zMax), P_K, and Z_K = Σ e^(z−zMax).
             double pLogP = 0, pz = 0, pK = 0, zK = 0;
             for (int i = 0; i < k; i++) {
-                double p = topProbs[ko + i], dz = logits[o + topIds[ko + i]] - zMax, e = Math.exp(dz);
+                double p = topProbs[ko + i], dz = logits[o + topIds[ko + i]] - zMax, e = StrictMath.exp(dz);
                 kept[ko + i] = (float) e;
                 zK += e;
                 pK += p;
                 pz += p * dz;
-                if (p > 0) pLogP += p * Math.log(p);
+                if (p > 0) pLogP += p * StrictMath.log(p);
             }
-            double z = sumExp(logits, o, zMax, gradient), logZ = Math.log(z);
+            double z = sumExp(logits, o, zMax, gradient), logZ = StrictMath.log(z);
             double pTail = Math.max(0, 1 - pK), qTail = Math.max(MIN_TAIL, (z - zK) / z);
             // Σ_K p (log p − log q) with log q_i = (z_i − zMax) − log Z.
             double loss = pLogP - pz + pK * logZ;
-            if (pTail > 0) loss += pTail * (Math.log(pTail) - Math.log(qTail));
+            if (pTail > 0) loss += pTail * (StrictMath.log(pTail) - StrictMath.log(qTail));
             rowLoss[t] = loss;
             if (!gradient) return;
             double tailFactor = 1 - pTail / qTail;
@@ -128,7 +128,7 @@ public final class Loss {
             float zMax = max(logits, o);
             double zy = logits[o + y] - zMax;
             double z = sumExp(logits, o, zMax, gradient);
-            rowLoss[t] = Math.log(z) - zy;
+            rowLoss[t] = StrictMath.log(z) - zy;
             if (!gradient) return;
             for (int j = 0; j < vocab; j++) logits[o + j] = (float) (logits[o + j] / z / n);
             logits[o + y] -= (float) (1.0 / n);
@@ -140,7 +140,7 @@ public final class Loss {
     private double sumExp(float[] logits, int o, float max, boolean keep) {
         double sum = 0;
         for (int j = 0; j < vocab; j++) {
-            double e = Math.exp(logits[o + j] - max);
+            double e = StrictMath.exp(logits[o + j] - max);
             sum += e;
             if (keep) logits[o + j] = (float) e;
         }

@@ -11,7 +11,7 @@ public final class SwiGlu {
     /** {@code out[i] = g[i] / (1 + e^(−g[i])) · u[i]}, as the engine's scalar path rounds it. */
     public static void forward(float[] out, float[] gate, float[] up, int n, int threads) {
         Parallel.forRanges(n, VALUES_PER_ITEM, threads, (from, to) -> {
-            for (int i = from; i < to; i++) out[i] = gate[i] / (1.0f + (float) Math.exp(-gate[i])) * up[i];
+            for (int i = from; i < to; i++) out[i] = gate[i] / (1.0f + (float) StrictMath.exp(-gate[i])) * up[i];
         });
     }
 
@@ -25,7 +25,7 @@ public final class SwiGlu {
     public static void backward(float[] dgate, float[] dup, float[] dout, float[] gate, float[] up, int n, int threads) {
         Parallel.forRanges(n, VALUES_PER_ITEM, threads, (from, to) -> {
             for (int i = from; i < to; i++) {
-                float g = gate[i], sigma = 1.0f / (1.0f + (float) Math.exp(-g));
+                float g = gate[i], sigma = 1.0f / (1.0f + (float) StrictMath.exp(-g));
                 dgate[i] += dout[i] * up[i] * sigma * (1.0f + g * (1.0f - sigma));
                 dup[i] += dout[i] * g * sigma;
             }

@@ -19,7 +19,7 @@ public record TeacherTargets(int[] ids, int positions, int k, int[] top, float[]
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, logits[i]);
         double sum = 0;
-        for (int i = 0; i < vocab; i++) sum += Math.exp(logits[i] - max);
+        for (int i = 0; i < vocab; i++) sum += StrictMath.exp(logits[i] - max);
         // The k largest by a min-heap on (logit, id) packed into sortable longs.
         long[] heap = s.heap(k);
         int size = 0;
@@ -45,7 +45,7 @@ public record TeacherTargets(int[] ids, int positions, int k, int[] top, float[]
             long key = heap[size - 1 - j];
             int id = (int) (~key & 0xFFFFFFFFL);
             top[at] = id;
-            double q = Math.exp(logits[id] - max) / sum;
+            double q = StrictMath.exp(logits[id] - max) / sum;
             prob[at] = (float) q;
         }
     }

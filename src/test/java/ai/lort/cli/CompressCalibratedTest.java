@@ -17,7 +17,7 @@ class CompressCalibratedTest {
     @TempDir Path tmp;
 
     @Test
-    void calibratedFileIsDeterministicWithinBudgetAndReportsOutputErrorAndPerplexity() throws Exception {
+    void calibratedAndHealedFileIsDeterministicWithinBudgetAndReportsErrorsAndPerplexity() throws Exception {
         Path model = SharedData.require("models/stories260K");
         String text = Files.readString(SharedData.require("data/tinystories-valid-excerpt.txt"));
         String[] stories = text.split("\n<\\|endoftext\\|>\n");
@@ -26,7 +26,7 @@ class CompressCalibratedTest {
         Files.writeString(held, String.join("\n<|endoftext|>\n", java.util.Arrays.copyOfRange(stories, 40, 46)));
         Path a = tmp.resolve("a.lort"), b = tmp.resolve("b.lort");
         String[] common = {"compress", "--model", model.toString(), "--min-dim", "32", "--calibration", calib.toString(),
-                "--sweeps", "2", "--json", "-q"};
+                "--sweeps", "2", "--heal-steps", "12", "--heal-batch", "2", "--heal-length", "96", "--json", "-q"};
         Cli.Result r = Cli.run(concat(common, "-o", a.toString(), "--eval", held.toString(), "--threads", "2"));
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode s = new ObjectMapper().readTree(r.out());
@@ -37,8 +37,12 @@ class CompressCalibratedTest {
         double original = s.get("eval").get("original_perplexity").asDouble(), compressed = s.get("eval").get("compressed_perplexity").asDouble();
         assertThat(original).isBetween(2.0, 5.0);
         assertThat(compressed).isGreaterThan(original).isLessThan(20 * original); // 3 calibration stories only
+        JsonNode heal = s.get("heal");
+        assertThat(heal.get("steps").asInt()).isEqualTo(12);
+        assertThat(heal.get("kept").asBoolean()).isTrue();
+        assertThat(heal.get("held_out_kl_after").asDouble()).isLessThan(heal.get("held_out_kl_before").asDouble());
 
-        // Same seed, same file (threads 1 this time: rows are independent, so the split does not matter).
+        // Same seed, same file (threads 1 this time: neither the fits nor healing depend on the split).
         Cli.Result again = Cli.run(concat(common, "-o", b.toString(), "--threads", "1"));
         assertThat(again.exitCode()).as(again.err()).isZero();
         try (LortFile fa = LortFile.open(a); LortFile fb = LortFile.open(b)) {
@@ -48,6 +52,7 @@ class CompressCalibratedTest {
                 var lb = fb.layers().get(name);
                 assertThat(la.scales().mismatch(lb.scales())).as(name).isEqualTo(-1);
                 assertThat(la.codes().mismatch(lb.codes())).as(name).isEqualTo(-1);
+                assertThat(la.a().mismatch(lb.a())).as(name).isEqualTo(-1);
             }
         }
     }
@@ -66,11 +71,13 @@ class CompressCalibratedTest {
         for (String f : new String[] {"tokenizer.json", "tokenizer_config.json"})
             Files.copy(qwenTokenizer.resolve(f), model.resolve(f));
         Cli.Result r = Cli.run("compress", "--model", model.toString(), "--min-dim", "16", "--calibration-samples", "2",
-                "--calibration-length", "12", "-o", tmp.resolve("q.lort").toString(), "--json", "-q");
+                "--calibration-length", "12", "--heal-steps", "2", "--heal-batch", "1", "--heal-length", "12",
+                "-o", tmp.resolve("q.lort").toString(), "--json", "-q");
         assertThat(r.exitCode()).as(r.err()).isZero();
         JsonNode s = new ObjectMapper().readTree(r.out());
         assertThat(s.get("method").asText()).isEqualTo("calibrated");
         assertThat(s.get("calibration_tokens").asInt()).isGreaterThanOrEqualTo(4);
+        assertThat(s.get("heal").get("steps").asInt()).isEqualTo(2); // healing samples from that BOS too
     }
 
     private static String[] concat(String[] a, String... b) {

@@ -59,17 +59,22 @@ class GoldenOutputTest {
 
     static Stream<Arguments> compressions() {
         return Stream.of(
-                Arguments.of("stories260K-defaults", "models/stories260K", new String[] {"--min-dim", "32"}),
-                Arguments.of("stories260K-als", "models/stories260K", new String[] {"--min-dim", "32", "--method", "als"}),
+                Arguments.of("stories260K-defaults", "models/stories260K", new String[] {"--min-dim", "32", "--heal-steps", "0"}),
+                Arguments.of("stories260K-healed", "models/stories260K",
+                        new String[] {"--min-dim", "32", "--calibration-samples", "16", "--heal-steps", "6", "--heal-batch", "2", "--heal-length", "64"}),
+                Arguments.of("stories260K-als", "models/stories260K", new String[] {"--min-dim", "32", "--method", "als", "--heal-steps", "0"}),
                 Arguments.of("stories260K-t2-norot", "models/stories260K",
-                        new String[] {"--min-dim", "32", "--packing", "t2-g64", "--rotation", "none", "--bpw", "2.5", "--calibration-samples", "16"}),
+                        new String[] {"--min-dim", "32", "--packing", "t2-g64", "--rotation", "none", "--bpw", "2.5", "--calibration-samples", "16",
+                                "--heal-steps", "0"}),
                 Arguments.of("tiny-llama3-als-head", "models/tiny-llama3",
-                        new String[] {"--min-dim", "64", "--method", "als", "--rank", "4", "--include-lm-head"}),
-                Arguments.of("tiny-qwen2-calibrated", "models/tiny-qwen2", new String[] {"--min-dim", "64", "--calibration-samples", "8"}),
+                        new String[] {"--min-dim", "64", "--method", "als", "--rank", "4", "--include-lm-head", "--heal-steps", "0"}),
+                Arguments.of("tiny-qwen2-calibrated", "models/tiny-qwen2",
+                        new String[] {"--min-dim", "64", "--calibration-samples", "8", "--heal-steps", "0"}),
                 Arguments.of("tiny-qwen3-calibrated-head", "models/tiny-qwen3",
-                        new String[] {"--min-dim", "64", "--calibration-samples", "8", "--include-lm-head"}),
+                        new String[] {"--min-dim", "64", "--calibration-samples", "8", "--include-lm-head", "--heal-steps", "0"}),
                 Arguments.of("tiny-mistral-calibrated", "models/tiny-mistral",
-                        new String[] {"--min-dim", "64", "--calibration-samples", "8", "--calibration-length", "96", "--sweeps", "2"}));
+                        new String[] {"--min-dim", "64", "--calibration-samples", "8", "--calibration-length", "96", "--sweeps", "2",
+                                "--heal-steps", "0"}));
     }
 
     @ParameterizedTest(name = "{0}")

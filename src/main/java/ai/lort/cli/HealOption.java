@@ -1,0 +1,65 @@
+package ai.lort.cli;
+
+import ai.lort.heal.HealOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The healing options of compress and heal. */
+final class HealOption {
+    @Spec(Spec.Target.MIXEE) CommandSpec mixee;
+
+    private int steps = -1;
+    private int batch = HealOptions.DEFAULT_BATCH, length = HealOptions.DEFAULT_LENGTH, topK = HealOptions.DEFAULT_TOP_K;
+    private float rate = HealOptions.DEFAULT_RATE;
+    private Path data;
+
+    @Option(names = "--heal-steps", paramLabel = "<N>",
+            description = "Healing steps: distil the compressed model toward the original end to end; 0 turns healing off "
+                    + "[default: what a fixed compute budget buys for the model's size, 20 to 400]")
+    void steps(int n) {
+        if (n < 0) throw new BadOptionValue(mixee, "--heal-steps must be 0 or more");
+        steps = n;
+    }
+
+    @Option(names = "--heal-rate", paramLabel = "<LR>", description = "Peak learning rate of healing (Adam; warm-up, then cosine to a tenth) [default: "
+            + HealOptions.DEFAULT_RATE + "]")
+    void rate(float lr) {
+        if (!(lr > 0 && lr <= 1)) throw new BadOptionValue(mixee, "--heal-rate must be in (0, 1]");
+        rate = lr;
+    }
+
+    @Option(names = "--heal-batch", paramLabel = "<N>", description = "Sequences per healing step [default: " + HealOptions.DEFAULT_BATCH + "]")
+    void batch(int n) {
+        if (n < 1 || n > 4096) throw new BadOptionValue(mixee, "--heal-batch must be between 1 and 4096");
+        batch = n;
+    }
+
+    @Option(names = "--heal-length", paramLabel = "<TOKENS>", description = "Tokens per healing sequence at most [default: "
+            + HealOptions.DEFAULT_LENGTH + "]")
+    void length(int n) {
+        if (n < 2 || n > 8192) throw new BadOptionValue(mixee, "--heal-length must be between 2 and 8192");
+        length = n;
+    }
+
+    @Option(names = "--heal-top-k", paramLabel = "<K>", hidden = true, description = "Teacher tokens kept per position [default: "
+            + HealOptions.DEFAULT_TOP_K + "]")
+    void topK(int k) {
+        if (k < 1 || k > 4096) throw new BadOptionValue(mixee, "--heal-top-k must be between 1 and 4096");
+        topK = k;
+    }
+
+    @Option(names = "--heal-data", paramLabel = "<FILE>",
+            description = "Distil on this text (documents separated by <|endoftext|> lines; a tenth held out) instead of text the original samples")
+    void data(Path file) {
+        if (!Files.isRegularFile(file)) throw new BadOptionValue(mixee, "--heal-data " + file + ": no such file");
+        data = file;
+    }
+
+    HealOptions options() {
+        return new HealOptions(steps, batch, length, rate, topK, HealOptions.DEFAULT_EVAL_EVERY, HealOptions.DEFAULT_HELD_OUT,
+                HealOptions.DEFAULT_PATIENCE, data);
+    }
+}

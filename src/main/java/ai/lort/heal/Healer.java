@@ -1,0 +1,207 @@
+package ai.lort.heal;
+
+import ai.lort.LortException;
+import ai.lort.calibrate.CalibrationData;
+import ai.lort.engine.cpu.CpuBackend;
+import ai.lort.format.CompressedLayer;
+import ai.lort.model.LlamaModel;
+import ai.lort.model.ModelConfig;
+import ai.lort.tokenizer.Tokenizer;
+import ai.lort.util.ProgressBar;
+import ai.lort.weights.WeightSource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Healing: distils the compressed model (the student) toward the original (the teacher) end to
+ * end. The loss is KL(teacher ‖ student) of the next-token distributions at every position,
+ * the teacher's distribution kept as its top k and the tail's mass ({@link TeacherTargets}).
+ * Data: fresh sequences the teacher samples from BOS (so nothing is seen twice), or a text's
+ * documents. A held-out set decides: the parameters with the lowest held-out loss are kept, and
+ * if none beat the starting point the model comes back unchanged.
+ */
+public final class Healer {
+    /** Sequences the teacher samples at once (one lockstep group). */
+    static final int CHUNK = 64;
+    /** Seeds of the held-out and the training samples start this far from the run's seed (calibration uses seed + i). */
+    static final long HELD_OUT_SEEDS = 1L << 40, TRAIN_SEEDS = 2L << 40;
+
+    /** Where healing is at, for a progress line. */
+    public interface Progress {
+        void step(int step, int steps, double trainLoss, double heldOutLoss);
+    }
+
+    /**
+     * What healing did.
+     *
+     * @param layers  the compressed layers, healed (or as they came when healing did not help)
+     * @param vectors the trained norm weights and biases by tensor name (empty when not kept)
+     * @param before  held-out loss before healing, {@code after} the kept one
+     * @param kept    whether the healed parameters were kept
+     */
+    public record Result(Map<String, CompressedLayer> layers, Map<String, float[]> vectors, double before, double after,
+                         int steps, int plannedSteps, long tokens, double seconds, double sampleSeconds, boolean kept) {}
+
+    private Healer() {}
+
+    /**
+     * Heals {@code layers}, the compressed projections of the model whose original weights are
+     * {@code source}.
+     */
+    public static Result run(WeightSource source, Map<String, CompressedLayer> layers, HealOptions o, long seed, int threads,
+                             Progress progress) {
+        long t0 = System.nanoTime();
+        ModelConfig config = ModelConfig.load(source);
+        int length = Math.min(o.length(), config.maxPositions());
+        try (LlamaModel teacher = LlamaModel.load(source, new CpuBackend(threads), length, CHUNK)) {
+            Student student = new Student(config, source, layers, length, threads);
+            int k = Math.min(o.topK(), student.vocab());
+            int steps = o.stepsFor(config.parameters());
+            Data data = o.data() != null ? Data.text(teacher, source, o, k, length, seed, threads)
+                    : Data.sampled(teacher, source, config, o, k, length, seed, threads);
+            List<TeacherTargets> held = data.heldOut;
+            Adam adam = Adam.defaults();
+            student.params.forEach(adam::add);
+            double before = meanLoss(student, held), best = before;
+            float[][] bestValues = snapshot(adam);
+            int sinceBest = 0, done = 0, warmup = Math.max(1, Math.min(50, steps / 10));
+            long tokens = 0;
+            double trainLoss = Double.NaN, heldLoss = before;
+            for (int s = 0; s < steps; s++) {
+                adam.zeroGrad();
+                double sum = 0;
+                for (int b = 0; b < o.batch(); b++) {
+                    TeacherTargets seq = data.next();
+                    sum += student.step(seq, true);
+                    tokens += seq.positions();
+                }
+                adam.scaleGrad(1f / o.batch());
+                adam.step(Adam.rate(o.rate(), s, steps, warmup));
+                trainLoss = sum / o.batch();
+                done = s + 1;
+                if (done % o.evalEvery() == 0 || done == steps) {
+                    heldLoss = meanLoss(student, held);
+                    if (heldLoss < best) {
+                        best = heldLoss;
+                        bestValues = snapshot(adam);
+                        sinceBest = 0;
+                    } else if (++sinceBest >= o.patience()) {
+                        if (progress != null) progress.step(done, steps, trainLoss, heldLoss);
+                        break;
+                    }
+                }
+                if (progress != null) progress.step(done, steps, trainLoss, heldLoss);
+            }
+            boolean kept = best < before;
+            if (!kept) return new Result(layers, Map.of(), before, before, done, steps, tokens, seconds(t0), data.sampleSeconds, false);
+            restore(adam, bestValues);
+            return new Result(student.layers(), student.vectors(), before, best, done, steps, tokens, seconds(t0), data.sampleSeconds, true);
+        }
+    }
+
+    private static double seconds(long t0) { return (System.nanoTime() - t0) / 1e9; }
+
+    /** The mean per-sequence loss over {@code set}, weighted by positions. */
+    static double meanLoss(Student student, List<TeacherTargets> set) {
+        double sum = 0;
+        long n = 0;
+        for (TeacherTargets t : set) {
+            sum += student.step(t, false) * t.positions();
+            n += t.positions();
+        }
+        return n == 0 ? Double.NaN : sum / n;
+    }
+
+    private static float[][] snapshot(Adam adam) {
+        return adam.params().stream().map(p -> p.value().clone()).toArray(float[][]::new);
+    }
+
+    private static void restore(Adam adam, float[][] values) {
+        for (int i = 0; i < values.length; i++) System.arraycopy(values[i], 0, adam.params().get(i).value(), 0, values[i].length);
+    }
+
+    /** The training stream and the held-out set. */
+    private static final class Data {
+        final List<TeacherTargets> heldOut;
+        private final Deque<TeacherTargets> queue = new ArrayDeque<>();
+        private final List<TeacherTargets> documents; // text: cycled; sampled: null
+        private final LlamaModel teacher;
+        private final int bos, k, length, threads;
+        private final long seed;
+        private long next;
+        private int epoch;
+        double sampleSeconds;
+
+        private Data(List<TeacherTargets> heldOut, List<TeacherTargets> documents, LlamaModel teacher, int bos, int k, int length,
+                     long seed, int threads) {
+            this.heldOut = heldOut;
+            this.documents = documents;
+            this.teacher = teacher;
+            this.bos = bos;
+            this.k = k;
+            this.length = length;
+            this.seed = seed;
+            this.threads = threads;
+        }
+
+        static Data sampled(LlamaModel teacher, WeightSource source, ModelConfig config, HealOptions o, int k, int length, long seed, int threads) {
+            int bos = Tokenizer.load(source::file).bosId().orElse(config.bosId());
+            if (bos < 0) throw new LortException("healing samples its data from BOS, and neither the tokenizer nor config.json has one; give --heal-data FILE");
+            long t0 = System.nanoTime();
+            List<TeacherTargets> held = HealData.sample(teacher, bos, o.heldOut(), length, seed + HELD_OUT_SEEDS, threads, k);
+            Data d = new Data(held, null, teacher, bos, k, length, seed + TRAIN_SEEDS, threads);
+            d.sampleSeconds += (System.nanoTime() - t0) / 1e9;
+            return d;
+        }
+
+        static Data text(LlamaModel teacher, WeightSource source, HealOptions o, int k, int length, long seed, int threads) {
+            String text;
+            try {
+                text = Files.readString(o.data());
+            } catch (IOException e) {
+                throw new LortException("--heal-data " + o.data() + ": cannot read (" + e.getMessage() + ")");
+            }
+            List<int[]> docs = CalibrationData.fromText(Tokenizer.load(source::file), text, 0, length);
+            if (docs.size() < 2) throw new LortException("--heal-data " + o.data() + ": needs 2 documents or more (separated by <|endoftext|> lines)");
+            long t0 = System.nanoTime();
+            List<TeacherTargets> all = HealData.of(teacher, docs, k, threads);
+            int held = Math.max(1, all.size() / 10);
+            Data d = new Data(all.subList(all.size() - held, all.size()), new ArrayList<>(all.subList(0, all.size() - held)),
+                    teacher, -1, k, length, seed, threads);
+            d.sampleSeconds += (System.nanoTime() - t0) / 1e9;
+            return d;
+        }
+
+        TeacherTargets next() {
+            if (queue.isEmpty()) refill();
+            return queue.poll();
+        }
+
+        private void refill() {
+            if (documents != null) { // a new epoch, in a seeded order
+                List<TeacherTargets> order = new ArrayList<>(documents);
+                java.util.Collections.shuffle(order, new java.util.Random(seed + epoch++));
+                queue.addAll(order);
+                return;
+            }
+            long t0 = System.nanoTime();
+            queue.addAll(HealData.sample(teacher, bos, CHUNK, length, seed + next, threads, k));
+            next += CHUNK;
+            sampleSeconds += (System.nanoTime() - t0) / 1e9;
+        }
+    }
+
+    /** A one-line summary of a result. */
+    public static String describe(Result r) {
+        return String.format(Locale.ROOT, "heal        held-out KL %.4f -> %.4f (%s), %d of %d steps, %,d tokens, %.1f s (sampling %.1f s)",
+                r.before(), r.after(), r.kept() ? "kept" : "not better: the calibrated layers are kept", r.steps(), r.plannedSteps(),
+                r.tokens(), r.seconds(), r.sampleSeconds());
+    }
+}
