@@ -104,36 +104,46 @@ class HardeningFilesTest {
         return dir;
     }
 
-    private Process startSlowCompress(Path model, Path outDir) throws IOException, InterruptedException {
-        Process p = JavaProcess.lort("compress", "-m", model.toString(), "-o", outDir.resolve("s.lort").toString(), "--method", "als", "--iters", "50",
+    private static Process startSlowCompress(Path model, Path outDir) throws IOException {
+        return JavaProcess.lort("compress", "-m", model.toString(), "-o", outDir.resolve("s.lort").toString(), "--method", "als", "--iters", "50",
                 "--threads", "1", "-q").redirectOutput(JavaProcess.devNull()).redirectError(JavaProcess.devNull()).start();
-        // The temporary file appears when writing starts, after the JVM and the model are up.
-        for (int i = 0; i < 600 && Refusals.names(outDir).stream().noneMatch(n -> n.contains(".tmp-")); i++) Thread.sleep(50);
+    }
+
+    /** Waits until the writer's temporary file is there: the JVM and the model are up, writing has begun. */
+    private static void awaitTemporaryFile(Process p, Path outDir) throws InterruptedException {
+        for (int i = 0; i < 1200 && Refusals.names(outDir).stream().noneMatch(n -> n.contains(".tmp-")); i++) Thread.sleep(50);
         assertThat(Refusals.names(outDir)).as("the temporary file while compressing").anyMatch(n -> n.startsWith(".s.lort.tmp-"));
         assertThat(p.isAlive()).isTrue();
-        return p;
     }
 
     @Test
     void sigintAndSigtermLeaveNoTemporaryFileAndKillMinusNineIsCleanedByTheNextRun() throws Exception {
         Path m = slowModel();
         TreeMap<String, String> before = Refusals.hashes(m);
-        for (String signal : List.of("INT", "TERM")) {
-            Path out = Files.createDirectories(tmp.resolve("out-" + signal));
-            Process p = startSlowCompress(m, out);
-            JavaProcess.signal(p, signal);
-            assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
-            assertThat(p.exitValue()).isEqualTo(signal.equals("INT") ? 130 : 143);
-            assertThat(Refusals.names(out)).as("after SIG" + signal).isEmpty();
+        // Three real processes at once (one per signal), each writing into its own folder.
+        List<String> signals = List.of("INT", "TERM", "KILL");
+        List<Path> outs = new ArrayList<>();
+        List<Process> processes = new ArrayList<>();
+        for (String signal : signals) {
+            outs.add(Files.createDirectories(tmp.resolve("out-" + signal)));
+            processes.add(startSlowCompress(m, outs.getLast()));
         }
-        Path out = Files.createDirectories(tmp.resolve("out-KILL"));
-        Process p = startSlowCompress(m, out);
-        JavaProcess.signal(p, "KILL");
-        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
-        assertThat(Refusals.names(out)).as("a killed writer cannot clean up").hasSize(1);
-        Files.writeString(out.resolve(".notes.tmp-1"), "not a LoRT temporary file"); // kept: not what a writer leaves
-        assertThat(compress(model(), out.resolve("next.lort")).exitCode()).isZero();
-        assertThat(Refusals.names(out)).containsExactly(".notes.tmp-1", "next.lort");
+        for (int k = 0; k < signals.size(); k++) {
+            awaitTemporaryFile(processes.get(k), outs.get(k));
+            JavaProcess.signal(processes.get(k), signals.get(k));
+        }
+        for (int k = 0; k < signals.size(); k++) {
+            Process p = processes.get(k);
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as("exit code after SIG" + signals.get(k)).isEqualTo(List.of(130, 143, 137).get(k));
+        }
+        assertThat(Refusals.names(outs.get(0))).as("after SIGINT").isEmpty();
+        assertThat(Refusals.names(outs.get(1))).as("after SIGTERM").isEmpty();
+        Path killed = outs.get(2);
+        assertThat(Refusals.names(killed)).as("a killed writer cannot clean up").hasSize(1);
+        Files.writeString(killed.resolve(".notes.tmp-1"), "not a LoRT temporary file"); // kept: not what a writer leaves
+        assertThat(compress(model(), killed.resolve("next.lort")).exitCode()).isZero();
+        assertThat(Refusals.names(killed)).containsExactly(".notes.tmp-1", "next.lort");
         assertThat(Refusals.hashes(m)).isEqualTo(before);
     }
 }
