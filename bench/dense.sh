@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# JMH benchmarks of ai.lort.decompose.Dense (gemm, syrk, cholesky, invertLower) on the calibrated
-# decomposition's shapes, 1 and 2 threads, with GFLOP/s; then the same operations through numpy
-# (OpenBLAS, 1 and 2 threads) for a side-by-side. Takes about 5 minutes.
+# JMH benchmarks of ai.lort.kernel.Gemm (gemm, syrk) and ai.lort.decompose.Cholesky (factor,
+# invertLower) on the calibrated decomposition's shapes, 1 and 2 threads, with GFLOP/s; then the
+# same operations through numpy (OpenBLAS, 1 and 2 threads) for a side-by-side. Takes about 5
+# minutes.
 #   bench/dense.sh [JMH options]      e.g. bench/dense.sh -p op=syrk:896x16384 -p threads=1
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

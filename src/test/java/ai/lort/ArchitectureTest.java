@@ -41,6 +41,9 @@ class ArchitectureTest {
             "ai.lort.calibrate",
             "ai.lort.heal",
             "ai.lort.compress",
+            "ai.lort.export",
+            "ai.lort.report",
+            "ai.lort.report.html",
             "ai.lort.tools",
             "ai.lort.cli");
 

@@ -10,6 +10,7 @@ import ai.lort.load.Tensor;
 import ai.lort.model.ModelConfig;
 import ai.lort.pack.Hadamard;
 import ai.lort.tokenizer.Tokenizer;
+import ai.lort.util.ProgressBar;
 import ai.lort.weights.SafetensorsWeights;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -73,17 +74,23 @@ public final class CalibratedPass {
             if (report != null)
                 report.printf(Locale.ROOT, "calibration: %d sequences, %,d tokens (%s, %.1f s)%n", data.size(), tokens,
                         calibration.self() ? "sampled by the model" : calibration.source(), dataSeconds);
+            ProgressBar bar = new ProgressBar("calibrate", selected.size(), false, report == null);
             runner.run(data, selected::contains, (names, moments) -> {
                 Map<String, CompressedLayer> out = new HashMap<>();
                 for (String name : names) {
+                    bar.suffix(name);
                     LayerFit fit = fit(model.tensor(name), moments);
                     layers.put(name, fit);
                     out.put(name, fit.layer());
-                    if (verbose && report != null)
+                    if (verbose && report != null) {
+                        bar.clearLine();
                         report.printf(Locale.ROOT, "calibrated %-48s output error %.4f (%.1f s)%n", name, fit.outputError(), fit.seconds());
+                    }
+                    bar.update(layers.size());
                 }
                 return out;
             });
+            bar.finish(layers.size());
             return new Outcome(layers, data.size(), tokens, dataSeconds, runner.timings(), (System.nanoTime() - t0) / 1e9);
         }
     }
@@ -127,7 +134,11 @@ public final class CalibratedPass {
         int bos = tok.bosId().orElse(config.bosId());
         if (bos < 0)
             throw new LortException("--calibration self needs a BOS token to sample from; neither the tokenizer nor config.json has one, give --calibration FILE");
-        return CalibrationData.generate(runner.original(), bos, calibration.samples(), context, encoding.seed(), threads);
+        ProgressBar bar = new ProgressBar("sample", (long) calibration.samples() * (context - 1), false, report == null);
+        List<int[]> sampled = CalibrationData.generate(runner.original(), bos, calibration.samples(), context, encoding.seed(), threads, null, bar)
+                .stream().map(CalibrationData.Sampled::ids).toList();
+        bar.finish((long) calibration.samples() * (context - 1));
+        return sampled;
     }
 
     /** The engine does not run this architecture. */

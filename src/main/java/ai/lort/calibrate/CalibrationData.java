@@ -4,6 +4,7 @@ import ai.lort.generate.Sampler;
 import ai.lort.model.LlamaModel;
 import ai.lort.tokenizer.Tokenizer;
 import ai.lort.util.Parallel;
+import ai.lort.util.ProgressBar;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -93,6 +94,12 @@ public final class CalibrationData {
      * ended it there (the logits that drew EOS or BOS). Samples shorter than 2 tokens are left out.
      */
     public static List<Sampled> generate(LlamaModel model, int bos, int samples, int length, long seed, int threads, LogitsSink sink) {
+        return generate(model, bos, samples, length, seed, threads, sink, null);
+    }
+
+    /** {@link #generate}, counting sampled positions (samples × (length − 1) in all) on {@code progress} when not null. */
+    public static List<Sampled> generate(LlamaModel model, int bos, int samples, int length, long seed, int threads, LogitsSink sink,
+                                         ProgressBar progress) {
         List<Sampled> out = new ArrayList<>();
         int len = Math.min(length, model.context());
         long fit = Runtime.getRuntime().maxMemory() / CACHE_HEAP_SHARE / model.lockstepBytesPerSequence();
@@ -132,7 +139,9 @@ public final class CalibrationData {
                         }
                     }
                 });
+                if (progress != null) progress.update((long) first * (len - 1) + (long) (pos + 1) * count);
             }
+            if (progress != null) progress.update((long) (first + count) * (len - 1));
             for (int s = 0; s < count; s++) if (lengths[s] >= 2) out.add(new Sampled(first + s, java.util.Arrays.copyOf(ids[s], lengths[s])));
         }
         return out;

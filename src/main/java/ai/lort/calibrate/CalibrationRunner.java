@@ -1,12 +1,12 @@
 package ai.lort.calibrate;
 
 import ai.lort.LortException;
-import ai.lort.decompose.Dense;
 import ai.lort.engine.Backend.Buffer;
 import ai.lort.engine.Backend;
 import ai.lort.engine.cpu.CpuBackend;
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFile;
+import ai.lort.kernel.Gemm;
 import ai.lort.kernel.Matrices;
 import ai.lort.kernel.Matrix;
 import ai.lort.kernel.PanelMatrix;
@@ -40,7 +40,7 @@ import java.util.function.Predicate;
  * or so products of each, where the original stream reads its BF16 rows, half the bytes, as they
  * are), then as their packed form.
  *
- * <p>The transformer math is {@link LlamaModel}'s own; the statistics are {@link Dense} products.
+ * <p>The transformer math is {@link LlamaModel}'s own; the statistics are {@link Gemm} products.
  */
 public final class CalibrationRunner implements AutoCloseable {
     /** Compresses the weights {@code names} (one group, same input) given their calibration moments. */
@@ -103,7 +103,7 @@ public final class CalibrationRunner implements AutoCloseable {
             if (h == null) {
                 long t0 = System.nanoTime();
                 h = new float[n * n];
-                Dense.syrk(n, tokens, 1f / tokens, x, 0, n, 0f, h, 0, n, threads);
+                Gemm.syrk(n, tokens, 1f / tokens, x, 0, n, 0f, h, 0, n, threads);
                 statisticsSeconds += (System.nanoTime() - t0) / 1e9;
             }
             return h;
@@ -115,13 +115,13 @@ public final class CalibrationRunner implements AutoCloseable {
             float[] wc = new float[m * n];
             if (yfp != null) {
                 if (yfp.length != (long) tokens * m) throw new IllegalArgumentException("down_proj has " + m + " rows, its outputs " + yfp.length / tokens);
-                Dense.gemm(true, false, m, n, tokens, 1f / tokens, yfp, 0, m, x, 0, n, 0f, wc, 0, n, threads);
+                Gemm.gemm(true, false, m, n, tokens, 1f / tokens, yfp, 0, m, x, 0, n, 0f, wc, 0, n, threads);
             } else {
                 if (c == null) {
                     c = new float[n * n];
-                    Dense.gemm(true, false, n, n, tokens, 1f / tokens, xfp, 0, n, x, 0, n, 0f, c, 0, n, threads);
+                    Gemm.gemm(true, false, n, n, tokens, 1f / tokens, xfp, 0, n, x, 0, n, 0f, c, 0, n, threads);
                 }
-                Dense.gemm(false, false, m, n, n, 1f, w, 0, n, c, 0, n, 0f, wc, 0, n, threads);
+                Gemm.gemm(false, false, m, n, n, 1f, w, 0, n, c, 0, n, 0f, wc, 0, n, threads);
             }
             statisticsSeconds += (System.nanoTime() - t0) / 1e9;
             return wc;

@@ -7,20 +7,30 @@ import ai.lort.compress.CompressOptions;
 import ai.lort.compress.Compressor;
 import ai.lort.decompose.LayerEncoding;
 import ai.lort.decompose.LayerFit;
+import ai.lort.format.LortFile;
 import ai.lort.format.Packing;
 import ai.lort.format.Rotation;
 import ai.lort.format.ScaleEncoding;
 import ai.lort.load.SourceModel;
 import ai.lort.locate.LocatedModel;
+import ai.lort.report.HtmlReport;
+import ai.lort.report.ReportData;
+import ai.lort.report.RunRecord;
+import ai.lort.report.Samples;
 import ai.lort.util.ProgressBar;
+import ai.lort.weights.LortWeights;
+import ai.lort.weights.SafetensorsWeights;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -122,7 +132,16 @@ public final class CompressCommand implements Callable<Integer> {
 
     @Mixin RevisionOption revision;
 
-    @Option(names = "--json", description = "Print a machine-readable summary on stdout (the report goes to stderr)")
+    @Option(names = "--report", paramLabel = "<HTML>",
+            description = "Also write an HTML report: totals, per-layer errors, ranks, bits and codes over depth, stage timings, "
+                    + "perplexity (with --eval) and a sample from both models")
+    Path reportFile;
+
+    @Option(names = "--sample-prompt", paramLabel = "<TEXT>", defaultValue = Samples.DEFAULT_PROMPT,
+            description = "The prompt of the report's samples (greedy, " + Samples.DEFAULT_TOKENS + " tokens) [default: ${DEFAULT-VALUE}]")
+    String samplePrompt;
+
+    @Option(names = "--json", description = "Print a machine-readable summary on stdout, one JSON document (docs/JSON.md); the per-layer lines go to stderr")
     boolean json;
 
     @Option(names = "--verbose", description = "List every tensor that is not compressed, with the reason")
@@ -159,13 +178,25 @@ public final class CompressCommand implements Callable<Integer> {
         Calibration cal = calibrated ? new Calibration(calibration, calibrationSamples, calibrationLength, beta, sweeps, alternations) : null;
         LayerEncoding encoding = new LayerEncoding(pack, scaleEncoding, rot, budget.bpw != null ? budget.bpw : LayerEncoding.DEFAULT_BPW, budget.rank, seed);
         CompressOptions opts = new CompressOptions(minDim, encoding, iterations, nThreads, includeLmHead, verbose, quiet, cal, eval, heal.options());
+        if (reportFile != null) checkReportPath(reportFile);
         PrintStream report = json ? System.err : System.out;
         LocatedModel located = revision.locate(model, quiet);
         Compressor.Summary s;
+        RunRecord run;
         try (SourceModel source = SourceModel.open(located.local())) {
             s = new Compressor(opts, report).run(source, output, new ObjectMapper().valueToTree(located.provenance()));
+            run = reportFile == null ? RunRecord.of(s, null, List.of()) : withSample(s, source, nThreads);
         }
-        if (json) System.out.println(summaryJson(s));
+        if (reportFile != null) {
+            long t0 = System.nanoTime();
+            try (LortFile f = LortFile.open(output)) {
+                HtmlReport.write(ReportData.read(f, run, nThreads, quiet), reportFile);
+            }
+            List<RunRecord.Stage> stages = new ArrayList<>(run.stages());
+            stages.add(new RunRecord.Stage("report", (System.nanoTime() - t0) / 1e9, List.of()));
+            run = new RunRecord(stages, run.seconds(), run.sourceBytes(), run.calibrationTokens(), run.evaluation(), run.sample(), run.healing());
+        }
+        if (json) System.out.println(summaryJson(s, run));
         else if (!quiet) printSummary(report, s);
         return 0;
     }
@@ -174,6 +205,26 @@ public final class CompressCommand implements Callable<Integer> {
     static void inputFile(String option, Path p, String hint) {
         if (java.nio.file.Files.isRegularFile(p)) return;
         throw new LortException(option + " " + p + ": " + (java.nio.file.Files.exists(p) ? "not a regular file" : "no such file") + hint);
+    }
+
+    /** The run record with a greedy sample of both models (the report's), timed as the stage "sample". */
+    private RunRecord withSample(Compressor.Summary s, SourceModel source, int nThreads) {
+        long t0 = System.nanoTime();
+        var original = Samples.continuation(new SafetensorsWeights(source), samplePrompt, Samples.DEFAULT_TOKENS, nThreads); // source closed by the caller
+        Optional<String> compressed;
+        try (LortWeights w = new LortWeights(LortFile.open(output))) {
+            compressed = original.isEmpty() ? Optional.empty() : Samples.continuation(w, samplePrompt, Samples.DEFAULT_TOKENS, nThreads);
+        }
+        RunRecord.Sample sample = compressed.map(c -> new RunRecord.Sample(samplePrompt, Samples.DEFAULT_TOKENS, original.get(), c)).orElse(null);
+        return RunRecord.of(s, sample, List.of(new RunRecord.Stage("sample", (System.nanoTime() - t0) / 1e9, List.of())));
+    }
+
+    /** Refuses a report path that cannot be written before the compression starts, not after it. */
+    private static void checkReportPath(Path p) {
+        Path dir = p.toAbsolutePath().getParent();
+        if (Files.isDirectory(p)) throw new LortException("--report " + p + " is a folder; give a file name, e.g. " + p.resolve("report.html"));
+        if (dir == null || !Files.isDirectory(dir)) throw new LortException("--report " + p + ": folder " + dir + " does not exist; create it first");
+        if (!Files.isWritable(dir)) throw new LortException("--report " + p + ": cannot write to " + dir + "; choose another path");
     }
 
     private void printSummary(PrintStream out, Compressor.Summary s) {
@@ -198,10 +249,11 @@ public final class CompressCommand implements Callable<Integer> {
                     s.evaluation().original(), s.evaluation().compressed(), s.evaluation().compressed() / s.evaluation().original(),
                     s.evaluation().documents(), s.evaluation().tokens(), s.evaluation().file());
         out.printf(Locale.ROOT, "file        %s: %s, FP16 source %s, %.2fx smaller%n", output, ProgressBar.formatBytes(s.fileBytes()), ProgressBar.formatBytes(s.sourceFp16Bytes()), s.ratio());
+        if (reportFile != null) out.printf(Locale.ROOT, "report      %s%n", reportFile);
         out.printf(Locale.ROOT, "time        %.1f s wall, peak memory %s (resident), heap peak %s%n", s.seconds(), ProgressBar.formatBytes(Memory.peakResidentBytes()), ProgressBar.formatBytes(Memory.peakHeapBytes()));
     }
 
-    private String summaryJson(Compressor.Summary s) {
+    private String summaryJson(Compressor.Summary s, RunRecord run) {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("output", output.toString());
         o.put("compressed_layers", s.layers().size());
@@ -224,15 +276,8 @@ public final class CompressCommand implements Callable<Integer> {
             t.put("statistics_seconds", s.calibration().timings().statistics());
             t.put("decomposition_seconds", s.calibration().timings().compression());
         }
-        if (s.heal() != null) o.set("heal", Compressor.healJson(s.heal()));
-        if (s.evaluation() != null) {
-            ObjectNode e = o.putObject("eval");
-            e.put("file", s.evaluation().file());
-            e.put("documents", s.evaluation().documents());
-            e.put("tokens", s.evaluation().tokens());
-            e.put("original_perplexity", s.evaluation().original());
-            e.put("compressed_perplexity", s.evaluation().compressed());
-        }
+        run.writeJson(o); // source_bytes, stages, eval, sample, healing
+        if (reportFile != null) o.put("report", reportFile.toString());
         o.put("seconds", s.seconds());
         o.put("peak_resident_bytes", Memory.peakResidentBytes());
         o.put("peak_heap_bytes", Memory.peakHeapBytes());
@@ -246,10 +291,6 @@ public final class CompressCommand implements Callable<Integer> {
             l.put("bits_per_weight", r.bitsPerWeight());
             if (!Double.isNaN(r.outputError())) l.put("output_error", r.outputError());
         }
-        try {
-            return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return JsonOutput.text(o);
     }
 }

@@ -55,7 +55,7 @@ public final class EvalCommand implements Callable<Integer> {
             int window = ctx.length(config, ContextOption.EVAL_CAP);
             int[] ids = input.tokens != null ? readIds(input.tokens) : Tokenizer.load(weights::file).encode(readText(input.text), true);
             try (LlamaModel m = LlamaModel.load(weights, device.backend(threads.count(), weights), window)) {
-                ProgressBar progress = new ProgressBar("eval", ids.length, false, json || System.console() == null || !System.console().isTerminal());
+                ProgressBar progress = new ProgressBar("eval", ids.length, false, false);
                 Perplexity.Result r = Perplexity.evaluate(m, ids, window, progress);
                 progress.finish(ids.length);
                 PrintWriter out = spec.commandLine().getOut();

@@ -10,6 +10,8 @@ import ai.lort.tokenizer.ChatTemplate;
 import ai.lort.tokenizer.Message;
 import ai.lort.tokenizer.Tokenizer;
 import ai.lort.weights.WeightSource;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -67,6 +69,9 @@ public final class InferCommand implements Callable<Integer> {
 
     @Mixin ContextOption ctx;
 
+    @Option(names = "--json", description = "With --prompt: print the continuation and its timings as one JSON document on stdout (docs/JSON.md) instead of streaming it")
+    boolean json;
+
     private PrintWriter out;
 
     @Override
@@ -75,6 +80,7 @@ public final class InferCommand implements Callable<Integer> {
         Ranges.check("--temperature", temperature, 0, 100);
         if (!(topP > 0 && topP <= 1)) throw new LortException("--top-p " + topP + " is out of range; use a value above 0 up to 1");
         Ranges.check("--top-k", topK, 0, Integer.MAX_VALUE);
+        if (json && prompt == null) throw new LortException("--json needs --prompt (the interactive chat streams text)");
         Sampler sampler = new Sampler(temperature, topP, topK, seed != null ? seed : System.nanoTime());
         out = spec.commandLine().getOut();
         try (WeightSource weights = model.open()) {
@@ -94,7 +100,11 @@ public final class InferCommand implements Callable<Integer> {
                 } else if (chat) {
                     ChatTemplate t = template.orElseThrow(() -> new LortException("this model has no chat template; drop --chat to continue the prompt as plain text"));
                     int[] ids = tokenizer.encode(t.render(conversation(List.of(Message.user(prompt))), true), false);
-                    stream(gen, ids, sampler, tokenizer, new int[0]);
+                    if (json) printJson(gen, ids, sampler, tokenizer, new int[0]);
+                    else stream(gen, ids, sampler, tokenizer, new int[0]);
+                } else if (json) {
+                    int[] ids = tokenizer.encode(prompt, true);
+                    printJson(gen, ids, sampler, tokenizer, ids);
                 } else {
                     int[] ids = tokenizer.encode(prompt, true);
                     out.print(prompt);
@@ -127,6 +137,29 @@ public final class InferCommand implements Callable<Integer> {
     }
 
     private record Reply(Generator.Result result, String text) {}
+
+    /** --json: the whole continuation and its timings as one document (nothing streamed). */
+    private void printJson(Generator gen, int[] ids, Sampler sampler, Tokenizer tokenizer, int[] context) {
+        Tokenizer.Decoder decoder = tokenizer.streamDecoder(true, context);
+        StringBuilder text = new StringBuilder();
+        Generator.Result r = gen.generate(ids, maxTokens, sampler, id -> {
+            text.append(decoder.next(id));
+            return true;
+        });
+        text.append(decoder.flush());
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("prompt", prompt);
+        o.put("text", text.toString());
+        var tokens = o.putArray("tokens");
+        for (int id : r.tokens()) tokens.add(id);
+        o.put("prompt_tokens", r.promptTokens());
+        o.put("generated_tokens", r.tokens().length);
+        o.put("stop", r.stop().name().toLowerCase(Locale.ROOT));
+        o.put("prompt_tokens_per_second", r.promptTokensPerSecond());
+        o.put("generated_tokens_per_second", r.tokens().length > 1 ? r.generatedTokensPerSecond() : 0);
+        o.put("first_token_ms", r.firstTokenNanos() / 1e6);
+        JsonOutput.print(out, o);
+    }
 
     /** One message per line; with a chat template the conversation is kept (its cache reused), else each line is continued on its own. */
     private void interactive(Generator gen, Sampler sampler, Tokenizer tokenizer, Optional<ChatTemplate> template) {

@@ -17,6 +17,8 @@ import picocli.CommandLine;
                 InferCommand.class,
                 EvalCommand.class,
                 TokenizeCommand.class,
+                ReportCommand.class,
+                ExportCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

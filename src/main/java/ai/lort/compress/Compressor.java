@@ -28,8 +28,10 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,6 +40,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 
 /**
  * The compression pipeline, as named stages over one layer result ({@link LayerFit}):
@@ -64,10 +67,15 @@ public final class Compressor {
         this.report = report;
     }
 
-    /** Result of a run, for the summary. */
+    /**
+     * Result of a run, for the summary.
+     *
+     * @param sourceBytes the source's tensors in their own dtypes
+     * @param stages      seconds of each stage that ran, in order (select, calibrate, write, evaluate)
+     */
     public record Summary(List<LayerFit> layers, long compressedParams, long keptParams, long compressedBits,
-                          long fileBytes, long sourceFp16Bytes, double seconds, String method,
-                          CalibratedPass.Outcome calibration, Healer.Result heal, Evaluation evaluation) {
+                          long fileBytes, long sourceFp16Bytes, long sourceBytes, double seconds, String method,
+                          CalibratedPass.Outcome calibration, Healer.Result heal, Evaluation evaluation, Map<String, Double> stages) {
         public double bitsPerWeight() { return compressedParams == 0 ? 0 : (double) compressedBits / compressedParams; }
 
         public double ratio() { return fileBytes == 0 ? 0 : (double) sourceFp16Bytes / fileBytes; }
@@ -86,7 +94,7 @@ public final class Compressor {
     public record Evaluation(String file, int documents, long tokens, double original, double compressed) {}
 
     /** The tensors of the output in order, and which of them are compressed. */
-    record Selection(List<Tensor> tensors, boolean[] compressed, long sourceFp16Bytes) {
+    record Selection(List<Tensor> tensors, boolean[] compressed, long sourceFp16Bytes, long sourceBytes) {
         Set<String> compressedNames() {
             Set<String> names = new HashSet<>();
             for (int i = 0; i < tensors.size(); i++) if (compressed[i]) names.add(tensors.get(i).name());
@@ -103,30 +111,48 @@ public final class Compressor {
         long start = System.nanoTime();
         Preflight.checkOutput(model, output, options);
         Preflight.checkConfig(model);
-        Selection selection = select(model);
-        CalibratedPass.Outcome calibrated = calibrate(model, selection);
+        Map<String, Double> stages = new LinkedHashMap<>();
+        Selection selection = timed(stages, "select", () -> select(model));
+        CalibratedPass.Outcome calibrated = timed(stages, "calibrate", () -> calibrate(model, selection));
+        if (calibrated == null) stages.remove("calibrate");
         String method = calibrated != null ? "calibrated" : "als";
-        Map<String, LayerFit> fitted = calibrated != null ? calibrated.layers() : options.healing() ? fitAll(selection) : Map.of();
-        Healer.Result healed = options.healing() && engineRuns(model, "healing") ? heal(model, fitted) : null;
-        if (healed != null) fitted = healedFits(fitted, healed);
-        Written written = write(model, selection, fitted, healed, calibrated, method, output, source);
+        Map<String, LayerFit> fitted = calibrated != null ? calibrated.layers()
+                : options.healing() ? timed(stages, "fit", () -> fitAll(selection)) : Map.of();
+        Healer.Result healed = options.healing() && engineRuns(model, "healing") ? timed(stages, "heal", () -> heal(model, fitted)) : null;
+        Map<String, LayerFit> toWrite = healed != null ? healedFits(fitted, healed) : fitted;
+        Written written = timed(stages, "write", () -> write(model, selection, toWrite, healed, calibrated, method, output, source));
         long fileBytes;
         try {
             fileBytes = Files.size(output);
         } catch (IOException e) {
             throw new LortException("cannot stat " + output + ": " + e.getMessage());
         }
-        Evaluation evaluation = options.eval() == null ? null : Evaluator.evaluate(model, output, options.eval(), options.threads());
+        Evaluation evaluation = options.eval() == null ? null
+                : timed(stages, "evaluate", () -> Evaluator.evaluate(model, output, options.eval(), options.threads(), options.quiet()));
         return new Summary(written.layers, written.compressedParams, written.keptParams, written.compressedBits, fileBytes,
-                selection.sourceFp16Bytes, (System.nanoTime() - start) / 1e9, method, calibrated, healed, evaluation);
+                selection.sourceFp16Bytes, selection.sourceBytes, (System.nanoTime() - start) / 1e9, method, calibrated, healed, evaluation,
+                Collections.unmodifiableMap(stages));
+    }
+
+    /** Runs one stage, adding its wall time to {@code stages} under {@code name}. */
+    private static <T> T timed(Map<String, Double> stages, String name, Supplier<T> stage) {
+        long t0 = System.nanoTime();
+        try {
+            return stage.get();
+        } finally {
+            stages.put(name, (System.nanoTime() - t0) / 1e9);
+        }
     }
 
     /** Stage 1: the source's tensors (plus a compressed copy of a tied head, when asked) and which are compressed. */
     Selection select(SourceModel model) {
         LayerSelector selector = new LayerSelector(options.minDim(), options.includeLmHead());
         List<Tensor> all = new ArrayList<>(model.tensors().values());
-        long sourceFp16 = 0;
-        for (Tensor t : all) sourceFp16 += 2 * t.elementCount();
+        long sourceFp16 = 0, sourceBytes = 0;
+        for (Tensor t : all) {
+            sourceFp16 += 2 * t.elementCount();
+            sourceBytes += t.byteSize();
+        }
         Tensor tiedHead = tiedHeadCopy(model);
         if (tiedHead != null) all.add(tiedHead);
         boolean[] compress = new boolean[all.size()];
@@ -138,7 +164,7 @@ public final class Compressor {
             compress[i] = why == null;
             if (why != null && options.verbose() && !options.quiet()) report.println("skip " + t.name() + " " + Arrays.toString(t.shape()) + " " + t.dtype() + ": " + why);
         }
-        Selection s = new Selection(all, compress, sourceFp16);
+        Selection s = new Selection(all, compress, sourceFp16, sourceBytes);
         if (s.compressedNames().isEmpty())
             throw new LortException("no tensor qualifies for compression (2-D, both dims >= --min-dim " + options.minDim() + ", not an embedding/head/norm); lower --min-dim");
         return s;
@@ -188,7 +214,6 @@ public final class Compressor {
                     bar[0].update(step);
                 });
         if (bar[0] != null) bar[0].finish(r.steps());
-        if (!options.quiet()) report.println(Healer.describe(r));
         return r;
     }
 
@@ -307,7 +332,7 @@ public final class Compressor {
         meta.put("method", method);
         meta.set("source", source);
         meta.set("options", optionsJson());
-        Summary partial = new Summary(layers, compressedParams, keptParams, compressedBits, 0, 0, 0, method, calibrated, healed, null);
+        Summary partial = new Summary(layers, compressedParams, keptParams, compressedBits, 0, 0, 0, 0, method, calibrated, healed, null, Map.of());
         ObjectNode sum = meta.putObject("summary");
         sum.put("compressed_layers", layers.size());
         sum.put("compressed_params", compressedParams);
@@ -316,20 +341,21 @@ public final class Compressor {
         sum.put("mean_error", partial.meanError());
         sum.put("max_error", partial.maxError());
         if (calibrated != null) sum.put("mean_output_error", partial.meanOutputError());
-        if (healed != null) meta.set("heal", healJson(healed).without("seconds")); // the file holds no timings: same seed, same bytes
+        if (healed != null) meta.set("healing", healingJson(healed));
         return meta;
     }
 
-    /** What healing did, for the file's metadata and the --json summary. */
-    public static ObjectNode healJson(Healer.Result r) {
+    /**
+     * What healing did, for the file's metadata: the fields of compress --json's {@code healing}
+     * but its time (the file holds no timings, so that the same seed gives the same bytes).
+     */
+    private static ObjectNode healingJson(Healer.Result r) {
         ObjectNode h = JsonNodeFactory.instance.objectNode();
+        h.put("loss_before", r.before());
+        h.put("loss_after", r.after());
         h.put("steps", r.steps());
-        h.put("planned_steps", r.plannedSteps());
-        h.put("tokens", r.tokens());
-        h.put("held_out_kl_before", r.before());
-        h.put("held_out_kl_after", r.after());
         h.put("kept", r.kept());
-        h.put("seconds", r.seconds());
+        h.put("tokens", r.tokens());
         return h;
     }
 

@@ -1,5 +1,6 @@
 package ai.lort.decompose;
 
+import ai.lort.kernel.Gemm;
 import ai.lort.util.Half;
 import java.util.concurrent.ForkJoinPool;
 import java.util.function.IntConsumer;
@@ -29,7 +30,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>Low-rank term: the rank-r SVD of the residual whitened by R, {@code H = R·Rᵀ}
  *       ({@code (W' − sT)·R}), unwhitened by {@code R⁻¹ = U}, alternating with step 2.
  * </ol>
- * Everything that touches all of H is a {@link Dense} matrix product: {@code W·H} once (then
+ * Everything that touches all of H is a {@link Gemm} matrix product: {@code W·H} once (then
  * {@code W'·H = (1 − β)·W·H + β·W·C} needs none), {@code T·H} once per ternary fit; errors come
  * from those products and row dot products.
  * Rows are independent in steps 2 and 3, so they are spread over threads; the result does not
@@ -126,10 +127,10 @@ public final class CalibratedDecomposer {
                 int r = a.length / n;
                 // residual = W' − B·A and its product with H, W'·H − B·(A·H), without another m·n² product.
                 System.arraycopy(target, 0, residual, 0, m * n);
-                Dense.gemm(false, false, m, n, r, -1f, b, 0, r, a, 0, n, 1f, residual, 0, n, threads);
+                Gemm.gemm(false, false, m, n, r, -1f, b, 0, r, a, 0, n, 1f, residual, 0, n, threads);
                 float[] ah = product(a, r, n, h, threads);
                 System.arraycopy(gTarget, 0, gResidual, 0, m * n);
-                Dense.gemm(false, false, m, n, r, -1f, b, 0, r, ah, 0, n, 1f, gResidual, 0, n, threads);
+                Gemm.gemm(false, false, m, n, r, -1f, b, 0, r, ah, 0, n, 1f, gResidual, 0, n, threads);
                 double obj = fitTernary(residual, gResidual, m, n, h, f.u, scales, t, gt, o, rows);
                 if (obj < best || bestT == null) {
                     best = obj;
@@ -174,9 +175,9 @@ public final class CalibratedDecomposer {
     record Factors(float[] r, float[] u) {
         static Factors of(float[] h, int n, int threads) {
             float[] l = reversed(h);
-            Dense.cholesky(l, n, threads);
+            Cholesky.factor(l, n, threads);
             float[] r = reversed(l);
-            Dense.invertLower(l, n, threads);
+            Cholesky.invertLower(l, n, threads);
             reverse(l);
             return new Factors(r, l);
         }
@@ -199,7 +200,7 @@ public final class CalibratedDecomposer {
     /** {@code X·H} for X of rows × n. */
     private static float[] product(float[] x, int rows, int n, float[] h, int threads) {
         float[] out = new float[rows * n];
-        Dense.gemm(false, false, rows, n, n, 1f, x, 0, n, h, 0, n, 0f, out, 0, n, threads);
+        Gemm.gemm(false, false, rows, n, n, 1f, x, 0, n, h, 0, n, 0f, out, 0, n, threads);
         return out;
     }
 
@@ -213,9 +214,9 @@ public final class CalibratedDecomposer {
         for (int j0 = 0; j0 < n; j0 += TRIANGLE_BLOCK) {
             int j1 = Math.min(n, j0 + TRIANGLE_BLOCK);
             if (transposed) // column j of Uᵀ is row j of U: zero before column j
-                Dense.gemm(false, true, m, j1 - j0, n - j0, 1f, x, j0, n, u, j0 * n + j0, n, 0f, out, j0, n, threads);
+                Gemm.gemm(false, true, m, j1 - j0, n - j0, 1f, x, j0, n, u, j0 * n + j0, n, 0f, out, j0, n, threads);
             else // column j of U: zero below row j
-                Dense.gemm(false, false, m, j1 - j0, j1, 1f, x, 0, n, u, j0, n, 0f, out, j0, n, threads);
+                Gemm.gemm(false, false, m, j1 - j0, j1, 1f, x, 0, n, u, j0, n, 0f, out, j0, n, threads);
         }
     }
 
@@ -238,7 +239,7 @@ public final class CalibratedDecomposer {
         gptqRound(r, m, n, u, t, o.threads(), rows);
         float[] codes = new float[m * n];
         for (int p = 0; p < codes.length; p++) codes[p] = t[p];
-        Dense.gemm(false, false, m, n, n, 1f, codes, 0, n, h, 0, n, 0f, gt, 0, n, o.threads());
+        Gemm.gemm(false, false, m, n, n, 1f, codes, 0, n, h, 0, n, 0f, gt, 0, n, o.threads());
         double[] perRow = new double[m];
         float[] diag = new float[n];
         for (int j = 0; j < n; j++) diag[j] = h[j * n + j];
@@ -296,7 +297,7 @@ public final class CalibratedDecomposer {
                     }
                 }
             });
-            if (j1 < n) Dense.gemm(false, false, m, n - j1, width, -1f, err, 0, bw, u, j0 * n + j1, n, 1f, work, j1, n, threads);
+            if (j1 < n) Gemm.gemm(false, false, m, n - j1, width, -1f, err, 0, bw, u, j0 * n + j1, n, 1f, work, j1, n, threads);
         }
         return s0;
     }
@@ -446,7 +447,7 @@ public final class CalibratedDecomposer {
     /** {@code Ŵ = diag(s)·T + B·A}, m × n. */
     private static float[] reconstruct(float[] scales, byte[] t, float[] b, float[] a, int r, int m, int n, int threads) {
         float[] out = new float[m * n];
-        if (r > 0) Dense.gemm(false, false, m, n, r, 1f, b, 0, r, a, 0, n, 0f, out, 0, n, threads);
+        if (r > 0) Gemm.gemm(false, false, m, n, r, 1f, b, 0, r, a, 0, n, 0f, out, 0, n, threads);
         for (int i = 0; i < m; i++)
             for (int j = 0, p = i * n; j < n; j++, p++) out[p] += scales[i] * t[p];
         return out;

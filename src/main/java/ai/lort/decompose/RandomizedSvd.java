@@ -1,5 +1,6 @@
 package ai.lort.decompose;
 
+import ai.lort.kernel.Gemm;
 import java.util.SplittableRandom;
 
 /**
@@ -41,13 +42,13 @@ public final class RandomizedSvd {
      * with W's rows as its rows, which the threads share out (l rows would leave one idle).
      */
     private void timesW(float[] w, float[] xt, float[] y, float[] yt) {
-        Dense.gemm(false, true, m, l, n, 1f, w, 0, n, xt, 0, n, 0f, y, 0, l, threads);
+        Gemm.gemm(false, true, m, l, n, 1f, w, 0, n, xt, 0, n, 0f, y, 0, l, threads);
         transpose(y, m, l, yt);
     }
 
     /** {@code Zt = (Wᵀ·Ytᵀ)ᵀ} (l × n) for Yt of l × m, through z = Wᵀ·Ytᵀ (n × l). */
     private void timesWTransposed(float[] w, float[] yt, float[] z, float[] zt) {
-        Dense.gemm(true, true, n, l, m, 1f, w, 0, n, yt, 0, m, 0f, z, 0, l, threads);
+        Gemm.gemm(true, true, n, l, m, 1f, w, 0, n, yt, 0, m, 0f, z, 0, l, threads);
         transpose(z, n, l, zt);
     }
 

@@ -55,13 +55,20 @@ public final class Perplexity {
      * evaluation of shared/models/stories260K/README.md.
      */
     public static Result evaluateDocuments(LlamaModel model, java.util.List<int[]> documents, int ctx) {
+        return evaluateDocuments(model, documents, ctx, null);
+    }
+
+    /** {@link #evaluateDocuments}, telling {@code progress} (when not null) the tokens of the documents done so far. */
+    public static Result evaluateDocuments(LlamaModel model, java.util.List<int[]> documents, int ctx, java.util.function.LongConsumer progress) {
         double nll = 0;
-        long scored = 0;
+        long scored = 0, done = 0;
         for (int[] d : documents) {
+            done += d.length;
             if (d.length < 2) continue;
             Result r = evaluate(model, d, Math.min(ctx, d.length), null);
             nll += r.meanNll() * r.tokens();
             scored += r.tokens();
+            if (progress != null) progress.accept(done);
         }
         if (scored == 0) throw new LortException("nothing to score: no document has 2 tokens or more");
         return new Result(scored, nll / scored);

@@ -214,18 +214,32 @@ public final class LortFile implements AutoCloseable {
 
     /** {@link #reconstruct}, the rows split over up to {@code threads} threads (the same bits for any count). */
     public static float[] reconstruct(CompressedLayer l, int threads) {
-        int m = l.rows(), n = l.cols(), r = l.rank();
-        float[] a = halves(l.a(), r * n), b = halves(l.b(), m * r), out = new float[m * n];
+        return reconstructRows(l, 0, l.rows(), true, true, threads);
+    }
+
+    /**
+     * Rows {@code [from, to)} of a layer's reconstruction, row-major, in the input's own basis: the
+     * ternary part {@code diag(s)·T} when {@code ternary}, plus {@code B·A} when {@code lowRank}
+     * (both: {@link #reconstruct}, the same bits). Export streams a layer through this a block of
+     * rows at a time.
+     */
+    public static float[] reconstructRows(CompressedLayer l, int from, int to, boolean ternary, boolean lowRank, int threads) {
+        int n = l.cols(), r = lowRank ? l.rank() : 0;
+        if (from < 0 || to > l.rows() || from > to) throw new IllegalArgumentException("rows " + from + ".." + to + " of " + l.rows());
+        float[] a = halves(l.a(), 0, r * n), b = halves(l.b(), (long) from * l.rank(), (to - from) * l.rank());
+        float[] out = new float[(to - from) * n];
         float[] signs = l.rotation() == null ? null : l.rotation().signVector();
-        Parallel.forRanges(m, 16, threads, (from, to) -> {
+        Parallel.forRanges(to - from, 16, threads, (lo, hi) -> {
             byte[] packed = new byte[l.packing().rowBytes(n)], t = new byte[n];
-            for (int i = from; i < to; i++) {
-                l.ternaryRow(i, packed, t);
-                float s = l.scale(i);
+            for (int i = lo; i < hi; i++) {
                 int off = i * n;
-                for (int j = 0; j < n; j++) out[off + j] = s * t[j];
+                if (ternary) {
+                    l.ternaryRow(from + i, packed, t);
+                    float s = l.scale(from + i);
+                    for (int j = 0; j < n; j++) out[off + j] = s * t[j];
+                }
                 for (int k = 0; k < r; k++) {
-                    float bik = b[i * r + k];
+                    float bik = b[i * l.rank() + k];
                     for (int j = 0, ao = k * n; j < n; j++) out[off + j] += bik * a[ao + j];
                 }
                 // Row ŵ·R = (Rᵀ·ŵᵀ)ᵀ.
@@ -235,9 +249,9 @@ public final class LortFile implements AutoCloseable {
         return out;
     }
 
-    private static float[] halves(MemorySegment seg, int count) {
+    private static float[] halves(MemorySegment seg, long first, int count) {
         float[] out = new float[count];
-        for (int i = 0; i < count; i++) out[i] = Float.float16ToFloat(seg.getAtIndex(SHORT_LE, i));
+        for (int i = 0; i < count; i++) out[i] = Float.float16ToFloat(seg.getAtIndex(SHORT_LE, first + i));
         return out;
     }
 

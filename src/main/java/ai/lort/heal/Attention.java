@@ -1,6 +1,6 @@
 package ai.lort.heal;
 
-import ai.lort.decompose.Dense;
+import ai.lort.kernel.Gemm;
 import ai.lort.util.Parallel;
 
 /**
@@ -12,7 +12,7 @@ import ai.lort.util.Parallel;
  * scaled by {@code 1/sqrt(headDim)}; softmax in float32.
  *
  * <p>Per head, with P the {@code [tokens × tokens]} probabilities (zero outside the causal
- * window), the products are {@link Dense#gemm} calls on the heads' column slices; the heads run
+ * window), the products are {@link Gemm#gemm} calls on the heads' column slices; the heads run
  * in parallel. The probabilities are the saved activation: {@code heads × tokens × tokens}
  * floats, {@code probs[(h·tokens + t)·tokens + s]}. An instance owns the backward's scratch: one
  * serves every layer, one call at a time.
@@ -50,15 +50,25 @@ public final class Attention {
      * {@code out} is {@code [tokens × heads·headDim]}; {@code probs} keeps P.
      */
     public void forward(float[] out, float[] probs, float[] q, float[] k, float[] v, int tokens, int threads) {
+        forward(out, probs, 0, q, k, v, 0, tokens, threads);
+    }
+
+    /**
+     * {@link #forward} on the sequence at rows {@code [row0, row0 + tokens)} of out, q, k and v
+     * (several sequences stacked, each its own positions from 0), its probabilities from
+     * {@code probs[probsOff]}.
+     */
+    public void forward(float[] out, float[] probs, int probsOff, float[] q, float[] k, float[] v, int row0, int tokens, int threads) {
         check(tokens);
         int qStride = heads * headDim, kvStride = kvHeads * headDim, group = heads / kvHeads, tt = tokens * tokens;
+        int qo = row0 * qStride, ko = row0 * kvStride;
         Parallel.forEach(heads, 1, threads, h -> {
-            int g = h / group, p0 = h * tt;
-            Dense.gemm(false, true, tokens, tokens, headDim, scale, q, h * headDim, qStride, k, g * headDim, kvStride,
+            int g = h / group, p0 = probsOff + h * tt;
+            Gemm.gemm(false, true, tokens, tokens, headDim, scale, q, qo + h * headDim, qStride, k, ko + g * headDim, kvStride,
                     0f, probs, p0, tokens, 1);
             for (int t = 0; t < tokens; t++) softmaxRow(probs, p0 + t * tokens, first(t), t, tokens);
-            Dense.gemm(false, false, tokens, headDim, tokens, 1f, probs, p0, tokens, v, g * headDim, kvStride,
-                    0f, out, h * headDim, qStride, 1);
+            Gemm.gemm(false, false, tokens, headDim, tokens, 1f, probs, p0, tokens, v, ko + g * headDim, kvStride,
+                    0f, out, qo + h * headDim, qStride, 1);
         });
     }
 
@@ -89,26 +99,33 @@ public final class Attention {
      */
     public void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] probs, float[] q, float[] k, float[] v,
                          int tokens, int threads) {
+        backward(dq, dk, dv, dout, probs, 0, q, k, v, 0, tokens, threads);
+    }
+
+    /** {@link #backward} on the sequence at rows {@code [row0, row0 + tokens)}, as the offset {@link #forward}. */
+    public void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] probs, int probsOff, float[] q, float[] k, float[] v,
+                         int row0, int tokens, int threads) {
         check(tokens);
         int qStride = heads * headDim, kvStride = kvHeads * headDim, group = heads / kvHeads, tt = tokens * tokens;
+        int qo = row0 * qStride, ko = row0 * kvStride;
         Parallel.forEach(heads, 1, threads, h -> {
-            int g = h / group, p0 = h * tt, ho = h * headDim, go = g * headDim;
-            Dense.gemm(true, false, tokens, headDim, tokens, 1f, probs, p0, tokens, dout, ho, qStride, 0f, dvPerHead, ho, qStride, 1);
-            Dense.gemm(false, true, tokens, tokens, headDim, 1f, dout, ho, qStride, v, go, kvStride, 0f, dScores, p0, tokens, 1);
+            int g = h / group, p0 = probsOff + h * tt, s0 = h * tt, ho = h * headDim, go = g * headDim;
+            Gemm.gemm(true, false, tokens, headDim, tokens, 1f, probs, p0, tokens, dout, qo + ho, qStride, 0f, dvPerHead, ho, qStride, 1);
+            Gemm.gemm(false, true, tokens, tokens, headDim, 1f, dout, qo + ho, qStride, v, ko + go, kvStride, 0f, dScores, s0, tokens, 1);
             for (int t = 0; t < tokens; t++) {
                 int row = t * tokens;
                 double dot = 0; // Σ_s P·dP over the row
-                for (int s = first(t); s <= t; s++) dot += (double) probs[p0 + row + s] * dScores[p0 + row + s];
+                for (int s = first(t); s <= t; s++) dot += (double) probs[p0 + row + s] * dScores[s0 + row + s];
                 float d = (float) dot;
-                for (int s = 0; s < tokens; s++) dScores[p0 + row + s] = scale * probs[p0 + row + s] * (dScores[p0 + row + s] - d);
+                for (int s = 0; s < tokens; s++) dScores[s0 + row + s] = scale * probs[p0 + row + s] * (dScores[s0 + row + s] - d);
             }
-            Dense.gemm(false, false, tokens, headDim, tokens, 1f, dScores, p0, tokens, k, go, kvStride, 1f, dq, ho, qStride, 1);
-            Dense.gemm(true, false, tokens, headDim, tokens, 1f, dScores, p0, tokens, q, ho, qStride, 0f, dkPerHead, ho, qStride, 1);
+            Gemm.gemm(false, false, tokens, headDim, tokens, 1f, dScores, s0, tokens, k, ko + go, kvStride, 1f, dq, qo + ho, qStride, 1);
+            Gemm.gemm(true, false, tokens, headDim, tokens, 1f, dScores, s0, tokens, q, qo + ho, qStride, 0f, dkPerHead, ho, qStride, 1);
         });
         Parallel.forRanges(tokens, 16, threads, (from, to) -> {
             for (int t = from; t < to; t++)
                 for (int h = 0; h < heads; h++) {
-                    int src = t * qStride + h * headDim, dst = t * kvStride + (h / group) * headDim;
+                    int src = t * qStride + h * headDim, dst = (row0 + t) * kvStride + (h / group) * headDim;
                     for (int d = 0; d < headDim; d++) {
                         dk[dst + d] += dkPerHead[src + d];
                         dv[dst + d] += dvPerHead[src + d];

@@ -1,7 +1,7 @@
 package ai.lort.heal;
 
-import ai.lort.decompose.Dense;
 import ai.lort.format.CompressedLayer;
+import ai.lort.kernel.Gemm;
 import ai.lort.pack.Hadamard;
 import ai.lort.util.Parallel;
 import java.lang.foreign.ValueLayout;
@@ -108,15 +108,15 @@ public final class CompressedLinear {
         float[] z = saved.z(), u = saved.u(), v = saved.v(), s = p.scales();
         System.arraycopy(x, 0, z, 0, tokens * cols);
         if (rotation != null) Parallel.forEach(tokens, ROWS_PER_ITEM, threads, t -> rotation.rotate(z, t * cols, signs));
-        Dense.gemm(false, true, tokens, rows, cols, 1f, z, 0, cols, codes, 0, cols, 0f, u, 0, rows, threads);
+        Gemm.gemm(false, true, tokens, rows, cols, 1f, z, 0, cols, codes, 0, cols, 0f, u, 0, rows, threads);
         float[] bias = p.bias();
         Parallel.forRanges(tokens, ROWS_PER_ITEM, threads, (from, to) -> {
             for (int t = from; t < to; t++)
                 for (int i = 0, o = t * rows; i < rows; i++) y[o + i] = s[i] * u[o + i] + (bias == null ? 0f : bias[i]);
         });
         if (rank == 0) return;
-        Dense.gemm(false, true, tokens, rank, cols, 1f, z, 0, cols, p.a(), 0, cols, 0f, v, 0, rank, threads);
-        Dense.gemm(false, true, tokens, rows, rank, 1f, v, 0, rank, p.b(), 0, rank, 1f, y, 0, rows, threads);
+        Gemm.gemm(false, true, tokens, rank, cols, 1f, z, 0, cols, p.a(), 0, cols, 0f, v, 0, rank, threads);
+        Gemm.gemm(false, true, tokens, rows, rank, 1f, v, 0, rank, p.b(), 0, rank, 1f, y, 0, rows, threads);
     }
 
     /**
@@ -148,9 +148,9 @@ public final class CompressedLinear {
         // Scratch: s ∘ dy [tokens × rows], then g [tokens × rank], then dz [tokens × cols] when rotated.
         int gAt = tokens * rows, dzAt = gAt + tokens * rank;
         if (rank > 0) {
-            Dense.gemm(true, false, rows, rank, tokens, 1f, dy, 0, rows, v, 0, rank, 1f, grads.b(), 0, rank, threads);
-            Dense.gemm(false, false, tokens, rank, rows, 1f, dy, 0, rows, p.b(), 0, rank, 0f, scratch, gAt, rank, threads);
-            Dense.gemm(true, false, rank, cols, tokens, 1f, scratch, gAt, rank, z, 0, cols, 1f, grads.a(), 0, cols, threads);
+            Gemm.gemm(true, false, rows, rank, tokens, 1f, dy, 0, rows, v, 0, rank, 1f, grads.b(), 0, rank, threads);
+            Gemm.gemm(false, false, tokens, rank, rows, 1f, dy, 0, rows, p.b(), 0, rank, 0f, scratch, gAt, rank, threads);
+            Gemm.gemm(true, false, rank, cols, tokens, 1f, scratch, gAt, rank, z, 0, cols, 1f, grads.a(), 0, cols, threads);
         }
         Parallel.forRanges(tokens, ROWS_PER_ITEM, threads, (from, to) -> {
             for (int t = from; t < to; t++)
@@ -160,8 +160,8 @@ public final class CompressedLinear {
         float[] dz = rotation == null ? dx : scratch;
         int dzOff = rotation == null ? 0 : dzAt;
         float beta = rotation == null ? 1f : 0f;
-        Dense.gemm(false, false, tokens, cols, rows, 1f, scratch, 0, rows, codes, 0, cols, beta, dz, dzOff, cols, threads);
-        if (rank > 0) Dense.gemm(false, false, tokens, cols, rank, 1f, scratch, gAt, rank, p.a(), 0, cols, 1f, dz, dzOff, cols, threads);
+        Gemm.gemm(false, false, tokens, cols, rows, 1f, scratch, 0, rows, codes, 0, cols, beta, dz, dzOff, cols, threads);
+        if (rank > 0) Gemm.gemm(false, false, tokens, cols, rank, 1f, scratch, gAt, rank, p.a(), 0, cols, 1f, dz, dzOff, cols, threads);
         if (rotation != null) {
             Parallel.forRanges(tokens, ROWS_PER_ITEM, threads, (from, to) -> {
                 for (int t = from; t < to; t++) {
@@ -171,6 +171,6 @@ public final class CompressedLinear {
                 }
             });
         }
-        if (dWeight != null) Dense.gemm(true, false, rows, cols, tokens, 1f, dy, 0, rows, z, 0, cols, 1f, dWeight, 0, cols, threads);
+        if (dWeight != null) Gemm.gemm(true, false, rows, cols, tokens, 1f, dy, 0, rows, z, 0, cols, 1f, dWeight, 0, cols, threads);
     }
 }

@@ -1,6 +1,6 @@
 package ai.lort.heal;
 
-import ai.lort.decompose.Dense;
+import ai.lort.kernel.Gemm;
 
 /**
  * A frozen dense projection {@code y = x·Wᵀ (+ bias)}, W {@code [out × in]} row-major as
@@ -12,7 +12,7 @@ public final class DenseLinear {
 
     /** {@code y[t] = W·x[t] + bias} for every token row; {@code bias} may be null. */
     public static void forward(float[] y, float[] x, float[] weight, float[] bias, int tokens, int in, int out, int threads) {
-        Dense.gemm(false, true, tokens, out, in, 1f, x, 0, in, weight, 0, in, 0f, y, 0, out, threads);
+        Gemm.gemm(false, true, tokens, out, in, 1f, x, 0, in, weight, 0, in, 0f, y, 0, out, threads);
         if (bias != null) addBias(y, bias, tokens, out);
     }
 
@@ -24,7 +24,7 @@ public final class DenseLinear {
      * {@code dbias} may be null (no bias, or a frozen one).
      */
     public static void backward(float[] dx, float[] dbias, float[] dy, float[] weight, int tokens, int in, int out, int threads) {
-        Dense.gemm(false, false, tokens, in, out, 1f, dy, 0, out, weight, 0, in, 1f, dx, 0, in, threads);
+        Gemm.gemm(false, false, tokens, in, out, 1f, dy, 0, out, weight, 0, in, 1f, dx, 0, in, threads);
         if (dbias != null) sumRows(dbias, dy, tokens, out);
     }
 

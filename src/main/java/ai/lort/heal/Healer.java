@@ -61,7 +61,7 @@ public final class Healer {
         ModelConfig config = ModelConfig.load(source);
         int length = Math.min(o.length(), config.maxPositions());
         try (LlamaModel teacher = LlamaModel.load(source, new CpuBackend(threads), length, CHUNK)) {
-            Student student = new Student(config, source, layers, length, threads);
+            Student student = new Student(config, source, layers, length, maxRows(config, o.batch(), length), threads);
             int k = Math.min(o.topK(), student.vocab());
             int steps = o.stepsFor(config.parameters());
             Data data = o.data() != null ? Data.text(teacher, source, o, k, length, seed, threads)
@@ -77,11 +77,20 @@ public final class Healer {
             for (int s = 0; s < steps; s++) {
                 adam.zeroGrad();
                 double sum = 0;
+                List<TeacherTargets> micro = new ArrayList<>();
+                int rows = 0;
                 for (int b = 0; b < o.batch(); b++) {
                     TeacherTargets seq = data.next();
-                    sum += student.step(seq, true);
+                    if (rows + seq.positions() > student.maxRows()) {
+                        sum += student.step(micro, true);
+                        micro.clear();
+                        rows = 0;
+                    }
+                    micro.add(seq);
+                    rows += seq.positions();
                     tokens += seq.positions();
                 }
+                sum += student.step(micro, true);
                 adam.scaleGrad(1f / o.batch());
                 adam.step(Adam.rate(o.rate(), s, steps, warmup));
                 trainLoss = sum / o.batch();
@@ -108,15 +117,33 @@ public final class Healer {
 
     private static double seconds(long t0) { return (System.nanoTime() - t0) / 1e9; }
 
-    /** The mean per-sequence loss over {@code set}, weighted by positions. */
+    /** The mean over {@code set}'s sequences of each one's loss (the mean over its positions). */
     static double meanLoss(Student student, List<TeacherTargets> set) {
         double sum = 0;
-        long n = 0;
+        List<TeacherTargets> micro = new ArrayList<>();
+        int rows = 0;
         for (TeacherTargets t : set) {
-            sum += student.step(t, false) * t.positions();
-            n += t.positions();
+            if (rows + t.positions() > student.maxRows()) {
+                sum += student.step(micro, false);
+                micro.clear();
+                rows = 0;
+            }
+            micro.add(t);
+            rows += t.positions();
         }
-        return n == 0 ? Double.NaN : sum / n;
+        if (!micro.isEmpty()) sum += student.step(micro, false);
+        return set.isEmpty() ? Double.NaN : sum / set.size();
+    }
+
+    /**
+     * The most tokens the student takes in one pass: a whole batch, unless its activations would
+     * take more than a quarter of the heap (then fewer, never less than one sequence).
+     */
+    static int maxRows(ModelConfig c, int batch, int length) {
+        long perRow = (long) c.hiddenSize() * (16 + c.layers()) + 8L * (c.qDim() + c.kvDim()) + 8L * c.intermediateSize()
+                + 4L * c.hiddenSize() + 3L * c.intermediateSize() + (long) c.heads() * length;
+        long fit = Runtime.getRuntime().maxMemory() / 4 / (4 * perRow);
+        return (int) Math.max(length, Math.min((long) batch * length, fit));
     }
 
     private static float[][] snapshot(Adam adam) {

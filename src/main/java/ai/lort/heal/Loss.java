@@ -1,5 +1,6 @@
 package ai.lort.heal;
 
+import ai.lort.engine.cpu.VectorExp;
 import ai.lort.util.Parallel;
 
 /**
@@ -91,7 +92,7 @@ public final class Loss {
             // The top k's terms, before the row may be overwritten: Σ p log p, Σ p (z − zMax), P_K, and Z_K = Σ e^(z−zMax).
             double pLogP = 0, pz = 0, pK = 0, zK = 0;
             for (int i = 0; i < k; i++) {
-                double p = topProbs[ko + i], dz = logits[o + topIds[ko + i]] - zMax, e = StrictMath.exp(dz);
+                double p = topProbs[ko + i], dz = logits[o + topIds[ko + i]] - zMax, e = VectorExp.scalarExp((float) dz);
                 kept[ko + i] = (float) e;
                 zK += e;
                 pK += p;
@@ -138,13 +139,7 @@ public final class Loss {
 
     /** {@code Σ_j e^(z_j − max)} of the row at o, the terms left in the row when {@code keep}. */
     private double sumExp(float[] logits, int o, float max, boolean keep) {
-        double sum = 0;
-        for (int j = 0; j < vocab; j++) {
-            double e = StrictMath.exp(logits[o + j] - max);
-            sum += e;
-            if (keep) logits[o + j] = (float) e;
-        }
-        return sum;
+        return VectorExp.sumExp(logits, o, vocab, max, keep);
     }
 
     private float max(float[] x, int o) {

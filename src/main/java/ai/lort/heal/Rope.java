@@ -18,10 +18,15 @@ public final class Rope {
      * of {@code width} values (whole heads). {@code out} may be {@code x}.
      */
     public static void forward(float[] out, float[] x, float[] cos, float[] sin, int tokens, int width, int headDim, int threads) {
+        forward(out, x, cos, sin, null, tokens, width, headDim, threads);
+    }
+
+    /** {@link #forward} with row t at position {@code positions[t]} (stacked sequences; null: position t). */
+    public static void forward(float[] out, float[] x, float[] cos, float[] sin, int[] positions, int tokens, int width, int headDim, int threads) {
         int half = headDim / 2;
         Parallel.forRanges(tokens, TOKENS_PER_ITEM, threads, (from, to) -> {
             for (int t = from; t < to; t++) {
-                int row = t * width, angle = t * half;
+                int row = t * width, angle = (positions == null ? t : positions[t]) * half;
                 for (int h = row; h < row + width; h += headDim)
                     for (int i = 0; i < half; i++) {
                         float x0 = x[h + i], x1 = x[h + i + half];
@@ -38,10 +43,16 @@ public final class Rope {
      * {@code dx1 += dy1·c − dy0·s}. {@code dx} must not be {@code dout}.
      */
     public static void backward(float[] dx, float[] dout, float[] cos, float[] sin, int tokens, int width, int headDim, int threads) {
+        backward(dx, dout, cos, sin, null, tokens, width, headDim, threads);
+    }
+
+    /** {@link #backward} with row t at position {@code positions[t]} (null: position t). */
+    public static void backward(float[] dx, float[] dout, float[] cos, float[] sin, int[] positions, int tokens, int width, int headDim,
+                                int threads) {
         int half = headDim / 2;
         Parallel.forRanges(tokens, TOKENS_PER_ITEM, threads, (from, to) -> {
             for (int t = from; t < to; t++) {
-                int row = t * width, angle = t * half;
+                int row = t * width, angle = (positions == null ? t : positions[t]) * half;
                 for (int h = row; h < row + width; h += headDim)
                     for (int i = 0; i < half; i++) {
                         float dy0 = dout[h + i], dy1 = dout[h + i + half];

@@ -26,7 +26,7 @@ import java.util.Map;
  */
 final class Student {
     final ModelConfig config;
-    private final int hidden, qDim, kvDim, inter, vocab, maxTokens, threads;
+    private final int hidden, qDim, kvDim, inter, vocab, maxTokens, maxRows, threads;
     private final float eps;
     private final float[] embedding, head, ropeCos, ropeSin;
     private final Block[] blocks;
@@ -89,14 +89,16 @@ final class Student {
      * @param source     the original model (embedding, head, norms, biases, projections left dense)
      * @param compressed the fitted layers by weight name; a projection not in it stays dense
      * @param maxTokens  the longest sequence trained on
+     * @param maxRows    the most tokens of one {@link #step} (its sequences stacked)
      */
-    Student(ModelConfig config, WeightSource source, Map<String, CompressedLayer> compressed, int maxTokens, int threads) {
+    Student(ModelConfig config, WeightSource source, Map<String, CompressedLayer> compressed, int maxTokens, int maxRows, int threads) {
         this.config = config;
         this.hidden = config.hiddenSize();
         this.qDim = config.qDim();
         this.kvDim = config.kvDim();
         this.eps = config.rmsNormEps();
         this.maxTokens = maxTokens;
+        this.maxRows = Math.max(maxRows, maxTokens);
         this.threads = threads;
         this.embedding = source.tensor("model.embed_tokens.weight").toFloats();
         // A compressed head (--include-lm-head) runs as its reconstruction, frozen like a dense one.
@@ -144,7 +146,7 @@ final class Student {
     private Projection projection(WeightSource source, Map<String, CompressedLayer> compressed, String name) {
         float[] bias = source.has(name + ".bias") ? source.vector(name + ".bias") : null;
         CompressedLayer c = compressed.get(name + ".weight");
-        if (c != null) return new Projection(name + ".weight", c, bias, maxTokens);
+        if (c != null) return new Projection(name + ".weight", c, bias, maxRows);
         Tensor t = source.tensor(name + ".weight");
         return new Projection(name + ".weight", t.toFloats(), t.rows(), t.cols(), bias);
     }
@@ -165,69 +167,112 @@ final class Student {
 
     int vocab() { return vocab; }
 
-    /** Buffers of one block's forward and backward, and the checkpoints, for {@code maxTokens} tokens. */
+    /**
+     * Buffers of one block's forward and backward over up to {@code maxRows} stacked tokens, the
+     * checkpoints, and one sequence's logits.
+     */
     private final class Workspace {
-        final float[][] residual = new float[config.layers() + 1][maxTokens * hidden];
-        final float[] x = new float[maxTokens * hidden], xMid = new float[maxTokens * hidden];
-        final float[] h1 = new float[maxTokens * hidden], h2 = new float[maxTokens * hidden], hf = new float[maxTokens * hidden];
-        final float[] rstd1 = new float[maxTokens], rstd2 = new float[maxTokens], rstdF = new float[maxTokens];
-        final float[] q = new float[maxTokens * qDim], k = new float[maxTokens * kvDim], v = new float[maxTokens * kvDim];
-        final float[] qn = new float[maxTokens * qDim], kn = new float[maxTokens * kvDim];
-        final float[] rstdQ = new float[maxTokens * config.heads()], rstdK = new float[maxTokens * config.kvHeads()];
-        final float[] qr = new float[maxTokens * qDim], kr = new float[maxTokens * kvDim];
-        final float[] probs = new float[attention.probsFloats(maxTokens)], att = new float[maxTokens * qDim];
-        final float[] o = new float[maxTokens * hidden], d = new float[maxTokens * hidden];
-        final float[] gate = new float[maxTokens * inter()], up = new float[maxTokens * inter()], act = new float[maxTokens * inter()];
+        final int r = maxRows;
+        final float[][] residual = new float[config.layers() + 1][r * hidden];
+        final float[] x = new float[r * hidden], xMid = new float[r * hidden];
+        final float[] h1 = new float[r * hidden], h2 = new float[r * hidden], hf = new float[r * hidden];
+        final float[] rstd1 = new float[r], rstd2 = new float[r], rstdF = new float[r];
+        final float[] q = new float[r * qDim], k = new float[r * kvDim], v = new float[r * kvDim];
+        final float[] qn = new float[r * qDim], kn = new float[r * kvDim];
+        final float[] rstdQ = new float[r * config.heads()], rstdK = new float[r * config.kvHeads()];
+        final float[] qr = new float[r * qDim], kr = new float[r * kvDim];
+        /** Every sequence's attention probabilities, one after the other: at most heads × maxRows × maxTokens. */
+        final float[] probs = new float[config.heads() * r * maxTokens], att = new float[r * qDim];
+        final float[] o = new float[r * hidden], d = new float[r * hidden];
+        final float[] gate = new float[r * inter()], up = new float[r * inter()], act = new float[r * inter()];
         final float[] logits = new float[maxTokens * vocab];
         // gradients
-        final float[] dx = new float[maxTokens * hidden], dxMid = new float[maxTokens * hidden];
-        final float[] dh = new float[maxTokens * hidden];
-        final float[] dAct = new float[maxTokens * inter()], dGate = new float[maxTokens * inter()], dUp = new float[maxTokens * inter()];
-        final float[] dAtt = new float[maxTokens * qDim], dq = new float[maxTokens * qDim], dk = new float[maxTokens * kvDim], dv = new float[maxTokens * kvDim];
-        final float[] dqn = new float[maxTokens * qDim], dkn = new float[maxTokens * kvDim];
+        final float[] dx = new float[r * hidden], dxMid = new float[r * hidden];
+        final float[] dh = new float[r * hidden];
+        final float[] dAct = new float[r * inter()], dGate = new float[r * inter()], dUp = new float[r * inter()];
+        final float[] dAtt = new float[r * qDim], dq = new float[r * qDim], dk = new float[r * kvDim], dv = new float[r * kvDim];
+        final float[] dqn = new float[r * qDim], dkn = new float[r * kvDim];
+        /** Per row: its position in its sequence; per sequence: its first row and where its probabilities start. */
+        final int[] positions = new int[r];
+        int[] row0 = new int[0], probs0 = new int[0];
         float[] scratch = new float[0];
 
         float[] scratch(int floats) {
             if (scratch.length < floats) scratch = new float[floats];
             return scratch;
         }
+
+        /** Lays out {@code batch}: rows, positions and probability offsets; returns the rows. */
+        int layout(List<TeacherTargets> batch) {
+            if (row0.length < batch.size()) {
+                row0 = new int[batch.size()];
+                probs0 = new int[batch.size()];
+            }
+            int rows = 0, p = 0;
+            for (int i = 0; i < batch.size(); i++) {
+                int n = batch.get(i).positions();
+                if (n < 1 || n > maxTokens) throw new IllegalArgumentException(n + " positions, at most " + maxTokens);
+                if (rows + n > maxRows) throw new IllegalArgumentException("more than " + maxRows + " tokens in one step");
+                row0[i] = rows;
+                probs0[i] = p;
+                for (int t = 0; t < n; t++) positions[rows + t] = t;
+                rows += n;
+                p += config.heads() * n * n;
+            }
+            return rows;
+        }
     }
 
     private int inter() { return blocks[0].gate.rows; }
 
+    /** The most tokens one {@link #step} takes. */
+    int maxRows() { return maxRows; }
+
     /**
-     * The loss of one sequence against the teacher's targets (the mean over its positions), and with
-     * {@code train} the gradients of every parameter added into their arrays.
+     * The sum over {@code batch}'s sequences of each one's loss against the teacher's targets (the
+     * mean over its positions), the sequences stacked into one pass; with {@code train} the
+     * gradients of every parameter added into their arrays.
      */
-    double step(TeacherTargets target, boolean train) {
-        int n = target.positions();
-        if (n < 1 || n > maxTokens) throw new IllegalArgumentException(n + " positions, at most " + maxTokens);
+    double step(List<TeacherTargets> batch, boolean train) {
         Workspace w = ws;
-        for (int t = 0; t < n; t++) System.arraycopy(embedding, target.ids()[t] * hidden, w.residual[0], t * hidden, hidden);
+        int rows = w.layout(batch);
+        for (int i = 0; i < batch.size(); i++) {
+            int[] ids = batch.get(i).ids();
+            for (int t = 0; t < batch.get(i).positions(); t++) {
+                int id = ids[t];
+                if (id < 0 || id >= embedding.length / hidden) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
+                System.arraycopy(embedding, id * hidden, w.residual[0], (w.row0[i] + t) * hidden, hidden);
+            }
+        }
         for (int l = 0; l < blocks.length; l++) {
-            System.arraycopy(w.residual[l], 0, w.x, 0, n * hidden);
-            blockForward(blocks[l], w.x, n);
-            System.arraycopy(w.x, 0, w.residual[l + 1], 0, n * hidden);
+            System.arraycopy(w.residual[l], 0, w.x, 0, rows * hidden);
+            blockForward(blocks[l], w.x, batch, rows);
+            System.arraycopy(w.x, 0, w.residual[l + 1], 0, rows * hidden);
         }
         float[] xl = w.residual[blocks.length];
-        RmsNorm.forward(w.hf, w.rstdF, xl, finalNorm.w, n, hidden, eps, threads);
-        OutputHead.forward(w.logits, w.hf, head, n, hidden, vocab, threads);
-        double value = loss.klTopK(w.logits, target.top(), target.prob(), target.k(), null, n, train, threads);
-        if (!train) return value;
-        Arrays.fill(w.dh, 0, n * hidden, 0f);
-        OutputHead.backward(w.dh, w.logits, head, n, hidden, vocab, threads);
-        Arrays.fill(w.dx, 0, n * hidden, 0f);
-        RmsNorm.backward(w.dx, finalNorm.grad, w.dh, xl, finalNorm.w, w.rstdF, n, hidden, threads);
-        for (int l = blocks.length - 1; l >= 0; l--) {
-            System.arraycopy(w.residual[l], 0, w.x, 0, n * hidden);
-            blockForward(blocks[l], w.x, n); // again, keeping the block's intermediates
-            blockBackward(blocks[l], w.residual[l], n);
+        RmsNorm.forward(w.hf, w.rstdF, xl, finalNorm.w, rows, hidden, eps, threads);
+        if (train) Arrays.fill(w.dh, 0, rows * hidden, 0f);
+        double sum = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            TeacherTargets target = batch.get(i);
+            int n = target.positions();
+            OutputHead.forward(w.logits, w.hf, w.row0[i], head, n, hidden, vocab, threads);
+            sum += loss.klTopK(w.logits, target.top(), target.prob(), target.k(), null, n, train, threads);
+            if (train) OutputHead.backward(w.dh, w.row0[i], w.logits, head, n, hidden, vocab, threads);
         }
-        return value;
+        if (!train) return sum;
+        Arrays.fill(w.dx, 0, rows * hidden, 0f);
+        RmsNorm.backward(w.dx, finalNorm.grad, w.dh, xl, finalNorm.w, w.rstdF, rows, hidden, threads);
+        for (int l = blocks.length - 1; l >= 0; l--) {
+            System.arraycopy(w.residual[l], 0, w.x, 0, rows * hidden);
+            blockForward(blocks[l], w.x, batch, rows); // again, keeping the block's intermediates
+            blockBackward(blocks[l], w.residual[l], batch, rows);
+        }
+        return sum;
     }
 
     /** Decoder block forward on the residual {@code x} (in place), leaving its intermediates in the workspace. */
-    private void blockForward(Block b, float[] x, int n) {
+    private void blockForward(Block b, float[] x, List<TeacherTargets> batch, int n) {
         Workspace w = ws;
         RmsNorm.forward(w.h1, w.rstd1, x, b.attnNorm.w, n, hidden, eps, threads);
         project(b.q, w.q, w.h1, n);
@@ -243,9 +288,10 @@ final class Student {
             RmsNorm.forward(w.kn, w.rstdK, w.k, b.kNorm.w, n * config.kvHeads(), hd, eps, threads);
             k = w.kn;
         }
-        Rope.forward(w.qr, q, ropeCos, ropeSin, n, qDim, hd, threads);
-        Rope.forward(w.kr, k, ropeCos, ropeSin, n, kvDim, hd, threads);
-        attention.forward(w.att, w.probs, w.qr, w.kr, w.v, n, threads);
+        Rope.forward(w.qr, q, ropeCos, ropeSin, w.positions, n, qDim, hd, threads);
+        Rope.forward(w.kr, k, ropeCos, ropeSin, w.positions, n, kvDim, hd, threads);
+        for (int i = 0; i < batch.size(); i++)
+            attention.forward(w.att, w.probs, w.probs0[i], w.qr, w.kr, w.v, w.row0[i], batch.get(i).positions(), threads);
         project(b.o, w.o, w.att, n);
         for (int i = 0; i < n * hidden; i++) w.xMid[i] = x[i] + w.o[i];
         RmsNorm.forward(w.h2, w.rstd2, w.xMid, b.mlpNorm.w, n, hidden, eps, threads);
@@ -260,7 +306,7 @@ final class Student {
      * Back through a block whose forward just ran from {@code input}: {@code ws.dx} holds the
      * gradient of the block's output and is replaced by that of its input.
      */
-    private void blockBackward(Block b, float[] input, int n) {
+    private void blockBackward(Block b, float[] input, List<TeacherTargets> batch, int n) {
         Workspace w = ws;
         int hd = config.headDim(), nh = n * hidden;
         // x_out = x_mid + down(silu(gate(h2))·up(h2)), h2 = norm(x_mid)
@@ -280,25 +326,26 @@ final class Student {
         Arrays.fill(w.dqn, 0, n * qDim, 0f);
         Arrays.fill(w.dkn, 0, n * kvDim, 0f);
         Arrays.fill(w.dv, 0, n * kvDim, 0f);
-        attention.backward(w.dqn, w.dkn, w.dv, w.dAtt, w.probs, w.qr, w.kr, w.v, n, threads);
+        for (int i = 0; i < batch.size(); i++)
+            attention.backward(w.dqn, w.dkn, w.dv, w.dAtt, w.probs, w.probs0[i], w.qr, w.kr, w.v, w.row0[i], batch.get(i).positions(), threads);
         // dqn/dkn hold the gradients of the rotated q/k: back through the rotation.
         Arrays.fill(w.dq, 0, n * qDim, 0f);
         Arrays.fill(w.dk, 0, n * kvDim, 0f);
         if (b.qNorm != null) {
             float[] tmp = w.dAtt; // free now: the rotation's gradient, then back through the head norm
             Arrays.fill(tmp, 0, n * qDim, 0f);
-            Rope.backward(tmp, w.dqn, ropeCos, ropeSin, n, qDim, hd, threads);
+            Rope.backward(tmp, w.dqn, ropeCos, ropeSin, w.positions, n, qDim, hd, threads);
             RmsNorm.backward(w.dq, b.qNorm.grad, tmp, w.q, b.qNorm.w, w.rstdQ, n * config.heads(), hd, threads);
         } else {
-            Rope.backward(w.dq, w.dqn, ropeCos, ropeSin, n, qDim, hd, threads);
+            Rope.backward(w.dq, w.dqn, ropeCos, ropeSin, w.positions, n, qDim, hd, threads);
         }
         if (b.kNorm != null) {
             float[] tmp = w.dqn; // free now
             Arrays.fill(tmp, 0, n * kvDim, 0f);
-            Rope.backward(tmp, w.dkn, ropeCos, ropeSin, n, kvDim, hd, threads);
+            Rope.backward(tmp, w.dkn, ropeCos, ropeSin, w.positions, n, kvDim, hd, threads);
             RmsNorm.backward(w.dk, b.kNorm.grad, tmp, w.k, b.kNorm.w, w.rstdK, n * config.kvHeads(), hd, threads);
         } else {
-            Rope.backward(w.dk, w.dkn, ropeCos, ropeSin, n, kvDim, hd, threads);
+            Rope.backward(w.dk, w.dkn, ropeCos, ropeSin, w.positions, n, kvDim, hd, threads);
         }
         Arrays.fill(w.dh, 0, nh, 0f);
         projectBack(b.q, w.dh, w.dq, w.h1, n);

@@ -1,5 +1,6 @@
 package ai.lort.heal;
 
+import ai.lort.engine.cpu.VectorExp;
 import java.util.Arrays;
 
 /**
@@ -18,8 +19,9 @@ public record TeacherTargets(int[] ids, int positions, int k, int[] top, float[]
     static void keepTop(float[] logits, int vocab, int k, int p, int[] top, float[] prob, Scratch s) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, logits[i]);
-        double sum = 0;
-        for (int i = 0; i < vocab; i++) sum += StrictMath.exp(logits[i] - max);
+        float[] e = s.exp(vocab);
+        System.arraycopy(logits, 0, e, 0, vocab);
+        double sum = VectorExp.sumExp(e, 0, vocab, max, true);
         // The k largest by a min-heap on (logit, id) packed into sortable longs.
         long[] heap = s.heap(k);
         int size = 0;
@@ -45,7 +47,7 @@ public record TeacherTargets(int[] ids, int positions, int k, int[] top, float[]
             long key = heap[size - 1 - j];
             int id = (int) (~key & 0xFFFFFFFFL);
             top[at] = id;
-            double q = StrictMath.exp(logits[id] - max) / sum;
+            double q = e[id] / sum;
             prob[at] = (float) q;
         }
     }
@@ -74,6 +76,12 @@ public record TeacherTargets(int[] ids, int positions, int k, int[] top, float[]
     /** Per-thread scratch of {@link #keepTop}. */
     static final class Scratch {
         private long[] heap = new long[0];
+        private float[] exp = new float[0];
+
+        float[] exp(int vocab) {
+            if (exp.length < vocab) exp = new float[vocab];
+            return exp;
+        }
 
         long[] heap(int k) {
             if (heap.length < k) heap = new long[k];

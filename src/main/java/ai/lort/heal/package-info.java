@@ -13,7 +13,7 @@
  *       A backward ACCUMULATES into every gradient array ({@code +=}), activations' gradients
  *       included, as llm.c does: the caller zeroes them once and sums over sequences and over the
  *       several consumers of one activation. A gradient array must not alias an input.</li>
- *   <li>No arrays are allocated per call but {@link ai.lort.decompose.Dense#gemm}'s packing buffers
+ *   <li>No arrays are allocated per call but {@link ai.lort.kernel.Gemm#gemm}'s packing buffers
  *       (and small bookkeeping objects); scratch is passed by the caller or owned by the operation
  *       ({@link ai.lort.heal.Attention}, {@link ai.lort.heal.Loss}), which then runs one call at a
  *       time.</li>

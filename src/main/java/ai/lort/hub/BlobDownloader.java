@@ -41,7 +41,7 @@ final class BlobDownloader {
             Files.createDirectories(incomplete.getParent());
             MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
             long have = resumeFrom(incomplete, expected.size(), sha256);
-            ProgressBar bar = new ProgressBar(log, label, expected.size(), true, quiet, System.console() != null);
+            ProgressBar bar = new ProgressBar(log, label, expected.size(), true, quiet ? ProgressBar.Style.OFF : ProgressBar.style());
             IOException last = null;
             for (int attempt = 1; have < expected.size() && attempt <= policy.attempts(); attempt++) {
                 if (attempt > 1) policy.sleeper().accept(policy.backoffBefore(attempt));

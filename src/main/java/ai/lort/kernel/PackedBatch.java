@@ -16,16 +16,16 @@ public final class PackedBatch {
         if (n < DenseGemm.MIN_TOKENS) throw new IllegalArgumentException(n + " tokens, the packed product takes " + DenseGemm.MIN_TOKENS + " or more");
         this.n = n;
         this.cols = cols;
-        this.padded = (n + DenseGemm.NR - 1) / DenseGemm.NR * DenseGemm.NR;
+        this.padded = (n + MicroKernel.NR - 1) / MicroKernel.NR * MicroKernel.NR;
         if (data.length < padded * cols) data = new float[padded * cols];
     }
 
     /** Column slices, each packed independently. */
-    public int slices() { return (cols + DenseGemm.KC - 1) / DenseGemm.KC; }
+    public int slices() { return (cols + MicroKernel.KC - 1) / MicroKernel.KC; }
 
     /** Packs column slices {@code [from, to)} of the tokens {@code xs[0, n)}. */
     public void pack(float[][] xs, int from, int to) {
-        for (int s = from; s < to; s++) DenseGemm.packSlice(xs, n, padded, cols, s * DenseGemm.KC, data);
+        for (int s = from; s < to; s++) DenseGemm.packSlice(xs, n, padded, cols, s * MicroKernel.KC, data);
     }
 
     public int tokens() { return n; }
@@ -33,5 +33,5 @@ public final class PackedBatch {
     public int cols() { return cols; }
 
     /** Row granularity of the packed product: row ranges cut at multiples of it waste no padding rows. */
-    public static int rowStep() { return DenseGemm.MR; }
+    public static int rowStep() { return MicroKernel.MR; }
 }

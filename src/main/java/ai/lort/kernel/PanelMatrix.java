@@ -5,12 +5,12 @@ import static ai.lort.kernel.VectorSpecs.F;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * Dense weights decoded to float once and stored as {@link DenseGemm}'s weight panels, for a
- * matrix that runs many large batches: calibration runs each layer over every calibration
- * sequence (64 products of 256 tokens), and decoding the rows of a mapped or row-major matrix
- * into panels on every product, 12 rows × 256 columns strided a row apart, cost about a third of
- * the product's time with float32 weights. Here the packed product reads the panels in place,
- * one sequential stream.
+ * Dense weights decoded to float once and stored as {@link DenseGemm}'s weight panels (the
+ * {@link MicroKernel}'s A layout), for a matrix that runs many large batches: calibration runs each
+ * layer over every calibration sequence (64 products of 256 tokens), and decoding the rows of a
+ * mapped or row-major matrix into panels on every product, 12 rows × 256 columns strided a row
+ * apart, is a large part of a product with float32 weights (bench/README.md). Here the packed
+ * product reads the panels in place, one sequential stream.
  *
  * <p>Layout: the panel of rows {@code [12g, 12g + 12)} and the k slice {@code s} (columns
  * {@code [256s, 256s + 256)}) starts at {@link #panelOffset}{@code (g, s)}; in it row i's columns
@@ -24,9 +24,9 @@ public final class PanelMatrix extends DenseMatrix {
 
     private PanelMatrix(int rows, int cols) {
         super(rows, cols);
-        this.slices = (cols + DenseGemm.KC - 1) / DenseGemm.KC;
-        int groups = (rows + DenseGemm.MR - 1) / DenseGemm.MR;
-        this.panels = new float[Math.multiplyExact(groups * slices, DenseGemm.MR * DenseGemm.PANEL_STRIDE)];
+        this.slices = (cols + MicroKernel.KC - 1) / MicroKernel.KC;
+        int groups = (rows + MicroKernel.MR - 1) / MicroKernel.MR;
+        this.panels = new float[Math.multiplyExact(groups * slices, MicroKernel.MR * MicroKernel.PANEL_STRIDE)];
     }
 
     /** The row-major {@code rows × cols} floats {@code w} as panels ({@code w} is not kept). */
@@ -53,25 +53,25 @@ public final class PanelMatrix extends DenseMatrix {
     private void fill(DenseBatch.RowDecoder source) {
         for (int r = 0; r < rows; r++)
             for (int s = 0; s < slices; s++) {
-                int p0 = s * DenseGemm.KC, kc = Math.min(DenseGemm.KC, cols - p0);
+                int p0 = s * MicroKernel.KC, kc = Math.min(MicroKernel.KC, cols - p0);
                 source.decode(r, p0, p0 + kc, panels, rowOffset(r, s));
             }
     }
 
     /** Start of the panel of row group g (rows 12g..) and k slice s. */
     int panelOffset(int g, int s) {
-        return (g * slices + s) * DenseGemm.MR * DenseGemm.PANEL_STRIDE;
+        return (g * slices + s) * MicroKernel.MR * MicroKernel.PANEL_STRIDE;
     }
 
     private int rowOffset(int r, int s) {
-        return panelOffset(r / DenseGemm.MR, s) + r % DenseGemm.MR * DenseGemm.PANEL_STRIDE;
+        return panelOffset(r / MicroKernel.MR, s) + r % MicroKernel.MR * MicroKernel.PANEL_STRIDE;
     }
 
     @Override
     void decodeRow(int row, int from, int to, float[] out, int at) {
         for (int c = from; c < to; ) {
-            int s = c / DenseGemm.KC, end = Math.min(to, (s + 1) * DenseGemm.KC);
-            System.arraycopy(panels, rowOffset(row, s) + c - s * DenseGemm.KC, out, at + c - from, end - c);
+            int s = c / MicroKernel.KC, end = Math.min(to, (s + 1) * MicroKernel.KC);
+            System.arraycopy(panels, rowOffset(row, s) + c - s * MicroKernel.KC, out, at + c - from, end - c);
             c = end;
         }
     }
@@ -84,7 +84,7 @@ public final class PanelMatrix extends DenseMatrix {
             FloatVector acc = FloatVector.zero(F);
             float tail = 0;
             for (int s = 0; s < slices; s++) {
-                int p0 = s * DenseGemm.KC, kc = Math.min(DenseGemm.KC, cols - p0), o = rowOffset(r, s), c = 0;
+                int p0 = s * MicroKernel.KC, kc = Math.min(MicroKernel.KC, cols - p0), o = rowOffset(r, s), c = 0;
                 for (int bound = F.loopBound(kc); c < bound; c += F.length())
                     acc = FloatVector.fromArray(F, panels, o + c).fma(FloatVector.fromArray(F, x, p0 + c), acc);
                 for (; c < kc; c++) tail += panels[o + c] * x[p0 + c];

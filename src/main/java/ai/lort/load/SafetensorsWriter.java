@@ -16,7 +16,8 @@ import java.util.Map;
 
 /**
  * Writes a safetensors file whose tensors are declared up front and then streamed in order, so a
- * large file never sits in memory. Used for synthetic benchmark models and test fixtures.
+ * large file never sits in memory (a tensor may come in parts). Used by {@code lort export}, for synthetic
+ * benchmark models and for test fixtures.
  */
 public final class SafetensorsWriter implements AutoCloseable {
     /** A tensor to be written: name, dtype and shape. */
@@ -31,6 +32,8 @@ public final class SafetensorsWriter implements AutoCloseable {
     private final OutputStream out;
     private final List<Spec> specs;
     private int next;
+    /** Bytes of tensor {@code next} written so far by {@link #writePart}. */
+    private long partial;
 
     public SafetensorsWriter(Path path, List<Spec> specs, Map<String, String> metadata) throws IOException {
         this.specs = specs;
@@ -57,9 +60,25 @@ public final class SafetensorsWriter implements AutoCloseable {
 
     /** Writes the next declared tensor's raw little-endian bytes. */
     public void write(byte[] data) throws IOException {
+        if (partial != 0) throw new IllegalStateException(specs.get(next).name() + " is being written in parts");
         Spec s = specs.get(next++);
         if (data.length != s.bytes()) throw new IllegalArgumentException(s.name() + ": " + data.length + " bytes, expected " + s.bytes());
         out.write(data);
+    }
+
+    /**
+     * Writes the next part of the current tensor's bytes (a tensor larger than the heap goes in
+     * parts); the tensor is done when its declared size is reached.
+     */
+    public void writePart(byte[] data, int length) throws IOException {
+        Spec s = specs.get(next);
+        if (partial + length > s.bytes()) throw new IllegalArgumentException(s.name() + ": " + (partial + length) + " bytes, expected " + s.bytes());
+        out.write(data, 0, length);
+        partial += length;
+        if (partial == s.bytes()) {
+            partial = 0;
+            next++;
+        }
     }
 
     /** Writes the next tensor from floats, converting to its dtype. */
@@ -84,7 +103,7 @@ public final class SafetensorsWriter implements AutoCloseable {
     @Override
     public void close() throws IOException {
         out.close();
-        if (next != specs.size()) throw new LortException("safetensors writer closed after " + next + " of " + specs.size() + " tensors");
+        if (next != specs.size() || partial != 0) throw new LortException("safetensors writer closed after " + next + " of " + specs.size() + " tensors");
     }
 
     /** Header bytes as text, for tests that want to tamper with it. */

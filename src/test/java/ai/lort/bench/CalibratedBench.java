@@ -1,10 +1,10 @@
 package ai.lort.bench;
 
 import ai.lort.decompose.CalibratedDecomposer;
-import ai.lort.decompose.Dense;
 import ai.lort.decompose.RankPlanner;
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.Packing;
+import ai.lort.kernel.Gemm;
 import java.util.Locale;
 import java.util.Random;
 
@@ -39,11 +39,11 @@ public final class CalibratedBench {
             for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.02f;
             long t0 = System.nanoTime();
             float[] h = new float[n * n], c = new float[n * n], wc = new float[m * n];
-            Dense.syrk(n, tokens, 1f / tokens, x, 0, n, 0f, h, 0, n, threads);
+            Gemm.syrk(n, tokens, 1f / tokens, x, 0, n, 0f, h, 0, n, threads);
             double hSeconds = (System.nanoTime() - t0) / 1e9;
             long t1 = System.nanoTime();
-            Dense.gemm(true, false, n, n, tokens, 1f / tokens, xfp, 0, n, x, 0, n, 0f, c, 0, n, threads);
-            Dense.gemm(false, false, m, n, n, 1f, w, 0, n, c, 0, n, 0f, wc, 0, n, threads);
+            Gemm.gemm(true, false, n, n, tokens, 1f / tokens, xfp, 0, n, x, 0, n, 0f, c, 0, n, threads);
+            Gemm.gemm(false, false, m, n, n, 1f, w, 0, n, c, 0, n, 0f, wc, 0, n, threads);
             double cSeconds = (System.nanoTime() - t1) / 1e9;
             int rank = RankPlanner.rankFor(m, n, 2.2, 16, Packing.T3_B5);
             long t2 = System.nanoTime(), c2 = cpuNanos();

@@ -1,8 +1,8 @@
 package ai.lort.bench;
 
 import ai.lort.decompose.AlsDecomposer;
-import ai.lort.decompose.Dense;
 import ai.lort.decompose.RandomizedSvd;
+import ai.lort.kernel.Gemm;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -24,7 +24,7 @@ import org.openjdk.jmh.runner.options.CommandLineOptions;
 
 /**
  * The decomposition's kernels on Qwen2.5-0.5B shapes, single thread: the two thin products with a
- * weight matrix that {@link RandomizedSvd} makes (l = 17 sketch columns, as for rank 9; {@link Dense}
+ * weight matrix that {@link RandomizedSvd} makes (l = 17 sketch columns, as for rank 9; {@link Gemm}
  * products with W's rows, or columns, as the product's rows), one randomized SVD, and one whole ALS
  * decomposition. Run with bench/decompose.sh, which prints GFLOP/s for the products.
  */
@@ -61,14 +61,14 @@ public class DecomposeBench {
     /** W·X (2·m·n·l flops), X stored transposed. */
     @Benchmark
     public float[] timesW() {
-        Dense.gemm(false, true, m, L, n, 1f, w, 0, n, xt, 0, n, 0f, y, 0, L, 1);
+        Gemm.gemm(false, true, m, L, n, 1f, w, 0, n, xt, 0, n, 0f, y, 0, L, 1);
         return y;
     }
 
     /** Wᵀ·Y (2·m·n·l flops), Y stored transposed. */
     @Benchmark
     public float[] timesWTransposed() {
-        Dense.gemm(true, true, n, L, m, 1f, w, 0, n, yt, 0, m, 0f, z, 0, L, 1);
+        Gemm.gemm(true, true, n, L, m, 1f, w, 0, n, yt, 0, m, 0f, z, 0, L, 1);
         return z;
     }
 

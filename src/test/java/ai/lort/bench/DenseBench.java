@@ -1,6 +1,7 @@
 package ai.lort.bench;
 
-import ai.lort.decompose.Dense;
+import ai.lort.decompose.Cholesky;
+import ai.lort.kernel.Gemm;
 import java.util.Collection;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -21,9 +22,10 @@ import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.options.CommandLineOptions;
 
 /**
- * {@link Dense} on the calibrated decomposition's shapes (Qwen2.5-0.5B: hidden 896, MLP 4864,
- * 16384 calibration tokens), 1 and 2 threads. {@code op} is {@code name:sizes}: gemm m×n×k
- * (A·B), gemmTA m×n×k (Aᵀ·B, A stored k × m), syrk n×k, cholesky n, invertLower n. Run with
+ * The compressor's dense linear algebra ({@link Gemm}'s products, {@link Cholesky}) on the
+ * calibrated decomposition's shapes (Qwen2.5-0.5B: hidden 896, MLP 4864, 16384 calibration
+ * tokens), 1 and 2 threads. {@code op} is {@code name:sizes}: gemm m×n×k (A·B), gemmTA m×n×k
+ * (Aᵀ·B, A stored k × m), syrk n×k, cholesky n, invertLower n. Run with
  * bench/dense.sh, which prints GFLOP/s next to numpy's.
  */
 @State(Scope.Benchmark)
@@ -65,10 +67,10 @@ public class DenseBench {
                 // XᵀX/k + I/10 for k = n samples, and its Cholesky factor.
                 float[] x = random((long) n * n, 1);
                 spd = new float[n * n];
-                Dense.syrk(n, n, 1f / n, x, 0, n, 0, spd, 0, n, 2);
+                Gemm.syrk(n, n, 1f / n, x, 0, n, 0, spd, 0, n, 2);
                 for (int i = 0; i < n; i++) spd[i * n + i] += 0.1f;
                 factor = spd.clone();
-                Dense.cholesky(factor, n, 2);
+                Cholesky.factor(factor, n, 2);
                 c = new float[n * n];
             }
         }
@@ -86,16 +88,16 @@ public class DenseBench {
     public float[] run() {
         int m = size[0];
         switch (name) {
-            case "gemm" -> Dense.gemm(false, false, m, size[1], size[2], 1, a, 0, size[2], b, 0, size[1], 0, c, 0, size[1], threads);
-            case "gemmTA" -> Dense.gemm(true, false, m, size[1], size[2], 1, a, 0, m, b, 0, size[1], 0, c, 0, size[1], threads);
-            case "syrk" -> Dense.syrk(m, size[1], 1, a, 0, m, 0, c, 0, m, threads);
+            case "gemm" -> Gemm.gemm(false, false, m, size[1], size[2], 1, a, 0, size[2], b, 0, size[1], 0, c, 0, size[1], threads);
+            case "gemmTA" -> Gemm.gemm(true, false, m, size[1], size[2], 1, a, 0, m, b, 0, size[1], 0, c, 0, size[1], threads);
+            case "syrk" -> Gemm.syrk(m, size[1], 1, a, 0, m, 0, c, 0, m, threads);
             case "cholesky" -> {
                 System.arraycopy(spd, 0, c, 0, c.length);
-                Dense.cholesky(c, m, threads);
+                Cholesky.factor(c, m, threads);
             }
             case "invertLower" -> {
                 System.arraycopy(factor, 0, c, 0, c.length);
-                Dense.invertLower(c, m, threads);
+                Cholesky.invertLower(c, m, threads);
             }
             default -> throw new IllegalArgumentException(op);
         }

@@ -37,10 +37,10 @@ class CompressCalibratedTest {
         double original = s.get("eval").get("original_perplexity").asDouble(), compressed = s.get("eval").get("compressed_perplexity").asDouble();
         assertThat(original).isBetween(2.0, 5.0);
         assertThat(compressed).isGreaterThan(original).isLessThan(20 * original); // 3 calibration stories only
-        JsonNode heal = s.get("heal");
+        JsonNode heal = s.get("healing");
         assertThat(heal.get("steps").asInt()).isEqualTo(12);
         assertThat(heal.get("kept").asBoolean()).isTrue();
-        assertThat(heal.get("held_out_kl_after").asDouble()).isLessThan(heal.get("held_out_kl_before").asDouble());
+        assertThat(heal.get("loss_after").asDouble()).isLessThan(heal.get("loss_before").asDouble());
 
         // Same seed, same file (threads 1 this time: neither the fits nor healing depend on the split).
         Cli.Result again = Cli.run(concat(common, "-o", b.toString(), "--threads", "1"));
@@ -77,7 +77,7 @@ class CompressCalibratedTest {
         JsonNode s = new ObjectMapper().readTree(r.out());
         assertThat(s.get("method").asText()).isEqualTo("calibrated");
         assertThat(s.get("calibration_tokens").asInt()).isGreaterThanOrEqualTo(4);
-        assertThat(s.get("heal").get("steps").asInt()).isEqualTo(2); // healing samples from that BOS too
+        assertThat(s.get("healing").get("steps").asInt()).isEqualTo(2); // healing samples from that BOS too
     }
 
     private static String[] concat(String[] a, String... b) {

@@ -35,6 +35,22 @@ class InferCommandTest {
     }
 
     @Test
+    void jsonHoldsTheGreedyContinuationAsOneDocument() throws Exception {
+        Path dir = SharedData.require("models/stories260K");
+        JsonNode g = new ObjectMapper().readTree(dir.resolve("reference.json").toFile()).get("greedy").get(0);
+        Cli.Result r = Cli.run("infer", "--model", dir.toString(), "--prompt", g.get("prompt_text").asText(), "--temperature", "0", "--max-tokens", "20", "--json");
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        JsonNode doc = new ObjectMapper().enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(r.out());
+        int[] want = java.util.Arrays.copyOf(TinyIds.ints(g.get("continuation_ids")), 20);
+        assertThat(TinyIds.ints(doc.get("tokens"))).containsExactly(want);
+        int[] all = IntStream.concat(IntStream.of(TinyIds.ints(g.get("prompt_ids"))), IntStream.of(want)).toArray();
+        assertThat(g.get("prompt_text").asText() + doc.get("text").asText()).isEqualTo(Tokenizer.load(Tokenizer.folderFiles(dir)).decode(all, true));
+        assertThat(doc.get("stop").asText()).isEqualTo("max_tokens");
+        assertThat(doc.get("prompt_tokens").asInt()).isEqualTo(5);
+        assertThat(Cli.run("infer", "--model", dir.toString(), "--json").err()).contains("--json needs --prompt");
+    }
+
+    @Test
     void chatKeepsTheConversationAndReusesItsCache() throws Exception {
         Path dir = chatModel();
         InputStream stdin = System.in;

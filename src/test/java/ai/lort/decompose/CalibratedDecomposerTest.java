@@ -3,6 +3,7 @@ package ai.lort.decompose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.lort.kernel.Gemm;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -198,7 +199,7 @@ class CalibratedDecomposerTest {
                 float[] fast = new float[m * n], full = new float[m * n];
                 java.util.Arrays.fill(fast, Float.NaN); // every element must be written
                 CalibratedDecomposer.timesUpper(x, m, n, u, transposed, fast, 2);
-                Dense.gemm(false, transposed, m, n, n, 1f, x, 0, n, u, 0, n, 0f, full, 0, n, 1);
+                Gemm.gemm(false, transposed, m, n, n, 1f, x, 0, n, u, 0, n, 0f, full, 0, n, 1);
                 for (int p = 0; p < full.length; p++)
                     assertThat(fast[p]).as("n=%d transposed=%s element %d", n, transposed, p).isCloseTo(full[p], within(1e-3f * (1 + Math.abs(full[p]))));
             }

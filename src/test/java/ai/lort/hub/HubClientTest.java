@@ -200,15 +200,28 @@ class HubClientTest {
     @Test
     void showsOneProgressBarPerFileUnlessQuiet() {
         publishTinyModel();
-        new HubClient(hub.env(cache, null, false), false, new PrintStream(stderr, true, StandardCharsets.UTF_8), policy)
-                .fetch(HubId.parse(ID, null).orElseThrow());
+        System.setProperty("lort.progress", "lines"); // stderr is no terminal here: by default nothing is drawn
+        try {
+            new HubClient(hub.env(cache, null, false), false, new PrintStream(stderr, true, StandardCharsets.UTF_8), policy)
+                    .fetch(HubId.parse(ID, null).orElseThrow());
+        } finally {
+            System.clearProperty("lort.progress");
+        }
         String log = stderr.toString(StandardCharsets.UTF_8);
-        assertThat(log).contains("model.safetensors [").contains("config.json [").contains("100%").contains("/s");
+        assertThat(log).contains("model.safetensors [").contains("config.json [").contains("100%").contains("/s").contains("ETA");
 
         stderr.reset();
         deleteTree(repoDir);
         anonymousClient().fetch(HubId.parse(ID, null).orElseThrow());
         assertThat(stderr.size()).isZero();
+    }
+
+    @Test
+    void drawsNothingWhenStderrIsNotATerminal() {
+        publishTinyModel();
+        new HubClient(hub.env(cache, null, false), false, new PrintStream(stderr, true, StandardCharsets.UTF_8), policy)
+                .fetch(HubId.parse(ID, null).orElseThrow());
+        assertThat(stderr.toString(StandardCharsets.UTF_8)).doesNotContain("[").doesNotContain("ETA");
     }
 
     @Test

@@ -12,9 +12,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Only adds, multiplies and FMAs, so the bits do not depend on whether C2 has compiled it
  * ({@code lanewise(EXP)} runs SVML once compiled, {@code Math.exp} before). {@link #scalarExp} is
- * the same arithmetic one float at a time: it gives the vector's bits exactly, lane by lane.
+ * the same arithmetic one float at a time: it gives the vector's bits exactly, lane by lane. Public
+ * for the healing ops, whose softmaxes over a whole vocabulary need the speed and the same bits
+ * whether compiled or not.
  */
-final class VectorExp {
+public final class VectorExp {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** 1.5·2^23: added to a float in [-2^22, 2^22], it rounds it to an integer held in the low mantissa bits. */
     private static final float ROUND = 12582912f;
@@ -28,7 +30,7 @@ final class VectorExp {
 
     private VectorExp() {}
 
-    static FloatVector exp(FloatVector x) {
+    public static FloatVector exp(FloatVector x) {
         x = x.max(-87f).min(88f);
         FloatVector shifted = x.fma(LOG2E, ROUND);
         FloatVector n = shifted.sub(ROUND);
@@ -43,8 +45,31 @@ final class VectorExp {
         return p.mul(scale.reinterpretAsFloats());
     }
 
+    /**
+     * {@code Σ e^(x[i] − shift)} for i in {@code [off, off + n)}, the terms written back into x when
+     * {@code store}: whole vectors summed lane-wise, then the lanes and the tail in order (the same
+     * bits for a given vector width).
+     */
+    public static double sumExp(float[] x, int off, int n, float shift, boolean store) {
+        int len = F.length(), i = 0;
+        FloatVector acc = FloatVector.zero(F);
+        for (; i + len <= n; i += len) {
+            FloatVector e = exp(FloatVector.fromArray(F, x, off + i).sub(shift));
+            if (store) e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        double sum = 0;
+        for (int l = 0; l < len; l++) sum += acc.lane(l);
+        for (; i < n; i++) {
+            float e = scalarExp(x[off + i] - shift);
+            if (store) x[off + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
     /** The reference: {@link #exp(FloatVector)} for one float, step by step. */
-    static float scalarExp(float x) {
+    public static float scalarExp(float x) {
         x = Math.min(Math.max(x, -87f), 88f);
         float shifted = Math.fma(x, LOG2E, ROUND);
         float n = shifted - ROUND;

@@ -1,19 +1,20 @@
-package ai.lort.decompose;
+package ai.lort.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ai.lort.LortException;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * Dense against plain double-precision loops, on sizes that cut micro-tiles, tiles and k slices
+ * Gemm against plain double-precision loops, on sizes that cut micro-tiles, tiles and k slices
  * unevenly (1, 7, 17, 300 > a k slice, 520 > a tile's width, 600 > a tile's height) with offsets
- * and leading dimensions wider than the matrices.
+ * and leading dimensions wider than the matrices; and against the engine's packed product, which
+ * runs the same micro-kernel.
  */
-class DenseTest {
+class GemmTest {
     static final float EPS = Math.ulp(1f);
 
     static float[] random(int size, long seed) {
@@ -76,7 +77,7 @@ class DenseTest {
                     if (beta == 0) Arrays.fill(c, Float.NaN);
                     float[] want = c.clone();
                     double[] bound = referenceGemm(transA, transB, m, n, k, 1.5f, a, aOff, lda, b, bOff, ldb, beta, want, cOff, ldc);
-                    Dense.gemm(transA, transB, m, n, k, 1.5f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, 2);
+                    Gemm.gemm(transA, transB, m, n, k, 1.5f, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc, 2);
                     assertClose(c, want, bound, cOff, ldc, m, n);
                     // Padding between rows (and before the matrix) is left alone.
                     for (int i = 0; i < m; i++)
@@ -87,23 +88,42 @@ class DenseTest {
     }
 
     @Test
-    void transposedAEndingAtTheArraysEndIsPackedWhole() {
-        // op(A)'s rows are A's columns, copied by whole vectors that read past a micro-panel's rows:
-        // at the array's end the copy falls back to single values.
-        for (int m : new int[] {Dense.MR, 2 * Dense.MR, 2 * Dense.MR + 5}) {
+    void transposedAEndingAtTheArraysEndIsPacked() {
+        // op(A)'s rows are A's columns, scattered a vector of rows at a time: rows that fill no
+        // whole vector (the block's last ones, here at the array's end) are copied one by one.
+        for (int m : new int[] {MicroKernel.MR, 2 * MicroKernel.MR, 2 * MicroKernel.MR + 5, MicroKernel.VL + 1}) {
             int n = 40, k = 300;
             float[] a = random(k * m, m), b = random(k * n, m + 1), c = new float[m * n], want = new float[m * n];
             double[] bound = referenceGemm(true, false, m, n, k, 1, a, 0, m, b, 0, n, 0, want, 0, n);
-            Dense.gemm(true, false, m, n, k, 1, a, 0, m, b, 0, n, 0, c, 0, n, 2);
+            Gemm.gemm(true, false, m, n, k, 1, a, 0, m, b, 0, n, 0, c, 0, n, 2);
             assertClose(c, want, bound, 0, n, m, n);
         }
+    }
+
+    @Test
+    void transposeFillsThePanelRowsForAnyBlockShape() {
+        int vl = MicroKernel.VL, s = MicroKernel.PANEL_STRIDE;
+        for (int rows : new int[] {1, vl - 1, vl, vl + 1, 48, 3 * vl + 5})
+            for (int kc : new int[] {1, vl - 1, vl, 2 * vl + 3, MicroKernel.KC}) {
+                int ld = rows + 3, off = 2;
+                float[] src = random(off + (kc - 1) * ld + rows, rows * 1000L + kc); // the block ends at the array's end
+                float[] dst = new float[rows * s];
+                Arrays.fill(dst, Float.NaN);
+                Transpose.toPanels(src, off, ld, rows, kc, dst);
+                for (int r = 0; r < rows; r++)
+                    for (int p = 0; p < s; p++) {
+                        float want = p < kc ? src[off + p * ld + r] : Float.NaN;
+                        if (Float.floatToRawIntBits(dst[r * s + p]) != Float.floatToRawIntBits(want))
+                            throw new AssertionError(rows + " rows, kc " + kc + ": row " + r + " p " + p + " is " + dst[r * s + p] + ", not " + want);
+                    }
+            }
     }
 
     @Test
     void alphaZeroOnlyScalesC() {
         float[] c = random(5 * 7, 11), want = c.clone();
         for (int i = 0; i < want.length; i++) want[i] *= 0.5f;
-        Dense.gemm(false, false, 5, 7, 9, 0, new float[0], 0, 9, new float[0], 0, 7, 0.5f, c, 0, 7, 2);
+        Gemm.gemm(false, false, 5, 7, 9, 0, new float[0], 0, 9, new float[0], 0, 7, 0.5f, c, 0, 7, 2);
         assertThat(c).isEqualTo(want);
     }
 
@@ -113,7 +133,7 @@ class DenseTest {
         int m = 700, n = 600, k = 300;
         float[] a = random(m * k, 12), b = random((k - 1) * n, 13), c = new float[m * n];
         for (int threads : new int[] {1, 2, 3})
-            assertThatThrownBy(() -> Dense.gemm(false, false, m, n, k, 1, a, 0, k, b, 0, n, 0, c, 0, n, threads))
+            assertThatThrownBy(() -> Gemm.gemm(false, false, m, n, k, 1, a, 0, k, b, 0, n, 0, c, 0, n, threads))
                     .isInstanceOf(IndexOutOfBoundsException.class);
     }
 
@@ -134,101 +154,81 @@ class DenseTest {
                 }
                 float[] want = c.clone();
                 double[] bound = referenceGemm(true, false, n, n, k, 0.75f, a, aOff, lda, a, aOff, lda, beta, want, cOff, ldc);
-                Dense.syrk(n, k, 0.75f, a, aOff, lda, beta, c, cOff, ldc, 2);
+                Gemm.syrk(n, k, 0.75f, a, aOff, lda, beta, c, cOff, ldc, 2);
                 assertClose(c, want, bound, cOff, ldc, n, n);
                 for (int i = 0; i < n; i++)
                     for (int j = 0; j < i; j++) assertThat(c[cOff + i * ldc + j]).isEqualTo(c[cOff + j * ldc + i]);
             }
     }
 
-    /** {@code XᵀX/k + I/10}: symmetric, well-conditioned positive definite. */
-    static float[] spd(int n, long seed) {
-        int k = n + 10;
-        float[] x = random(k * n, seed), h = new float[n * n];
-        Dense.syrk(n, k, 1f / k, x, 0, n, 0, h, 0, n, 1);
-        for (int i = 0; i < n; i++) h[i * n + i] += 0.1f;
-        return h;
-    }
-
     @Test
-    void choleskyReconstructsTheMatrix() {
-        for (int n : new int[] {1, 7, 130, 300}) {
-            float[] h = spd(n, n);
-            float[] l = h.clone();
-            for (int i = 0; i < n; i++) Arrays.fill(l, i * n + i + 1, i * n + n, Float.NaN); // upper is not read
-            Dense.cholesky(l, n, 2);
-            double worst = 0;
-            int nonzeroAbove = 0;
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++) {
-                    if (j > i && l[i * n + j] != 0) nonzeroAbove++;
-                    double s = 0;
-                    for (int p = 0; p <= Math.min(i, j); p++) s += (double) l[i * n + p] * l[j * n + p];
-                    worst = Math.max(worst, Math.abs(s - h[i * n + j]));
-                }
-            assertThat(nonzeroAbove).isZero();
-            assertThat(worst).as("n %d", n).isLessThan(1e-5 * Math.sqrt(n));
-        }
-    }
-
-    @Test
-    void choleskyRejectsANonPositiveDefiniteMatrixAtItsColumn() {
-        int n = 200;
-        float[] h = spd(n, 3);
-        h[150 * n + 150] = -1;
-        assertThatThrownBy(() -> Dense.cholesky(h, n, 2)).isInstanceOf(LortException.class)
-                .hasMessageContaining("not positive definite at column 150");
-        float[] nan = spd(5, 4);
-        nan[2 * 5 + 1] = Float.NaN;
-        assertThatThrownBy(() -> Dense.cholesky(nan, 5, 1)).isInstanceOf(LortException.class)
-                .hasMessageContaining("not positive definite at column 2");
-    }
-
-    @Test
-    void invertLowerGivesTheInverse() {
-        for (int n : new int[] {1, 7, 257, 600}) {
-            float[] l = spd(n, n + 1);
-            Dense.cholesky(l, n, 2);
-            float[] inv = l.clone();
-            for (int i = 0; i < n; i++) Arrays.fill(inv, i * n + i + 1, i * n + n, Float.NaN); // upper is not read
-            Dense.invertLower(inv, n, 2);
-            double worst = 0;
-            int nonzeroAbove = 0;
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++) {
-                    if (j > i && inv[i * n + j] != 0) nonzeroAbove++;
-                    double s = 0;
-                    for (int p = j; p <= i; p++) s += (double) l[i * n + p] * inv[p * n + j];
-                    worst = Math.max(worst, Math.abs(s - (i == j ? 1 : 0)));
-                }
-            assertThat(nonzeroAbove).isZero();
-            assertThat(worst).as("n %d", n).isLessThan(1e-4);
+    void triangularProductsMatchTheReference() {
+        long seed = 200;
+        for (int n : new int[] {1, 13, 100, 300}) // 300: several row blocks, triangle tiles and k slices
+            for (int k : new int[] {5, 300}) {
+                // gemmLower: C's lower triangle (the rest is not specified).
+                int lda = k + 1, ldb = n + 2, ldc = n + 3;
+                float[] a = random(n * lda, seed++), b = random(k * ldb, seed++), c = random(n * ldc, seed++), want = c.clone();
+                double[] bound = referenceGemm(false, false, n, n, k, -1, a, 0, lda, b, 0, ldb, 1, want, 0, ldc);
+                Gemm.gemmLower(false, false, n, k, -1, a, 0, lda, b, 0, ldb, 1, c, 0, ldc, 2);
+                for (int i = 0; i < n; i++)
+                    for (int j = i + 1; j < n; j++) c[i * ldc + j] = want[i * ldc + j] = 0;
+                assertClose(c, want, bound, 0, ldc, n, n);
+            }
+        for (int[] s : new int[][] {{1, 3}, {13, 40}, {300, 70}, {600, 17}}) {
+            // gemmLowerA: op(A) m × m lower triangular, zeros above its diagonal.
+            int m = s[0], n = s[1], lda = m + 1, ldb = n + 2, ldc = n;
+            float[] a = random(m * lda, seed++), b = random(m * ldb, seed++), c = new float[m * ldc], want = new float[m * ldc];
+            for (int i = 0; i < m; i++) Arrays.fill(a, i * lda + i + 1, i * lda + m, 0f);
+            double[] bound = referenceGemm(false, false, m, n, m, 1, a, 0, lda, b, 0, ldb, 0, want, 0, ldc);
+            Gemm.gemmLowerA(false, false, m, n, 1, a, 0, lda, b, 0, ldb, 0, c, 0, ldc, 2);
+            assertClose(c, want, bound, 0, ldc, m, n);
         }
     }
 
     @Test
     void resultsHaveTheSameBitsForAnyThreadCount() {
-        int m = 700, n = 600, k = 300, order = 900; // several tiles and k slices everywhere
+        int m = 700, n = 600, k = 300; // several tiles and k slices everywhere
         float[] a = random(m * k, 7), b = random(n * k, 8);
-        float[] gemm1 = new float[m * n], syrk1 = new float[n * n];
-        Dense.gemm(false, true, m, n, k, 1, a, 0, k, b, 0, k, 0, gemm1, 0, n, 1);
-        Dense.syrk(n, k / 6, 1, b, 0, n, 0, syrk1, 0, n, 1);
-        float[] chol1 = spd(order, 9);
-        Dense.cholesky(chol1, order, 1);
-        float[] inv1 = chol1.clone();
-        Dense.invertLower(inv1, order, 1);
+        float[] gemm1 = new float[m * n], syrk1 = new float[n * n], lower1 = new float[n * n];
+        Gemm.gemm(false, true, m, n, k, 1, a, 0, k, b, 0, k, 0, gemm1, 0, n, 1);
+        Gemm.syrk(n, k / 6, 1, b, 0, n, 0, syrk1, 0, n, 1);
+        Gemm.gemmLower(false, true, n, k, 1, b, 0, k, b, 0, k, 0, lower1, 0, n, 1);
         for (int threads : new int[] {2, 3, 8}) { // 8: more than the pool has, helpers start late
-            float[] gemm = new float[m * n], syrk = new float[n * n];
-            Dense.gemm(false, true, m, n, k, 1, a, 0, k, b, 0, k, 0, gemm, 0, n, threads);
-            Dense.syrk(n, k / 6, 1, b, 0, n, 0, syrk, 0, n, threads);
-            float[] chol = spd(order, 9);
-            Dense.cholesky(chol, order, threads);
-            float[] inv = chol.clone();
-            Dense.invertLower(inv, order, threads);
+            float[] gemm = new float[m * n], syrk = new float[n * n], lower = new float[n * n];
+            Gemm.gemm(false, true, m, n, k, 1, a, 0, k, b, 0, k, 0, gemm, 0, n, threads);
+            Gemm.syrk(n, k / 6, 1, b, 0, n, 0, syrk, 0, n, threads);
+            Gemm.gemmLower(false, true, n, k, 1, b, 0, k, b, 0, k, 0, lower, 0, n, threads);
             assertThat(gemm).isEqualTo(gemm1);
             assertThat(syrk).isEqualTo(syrk1);
-            assertThat(chol).isEqualTo(chol1);
-            assertThat(inv).isEqualTo(inv1);
+            assertThat(lower).isEqualTo(lower1);
+        }
+    }
+
+    /**
+     * One micro-kernel: the engine's packed product of weights W and tokens X ({@link DenseGemm},
+     * here on a {@link PanelMatrix} and on the F32 matrix it decodes) gives the bits of
+     * {@code Gemm.gemm} of {@code W·Xᵀ}, which cuts k into the same slices and sums them alike.
+     */
+    @Test
+    void theEnginesPackedProductHasGemmsBits() {
+        for (int[] shape : new int[][] {{12, 256}, {25, 300}, {200, 513}}) {
+            int rows = shape[0], cols = shape[1];
+            for (int n : new int[] {DenseGemm.MIN_TOKENS, 40, 100}) {
+                float[] w = random(rows * cols, rows + cols), x = random(n * cols, n), c = new float[rows * n];
+                Gemm.gemm(false, true, rows, n, cols, 1, w, 0, cols, x, 0, cols, 0, c, 0, n, 2);
+                float[][] xs = new float[n][], ys = new float[n][rows];
+                for (int t = 0; t < n; t++) xs[t] = Arrays.copyOfRange(x, t * cols, (t + 1) * cols);
+                Matrix[] engines = {PanelMatrix.of(w, rows, cols), new F32Matrix(MemorySegment.ofArray(w), rows, cols)};
+                for (Matrix engine : engines) {
+                    engine.matmul(xs, ys, n, 0, rows);
+                    for (int t = 0; t < n; t++)
+                        for (int r = 0; r < rows; r++)
+                            if (Float.floatToRawIntBits(ys[t][r]) != Float.floatToRawIntBits(c[r * n + t]))
+                                throw new AssertionError(engine.getClass().getSimpleName() + " " + rows + "x" + cols + ", " + n + " tokens, row " + r
+                                        + " token " + t + ": " + ys[t][r] + " vs " + c[r * n + t]);
+                }
+            }
         }
     }
 }
