@@ -19,6 +19,7 @@ import picocli.CommandLine;
                 TokenizeCommand.class,
                 ReportCommand.class,
                 ExportCommand.class,
+                HealCommand.class,
                 CommandLine.HelpCommand.class,
         })
 public final class Main implements Runnable {

@@ -349,7 +349,7 @@ public final class Compressor {
      * What healing did, for the file's metadata: the fields of compress --json's {@code healing}
      * but its time (the file holds no timings, so that the same seed gives the same bytes).
      */
-    private static ObjectNode healingJson(Healer.Result r) {
+    static ObjectNode healingJson(Healer.Result r) {
         ObjectNode h = JsonNodeFactory.instance.objectNode();
         h.put("loss_before", r.before());
         h.put("loss_after", r.after());
@@ -380,17 +380,21 @@ public final class Compressor {
             k.put("sweeps", c.sweeps());
             k.put("alternations", c.alternations());
         }
-        if (options.healing()) {
-            HealOptions h = options.heal();
-            ObjectNode k = o.putObject("heal");
-            k.put("steps", h.steps());
-            k.put("batch", h.batch());
-            k.put("length", h.length());
-            k.put("rate", h.rate());
-            k.put("top_k", h.topK());
-            k.put("data", h.data() == null ? "self" : h.data().getFileName().toString());
-        }
+        if (options.healing()) o.set("heal", healOptionsJson(options.heal(), e.seed()));
         return o;
+    }
+
+    /** The healing options, for the file's metadata ({@code steps} −1: the default for the model's size). */
+    static ObjectNode healOptionsJson(HealOptions h, long seed) {
+        ObjectNode k = JsonNodeFactory.instance.objectNode();
+        k.put("steps", h.steps());
+        k.put("batch", h.batch());
+        k.put("length", h.length());
+        k.put("rate", h.rate());
+        k.put("top_k", h.topK());
+        k.put("data", h.data() == null ? "self" : h.data().getFileName().toString());
+        k.put("seed", seed);
+        return k;
     }
 
     private static ObjectNode layerInfo(LayerFit fit) {

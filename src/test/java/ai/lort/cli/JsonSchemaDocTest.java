@@ -44,7 +44,7 @@ class JsonSchemaDocTest {
             Matcher m = ROW.matcher(line);
             if (section != null && m.find()) schema.computeIfAbsent(section, k -> new LinkedHashMap<>()).put(m.group(1), new String[] {m.group(2), m.group(3).strip()});
         }
-        assertThat(schema).containsKeys("compress", "report", "export", "eval", "infer", "tokenize");
+        assertThat(schema).containsKeys("compress", "report", "export", "heal", "eval", "infer", "tokenize");
     }
 
     /** Runs a command and checks its stdout against the command's table. */
@@ -111,6 +111,8 @@ class JsonSchemaDocTest {
         Path run = Files.writeString(tmp.resolve("run.json"), summary.toString());
         check("report", "report", lort.toString(), "--run", run.toString(), "--json", "-q");
         check("export", "export", lort.toString(), "-o", tmp.resolve("hf").toString(), "--json", "-q");
+        check("heal", "heal", lort.toString(), "--model", model.toString(), "-o", tmp.resolve("h.lort").toString(), "--heal-steps", "2",
+                "--heal-batch", "2", "--heal-length", "32", "--json", "-q");
         check("export", "export", lort.toString(), "--to", "peft", "-o", tmp.resolve("peft").toString(), "--json", "-q");
         check("eval", "eval", "--model", lort.toString(), "--text", text.toString(), "--json");
         check("infer", "infer", "--model", lort.toString(), "--prompt", "Once upon a time", "--max-tokens", "8", "--temperature", "0", "--json");

@@ -1,0 +1,67 @@
+package ai.lort.compress;
+
+import ai.lort.LortException;
+import ai.lort.Version;
+import ai.lort.format.CompressedLayer;
+import ai.lort.format.LortFile;
+import ai.lort.format.LortWriter;
+import ai.lort.heal.HealOptions;
+import ai.lort.heal.Healer;
+import ai.lort.load.SourceModel;
+import ai.lort.load.Tensor;
+import ai.lort.model.ModelConfig;
+import ai.lort.weights.LortWeights;
+import ai.lort.weights.SafetensorsWeights;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * {@code lort heal}: an existing {@code .lort} file healed further toward its original model and
+ * written as a new file. The compressed layers, the kept tensors and the embedded files are read
+ * from the file; the original (the teacher, and the student's embedding and head) from the
+ * source model, whose architecture must be the file's.
+ */
+public final class HealFile {
+    private HealFile() {}
+
+    public static Healer.Result run(Path input, SourceModel source, Path output, HealOptions options, long seed, int threads,
+                                    Healer.Progress progress) {
+        try (LortFile file = LortFile.open(input)) {
+            SafetensorsWeights original = new SafetensorsWeights(source); // not closed: the caller owns the source
+            requireSameArchitecture(input, ModelConfig.load(new LortWeights(file)), ModelConfig.load(original));
+            for (String name : file.layers().keySet())
+                if (!original.has(name)) throw new LortException(input + " holds layer '" + name + "', which the source model does not have; give the model it was compressed from");
+            Healer.Result r = Healer.run(original, file.layers(), options, seed, threads, progress);
+            write(file, r, output, options, seed);
+            return r;
+        }
+    }
+
+    private static void requireSameArchitecture(Path input, ModelConfig a, ModelConfig b) {
+        if (a.hiddenSize() != b.hiddenSize() || a.layers() != b.layers() || a.intermediateSize() != b.intermediateSize()
+                || a.heads() != b.heads() || a.kvHeads() != b.kvHeads() || a.vocabSize() != b.vocabSize())
+            throw new LortException(input + " was not compressed from this model (its config.json differs in shape); give the model it was compressed from");
+    }
+
+    /** The file again, with the healed layers and vectors, and what healing did in its metadata. */
+    private static void write(LortFile file, Healer.Result r, Path output, HealOptions options, long seed) {
+        try (LortWriter w = LortWriter.create(output)) {
+            for (String name : file.fileNames()) w.addFile(name, file.file(name).orElseThrow());
+            for (Map.Entry<String, CompressedLayer> e : file.layers().entrySet())
+                w.addLayer(r.layers().getOrDefault(e.getKey(), e.getValue()), file.layerInfo(e.getKey()) instanceof ObjectNode info ? info : null);
+            for (Tensor t : file.tensors().values()) {
+                float[] trained = r.vectors().get(t.name());
+                w.addTensor(trained == null ? t : Tensor.of(t.name(), t.dtype(), t.shape(), trained));
+            }
+            ObjectNode meta = file.metadata().isObject() ? ((ObjectNode) file.metadata()).deepCopy() : com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+            meta.put("created_by", "LoRT " + Version.current());
+            meta.put("created", Instant.now().toString());
+            ObjectNode opts = meta.with("options");
+            opts.set("heal", Compressor.healOptionsJson(options, seed));
+            meta.set("healing", Compressor.healingJson(r));
+            w.finish(meta);
+        }
+    }
+}
