@@ -61,7 +61,7 @@ public final class CalibratedPass {
         ModelConfig config;
         try {
             config = ModelConfig.load(weights);
-        } catch (LortException e) {
+        } catch (ModelConfig.Unsupported e) {
             throw new Unsupported(e.getMessage());
         }
         int context = Math.min(config.maxPositions(), Math.max(2, calibration.length()));

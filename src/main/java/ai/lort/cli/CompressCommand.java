@@ -50,11 +50,11 @@ public final class CompressCommand implements Callable<Integer> {
     String model;
 
     @Option(names = {"-o", "--output"}, paramLabel = "<OUTPUT>", defaultValue = "model.lort",
-            description = "Output .lort file [default: ${DEFAULT-VALUE}]")
+            description = "Output .lort file: a regular file or a new name (a symbolic link is followed and its target replaced); never one of the inputs. Written under a temporary name and renamed when complete [default: ${DEFAULT-VALUE}]")
     Path output;
 
     @Option(names = "--min-dim", paramLabel = "<MIN_DIM>", defaultValue = "128",
-            description = "Min layer size to compress [default: ${DEFAULT-VALUE}]")
+            description = "Min layer size to compress, 1 to 1048576 [default: ${DEFAULT-VALUE}]")
     int minDim;
 
     @ArgGroup(exclusive = true)
@@ -62,10 +62,10 @@ public final class CompressCommand implements Callable<Integer> {
 
     static final class Budget {
         @Option(names = "--bpw", paramLabel = "<BITS>",
-                description = "Target bits per weight over the compressed layers; sets each layer's rank [default: 2.2]")
+                description = "Target bits per weight over the compressed layers, 1 to 16; sets each layer's rank [default: 2.2]")
         Double bpw;
 
-        @Option(names = "--rank", paramLabel = "<R>", description = "Fixed rank of the low-rank term for every layer (instead of --bpw)")
+        @Option(names = "--rank", paramLabel = "<R>", description = "Fixed rank of the low-rank term for every layer, 0 to 65536 (instead of --bpw)")
         Integer rank;
     }
 
@@ -84,23 +84,23 @@ public final class CompressCommand implements Callable<Integer> {
     String calibration;
 
     @Option(names = "--calibration-samples", paramLabel = "<N>", defaultValue = "" + Calibration.DEFAULT_SAMPLES,
-            description = "Sequences to sample (self) or documents to use (file; 0 = all) [default: ${DEFAULT-VALUE}]")
+            description = "Sequences to sample (self) or documents to use (file; 0 = all), 0 to 1000000 [default: ${DEFAULT-VALUE}]")
     int calibrationSamples;
 
     @Option(names = "--calibration-length", paramLabel = "<TOKENS>", defaultValue = "" + Calibration.DEFAULT_LENGTH,
-            description = "Tokens per calibration sequence at most [default: ${DEFAULT-VALUE}]")
+            description = "Tokens per calibration sequence at most, 2 to 1048576 [default: ${DEFAULT-VALUE}]")
     int calibrationLength;
 
     @Option(names = "--beta", paramLabel = "<B>", defaultValue = "" + Calibration.DEFAULT_BETA,
-            description = "Target correction: fit W + B(W*C*H^-1 - W), which undoes the error of earlier layers; 0 fits W [default: ${DEFAULT-VALUE}]")
+            description = "Target correction: fit W + B(W*C*H^-1 - W), which undoes the error of earlier layers; 0 fits W; 0 to 1 [default: ${DEFAULT-VALUE}]")
     double beta;
 
     @Option(names = "--sweeps", paramLabel = "<N>", defaultValue = "" + Calibration.DEFAULT_SWEEPS,
-            description = "Coordinate-descent sweeps over the ternary codes per fit (calibrated) [default: ${DEFAULT-VALUE}]")
+            description = "Coordinate-descent sweeps over the ternary codes per fit (calibrated), 0 to 1000 [default: ${DEFAULT-VALUE}]")
     int sweeps;
 
     @Option(names = "--alternations", paramLabel = "<N>", defaultValue = "" + Calibration.DEFAULT_ALTERNATIONS,
-            description = "Low-rank / ternary alternations per layer with rank > 0 (calibrated) [default: ${DEFAULT-VALUE}]")
+            description = "Low-rank / ternary alternations per layer with rank > 0 (calibrated), 1 to 1000 [default: ${DEFAULT-VALUE}]")
     int alternations;
 
     @Option(names = "--scales", paramLabel = "<ENC>",
@@ -122,14 +122,14 @@ public final class CompressCommand implements Callable<Integer> {
     Path eval;
 
     @Option(names = "--iters", paramLabel = "<N>", defaultValue = "" + CompressOptions.DEFAULT_ITERATIONS,
-            description = "Max alternating-least-squares iterations per layer (stops earlier when the error improves by < 1e-4) [default: ${DEFAULT-VALUE}]")
+            description = "Max alternating-least-squares iterations per layer (stops earlier when the error improves by < 1e-4), 0 to 1000 [default: ${DEFAULT-VALUE}]")
     int iterations;
 
     @Mixin HealOption heal;
 
     @Mixin ThreadsOption threads;
 
-    @Option(names = "--seed", paramLabel = "<SEED>", defaultValue = "42", description = "Random seed; results are identical for the same seed [default: ${DEFAULT-VALUE}]")
+    @Option(names = "--seed", paramLabel = "<SEED>", defaultValue = "42", description = "Random seed, any 64-bit integer; results are identical for the same seed [default: ${DEFAULT-VALUE}]")
     long seed;
 
     @Option(names = "--include-lm-head", description = "Also compress the output head (lm_head)")
@@ -157,29 +157,29 @@ public final class CompressCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (minDim < 1) throw new LortException("--min-dim must be at least 1");
-        if (iterations < 0) throw new LortException("--iters must be 0 or more");
-        if (budget.bpw != null && !(budget.bpw >= 1.0 && budget.bpw <= 16)) throw new LortException("--bpw " + budget.bpw + " is out of range; use a value between 1 and 16 (default 2.2)");
-        if (budget.rank != null && budget.rank < 0) throw new LortException("--rank must be 0 or more");
+        Ranges.check("--min-dim", minDim, 1, 1 << 20);
+        Ranges.check("--iters", iterations, 0, 1000);
+        if (budget.bpw != null) Ranges.check("--bpw", budget.bpw, 1, 16);
+        if (budget.rank != null) Ranges.check("--rank", budget.rank, 0, 65536);
         int nThreads = threads.count();
         boolean calibrated = switch (method) {
             case "calibrated" -> true;
             case "als" -> false;
             default -> throw new LortException("--method " + method + " is not known; use calibrated or als");
         };
-        if (calibrationSamples < 0 || calibrationLength < 2) throw new LortException("--calibration-samples must be 0 or more and --calibration-length at least 2");
-        if (!(beta >= 0 && beta <= 1)) throw new LortException("--beta must be between 0 and 1");
-        if (sweeps < 0) throw new LortException("--sweeps must be 0 or more");
-        if (alternations < 1) throw new LortException("--alternations must be 1 or more");
+        Ranges.check("--calibration-samples", calibrationSamples, 0, 1_000_000);
+        Ranges.check("--calibration-length", calibrationLength, 2, 1 << 20);
+        Ranges.check("--beta", beta, 0, 1);
+        Ranges.check("--sweeps", sweeps, 0, 1000);
+        Ranges.check("--alternations", alternations, 1, 1000);
         ScaleEncoding scaleEncoding = scales == null ? (calibrated ? ScaleEncoding.ROW_F16 : ScaleEncoding.ROW_F32)
                 : ScaleEncoding.byId(scales).orElseThrow(() -> new LortException("--scales " + scales + " is not known; use " + ScaleEncoding.ids()));
-        if (calibrated && !calibration.equals(Calibration.SELF) && !java.nio.file.Files.isRegularFile(Path.of(calibration)))
-            throw new LortException("--calibration " + calibration + ": no such file (give a text file or 'self')");
+        if (calibrated && !calibration.equals(Calibration.SELF)) inputFile("--calibration", Path.of(calibration), " (give a text file or 'self')");
         Packing pack = packing == null ? (calibrated ? Packing.T3_B5 : Packing.T2_G64)
                 : Packing.byId(packing).orElseThrow(() -> new LortException("--packing " + packing + " is not known; use " + Packing.ids()));
         Rotation rot = rotation == null ? (calibrated ? Rotation.HADAMARD : Rotation.NONE)
                 : Rotation.byId(rotation).orElseThrow(() -> new LortException("--rotation " + rotation + " is not known; use " + Rotation.ids()));
-        if (eval != null && !java.nio.file.Files.isRegularFile(eval)) throw new LortException("--eval " + eval + ": no such file");
+        if (eval != null) inputFile("--eval", eval, "");
         Calibration cal = calibrated ? new Calibration(calibration, calibrationSamples, calibrationLength, beta, sweeps, alternations) : null;
         LayerEncoding encoding = new LayerEncoding(pack, scaleEncoding, rot, budget.bpw != null ? budget.bpw : LayerEncoding.DEFAULT_BPW, budget.rank, seed);
         boolean planRanks = switch (plan) {
@@ -209,6 +209,12 @@ public final class CompressCommand implements Callable<Integer> {
         if (json) System.out.println(summaryJson(s, run));
         else if (!quiet) printSummary(report, s);
         return 0;
+    }
+
+    /** A text file option: it must be a regular file (a named pipe would block the run). */
+    static void inputFile(String option, Path p, String hint) {
+        if (java.nio.file.Files.isRegularFile(p)) return;
+        throw new LortException(option + " " + p + ": " + (java.nio.file.Files.exists(p) ? "not a regular file" : "no such file") + hint);
     }
 
     /** The run record with a greedy sample of both models (the report's), timed as the stage "sample". */

@@ -19,16 +19,20 @@ final class ContextOption {
     private Integer requested;
 
     @Option(names = "--ctx", paramLabel = "<N>",
-            description = "Context length in tokens (eval: the window length) [default: max_position_embeddings, at most "
+            description = "Context length in tokens (eval: the window length), 2 to the model's max_position_embeddings [default: max_position_embeddings, at most "
                     + INFER_CAP + " for infer, " + EVAL_CAP + " for eval]")
     void set(int n) {
-        if (n < 2) throw new BadOptionValue(mixee, "--ctx must be at least 2");
+        if (n < 2) throw new BadOptionValue(mixee, "--ctx " + n + " is out of range; use 2 to the model's max_position_embeddings");
         requested = n;
     }
 
-    /** The --ctx given, or the model's max_position_embeddings up to {@code cap}. */
+    /** The --ctx given (at most the model's max_position_embeddings), or that up to {@code cap}. */
     int length(ModelConfig config, int cap) {
-        if (requested != null) return requested;
+        if (requested != null) {
+            if (requested > config.maxPositions())
+                throw new LortException("--ctx " + requested + " is out of range; this model's max_position_embeddings is " + config.maxPositions() + ", so use 2 to " + config.maxPositions());
+            return requested;
+        }
         int n = Math.min(config.maxPositions(), cap);
         if (n < 2) throw new LortException("the model's max_position_embeddings is " + config.maxPositions() + "; give --ctx (at least 2)");
         return n;

@@ -75,6 +75,7 @@ public final class EvalCommand implements Callable<Integer> {
         for (int i = 0; i < parts.length; i++) {
             try {
                 ids[i] = Integer.parseInt(parts[i]);
+                if (ids[i] < 0) throw new NumberFormatException();
             } catch (NumberFormatException e) {
                 throw new LortException(file + ": '" + parts[i] + "' is not a token id (the file should hold whitespace-separated integers; use --text for text)");
             }
@@ -83,6 +84,8 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     static String readText(Path file) {
+        if (!Files.isRegularFile(file))
+            throw new LortException(file + ": " + (Files.exists(file) ? "not a regular file (a device, pipe or socket)" : "no such file"));
         try {
             return Files.readString(file);
         } catch (IOException e) {

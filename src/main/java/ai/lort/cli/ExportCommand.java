@@ -59,7 +59,7 @@ public final class ExportCommand implements Callable<Integer> {
         if (!Files.isRegularFile(file)) throw new LortException(file + ": no such file");
         if (!LortFile.looksLikeLort(file)) throw new LortException(file + " is not a .lort file (export reads what lort compress writes)");
         Exporter.Result r;
-        try (LortFile f = LortFile.open(file)) {
+        try (LortFile f = LortFile.openVerified(file)) {
             r = Exporter.export(f, output, new Exporter.Options(format, type, threads.count(), quiet));
         }
         PrintWriter out = spec.commandLine().getOut();

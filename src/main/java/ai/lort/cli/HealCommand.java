@@ -37,7 +37,7 @@ public final class HealCommand implements Callable<Integer> {
 
     @Mixin HealOption heal;
 
-    @Option(names = "--seed", paramLabel = "<SEED>", defaultValue = "42", description = "Random seed; the same seed gives the same file [default: ${DEFAULT-VALUE}]")
+    @Option(names = "--seed", paramLabel = "<SEED>", defaultValue = "42", description = "Random seed, any 64-bit integer; the same seed gives the same file [default: ${DEFAULT-VALUE}]")
     long seed;
 
     @Mixin ThreadsOption threads;

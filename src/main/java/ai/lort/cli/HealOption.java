@@ -18,27 +18,27 @@ final class HealOption {
     private Path data;
 
     @Option(names = "--heal-steps", paramLabel = "<N>",
-            description = "Healing steps: distil the compressed model toward the original end to end; 0 turns healing off "
+            description = "Healing steps, 0 or more: distil the compressed model toward the original end to end; 0 turns healing off "
                     + "[default: what a fixed compute budget buys for the model's size, 20 to 400]")
     void steps(int n) {
         if (n < 0) throw new BadOptionValue(mixee, "--heal-steps must be 0 or more");
         steps = n;
     }
 
-    @Option(names = "--heal-rate", paramLabel = "<LR>", description = "Peak learning rate of healing (Adam; warm-up, then cosine to a tenth) [default: "
+    @Option(names = "--heal-rate", paramLabel = "<LR>", description = "Peak learning rate of healing, above 0 up to 1 (Adam; warm-up, then cosine to a tenth) [default: "
             + HealOptions.DEFAULT_RATE + "]")
     void rate(float lr) {
         if (!(lr > 0 && lr <= 1)) throw new BadOptionValue(mixee, "--heal-rate must be in (0, 1]");
         rate = lr;
     }
 
-    @Option(names = "--heal-batch", paramLabel = "<N>", description = "Sequences per healing step [default: " + HealOptions.DEFAULT_BATCH + "]")
+    @Option(names = "--heal-batch", paramLabel = "<N>", description = "Sequences per healing step, 1 to 4096 [default: " + HealOptions.DEFAULT_BATCH + "]")
     void batch(int n) {
         if (n < 1 || n > 4096) throw new BadOptionValue(mixee, "--heal-batch must be between 1 and 4096");
         batch = n;
     }
 
-    @Option(names = "--heal-length", paramLabel = "<TOKENS>", description = "Tokens per healing sequence at most [default: "
+    @Option(names = "--heal-length", paramLabel = "<TOKENS>", description = "Tokens per healing sequence at most, 2 to 8192 [default: "
             + HealOptions.DEFAULT_LENGTH + "]")
     void length(int n) {
         if (n < 2 || n > 8192) throw new BadOptionValue(mixee, "--heal-length must be between 2 and 8192");

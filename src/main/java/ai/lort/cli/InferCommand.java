@@ -36,25 +36,25 @@ public final class InferCommand implements Callable<Integer> {
 
     @Mixin ModelOption model;
 
-    @Option(names = "--prompt", description = "Text to continue (with --chat: the user's message).")
+    @Option(names = "--prompt", description = "Text to continue (with --chat: the user's message); taken as it is, a leading @ included.")
     String prompt;
 
     @Option(names = "--prompt-ids", hidden = true, split = ",", description = "The prompt as token ids; prints ids (debugging).")
     int[] promptIds;
 
-    @Option(names = "--max-tokens", defaultValue = "256", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-tokens", defaultValue = "256", description = "Most tokens to generate, 0 or more; generation also stops when the context is full (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = "--temperature", defaultValue = "0.8", description = "Sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--temperature", defaultValue = "0.8", description = "Sampling temperature, 0 to 100; 0 is greedy (default: ${DEFAULT-VALUE}).")
     float temperature;
 
-    @Option(names = "--top-p", defaultValue = "0.95", description = "Nucleus sampling mass (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--top-p", defaultValue = "0.95", description = "Nucleus sampling mass, above 0 up to 1 (default: ${DEFAULT-VALUE}).")
     float topP;
 
-    @Option(names = "--top-k", defaultValue = "40", description = "Sample among the k most likely tokens; 0: all (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--top-k", defaultValue = "40", description = "Sample among the k most likely tokens, 0 or more; 0: all (default: ${DEFAULT-VALUE}).")
     int topK;
 
-    @Option(names = "--seed", description = "Random seed (default: random).")
+    @Option(names = "--seed", description = "Random seed, any 64-bit integer (default: random).")
     Long seed;
 
     @Option(names = "--chat", description = "Wrap --prompt in the model's chat template.")
@@ -76,10 +76,10 @@ public final class InferCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (maxTokens < 0) throw new LortException("--max-tokens must be >= 0");
-        if (temperature < 0) throw new LortException("--temperature must be >= 0 (0 is greedy)");
-        if (!(topP > 0 && topP <= 1)) throw new LortException("--top-p must be in (0, 1]");
-        if (topK < 0) throw new LortException("--top-k must be >= 0 (0: no limit)");
+        Ranges.check("--max-tokens", maxTokens, 0, Integer.MAX_VALUE);
+        Ranges.check("--temperature", temperature, 0, 100);
+        if (!(topP > 0 && topP <= 1)) throw new LortException("--top-p " + topP + " is out of range; use a value above 0 up to 1");
+        Ranges.check("--top-k", topK, 0, Integer.MAX_VALUE);
         if (json && prompt == null) throw new LortException("--json needs --prompt (the interactive chat streams text)");
         Sampler sampler = new Sampler(temperature, topP, topK, seed != null ? seed : System.nanoTime());
         out = spec.commandLine().getOut();

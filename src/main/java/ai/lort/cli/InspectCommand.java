@@ -7,6 +7,9 @@ import ai.lort.format.LortFile;
 import ai.lort.load.Tensor;
 import ai.lort.util.ProgressBar;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,15 +22,16 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 @Command(name = "inspect", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        description = "Print a .lort file's header, its compressed layers (shape, rank, bits per weight, error) and totals.")
+        description = {"Print a .lort file's header, its compressed layers (shape, rank, bits per weight, error) and totals.",
+                "The file is read, never written."})
 public final class InspectCommand implements Callable<Integer> {
     @Parameters(paramLabel = "<FILE>", description = "The .lort file")
     Path file;
 
-    @Option(names = "--verify", description = "Check the CRC32C of every section; exit 2 when one fails")
+    @Option(names = "--verify", description = "Also check the CRC-32C of every section and every ternary code; exit 1 when one fails")
     boolean verify;
 
-    @Option(names = "--json", description = "Print the file's whole JSON index instead")
+    @Option(names = "--json", description = "Print the file's whole JSON index instead (with --verify, plus a top-level \"verify\" member); stdout holds exactly one JSON document")
     boolean json;
 
     @Spec CommandSpec spec;
@@ -36,23 +40,30 @@ public final class InspectCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         try (LortFile f = LortFile.open(file)) {
+            List<LortFile.Problem> problems = verify ? f.verify() : List.of();
             if (json) {
-                out.println(new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(f.index()));
+                JsonNode doc = f.index();
+                if (verify) {
+                    ObjectNode copy = ((ObjectNode) doc).deepCopy();
+                    ObjectNode v = copy.putObject("verify");
+                    v.put("sections", f.sections().size());
+                    v.put("ok", problems.isEmpty());
+                    ArrayNode list = v.putArray("problems");
+                    for (LortFile.Problem p : problems) list.addObject().put("section", p.section().what()).put("offset", p.section().offset()).put("problem", p.what());
+                    doc = copy;
+                }
+                out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(doc));
             } else {
                 print(out, f);
+                if (verify && problems.isEmpty())
+                    out.printf("verify: all %d sections match their CRC-32C; every ternary code is valid%n", f.sections().size());
+                for (LortFile.Problem p : problems) out.println("verify: " + p);
             }
-            if (verify) {
-                List<LortFile.Section> bad = f.verify();
-                if (bad.isEmpty()) {
-                    out.printf("verify: all %d sections match their CRC32C%n", f.sections().size());
-                } else {
-                    out.flush();
-                    for (LortFile.Section s : bad) spec.commandLine().getErr().println("verify: CRC32C mismatch in " + s.what() + " (offset " + s.offset() + ")");
-                    throw new LortException(file + ": " + bad.size() + " of " + f.sections().size() + " sections are corrupted; compress the model again");
-                }
-            }
+            out.flush();
+            if (!problems.isEmpty())
+                throw new LortException(file + ": " + problems.size() + " of " + f.sections().size() + " sections are damaged (first: " + problems.getFirst()
+                        + "); compress the model again or copy the file anew");
         }
-        out.flush();
         return 0;
     }
 

@@ -3,6 +3,8 @@ package ai.lort.cli;
 import ai.lort.LortException;
 import ai.lort.Version;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine;
 
@@ -39,14 +41,39 @@ public final class Main implements Runnable {
         System.exit(code);
     }
 
-    /** Runs the command line and returns the exit code (tests call this directly). */
+    /**
+     * Runs the command line and returns the exit code (tests call this directly). Output that
+     * could not be written (stdout on a full disk or a closed pipe) fails the run: exit 1.
+     */
     public static int run(String... args) {
         CommandLine cl = commandLine();
-        return cl.execute(args);
+        int code = cl.execute(args);
+        if (System.out.checkError() && code == 0) {
+            System.err.println("lort: error: could not write the output to standard output (disk full or closed pipe?)");
+            return 1;
+        }
+        return code;
+    }
+
+    /** The exit codes every command documents in its --help (docs/ERRORS.md). */
+    static final Map<String, String> EXIT_CODES = exitCodes();
+
+    private static Map<String, String> exitCodes() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("0", "Success.");
+        m.put("1", "Refused or failed: an input is invalid or damaged, a value is out of range, a file cannot be read or written (one line on stderr says what and what to do).");
+        m.put("2", "The command line does not parse (unknown option, missing value, not a number).");
+        m.put("70", "Internal error: a bug in LoRT (please report it; LORT_DEBUG=1 shows the stack trace).");
+        m.put("130, 143", "Stopped by SIGINT or SIGTERM; no output or temporary file is left behind.");
+        return m;
     }
 
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        // A prompt or text is text: "@name" is not replaced by the contents of file name.
+        cl.setExpandAtFiles(false);
+        setExitCodes(cl);
+        cl.getSubcommands().values().forEach(Main::setExitCodes);
         cl.setParameterExceptionHandler(Main::usageError);
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             PrintWriter err = cmd.getErr();
@@ -84,6 +111,10 @@ public final class Main implements Runnable {
         err.println(cmd.getCommandName() + ": error: " + message + "; see " + cmd.getCommandSpec().qualifiedName() + " --help");
         err.flush();
         return cmd.getCommandSpec().exitCodeOnInvalidInput();
+    }
+
+    private static void setExitCodes(CommandLine c) {
+        c.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(EXIT_CODES);
     }
 
     static String oneLine(String s) {

@@ -25,20 +25,31 @@ final class ModelOption {
 
     @Mixin RevisionOption revision;
 
-    /** Opens --model for the engine (downloading a hub model first, with progress on stderr). */
+    /**
+     * Opens --model for the engine (downloading a hub model first, with progress on stderr). An
+     * existing file is a .lort file when it is named so or starts with the LORT magic bytes
+     * (then the reader's refusal says what is wrong with it), a safetensors file when named so;
+     * anything else is refused saying what it was taken for.
+     */
     WeightSource open() {
-        Path lort = lortFile(model);
-        if (lort != null) {
-            if (revision.revision != null) throw new LortException("--revision applies to hub models, but " + model + " is a .lort file");
-            return new LortWeights(LortFile.open(lort));
+        Path local = existing(model);
+        if (local != null && !Files.isDirectory(local)) {
+            if (!Files.isRegularFile(local)) throw new LortException(model + ": not a regular file (a device, pipe or socket); give a .lort file, a model folder or a .safetensors file");
+            String name = local.getFileName().toString();
+            if (name.endsWith(".lort") || LortFile.looksLikeLort(local)) {
+                if (revision.revision != null) throw new LortException("--revision applies to hub models, but " + model + " is a .lort file");
+                return new LortWeights(LortFile.openVerified(local));
+            }
+            if (!name.endsWith(".safetensors"))
+                throw new LortException(model + ": taken for a model file because it exists, but it is neither a .lort file (no LORT magic bytes at its start) nor named *.safetensors");
         }
         return new SafetensorsWeights(SourceModel.open(revision.locate(model, false).local()));
     }
 
-    private static Path lortFile(String spec) {
+    private static Path existing(String spec) {
         try {
             Path p = HubEnvironment.fromSystem().expandHome(spec);
-            return Files.isRegularFile(p) && LortFile.looksLikeLort(p) ? p : null;
+            return Files.exists(p) ? p : null;
         } catch (InvalidPathException e) {
             return null;
         }

@@ -53,7 +53,7 @@ public final class ReportCommand implements Callable<Integer> {
     String original;
 
     @Option(names = "--sample-tokens", paramLabel = "<N>", defaultValue = "" + Samples.DEFAULT_TOKENS,
-            description = "Most tokens of each sample [default: ${DEFAULT-VALUE}]")
+            description = "Most tokens of each sample, 1 to 4096 [default: ${DEFAULT-VALUE}]")
     int sampleTokens;
 
     @Mixin RevisionOption revision;
@@ -71,7 +71,7 @@ public final class ReportCommand implements Callable<Integer> {
         if (!Files.isRegularFile(file)) throw new LortException(file + ": no such file");
         if (!LortFile.looksLikeLort(file)) throw new LortException(file + " is not a .lort file (report reads what lort compress writes)");
         if (original != null && prompt == null) throw new LortException("--original goes with --prompt (it gives the original model's sample)");
-        if (sampleTokens < 1) throw new LortException("--sample-tokens must be at least 1");
+        Ranges.check("--sample-tokens", sampleTokens, 1, 4096);
         Path html = output != null ? output : defaultOutput(file);
         RunRecord record = run == null ? RunRecord.empty() : RunRecord.fromJson(readJson(run));
         ReportData data;

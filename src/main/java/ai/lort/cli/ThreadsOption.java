@@ -10,9 +10,12 @@ final class ThreadsOption {
 
     private Integer requested;
 
-    @Option(names = "--threads", paramLabel = "<N>", description = "Worker threads [default: all cores]")
+    /** More threads than this only spin against each other (the workers busy-wait between operations). */
+    static final int MAX = 4 * Runtime.getRuntime().availableProcessors();
+
+    @Option(names = "--threads", paramLabel = "<N>", description = "Worker threads, 1 to 4 x the cores [default: all cores]")
     void set(int n) {
-        if (n < 1) throw new BadOptionValue(mixee, "--threads must be at least 1");
+        if (n < 1 || n > MAX) throw new BadOptionValue(mixee, "--threads " + n + " is out of range; use 1 to " + MAX + " (4 x the " + MAX / 4 + " cores)");
         requested = n;
     }
 

@@ -101,7 +101,9 @@ public final class TokenizeCommand implements Runnable {
 
     /** Where the tokenizer files come from: the files a .lort embeds, or a model folder. */
     static Function<String, Optional<byte[]>> tokenizerFiles(Path model) {
-        if (Files.isRegularFile(model) && LortFile.looksLikeLort(model)) {
+        if (Files.exists(model) && !Files.isDirectory(model) && !Files.isRegularFile(model))
+            throw new LortException(model + ": not a regular file (a device, pipe or socket); give a model folder or a .lort file");
+        if (Files.isRegularFile(model) && (model.getFileName().toString().endsWith(".lort") || LortFile.looksLikeLort(model))) {
             // The few tokenizer files are copied out so the mapping can be closed at once.
             Map<String, byte[]> embedded = new HashMap<>();
             try (LortFile f = LortFile.open(model)) {
@@ -116,6 +118,7 @@ public final class TokenizeCommand implements Runnable {
 
     private String readInput() {
         if (input.text != null) return input.text;
+        CompressCommand.inputFile("--file", input.file, "");
         try {
             return Files.readString(input.file, StandardCharsets.UTF_8);
         } catch (java.nio.charset.MalformedInputException e) {

@@ -111,6 +111,8 @@ public final class Compressor {
 
     public Summary run(SourceModel model, Path output, ObjectNode source) {
         long start = System.nanoTime();
+        Preflight.checkOutput(model, output, options);
+        Preflight.checkConfig(model);
         Map<String, Double> stages = new LinkedHashMap<>();
         Selection selection = timed(stages, "select", () -> select(model));
         if (options.planRanks() && options.encoding().rank() == null) timed(stages, "plan", () -> plan(selection));

@@ -49,7 +49,7 @@ final class Evaluator {
         long tokens = docs.stream().mapToLong(d -> d.length).sum();
         ProgressBar bar = new ProgressBar("eval", 2 * tokens, false, quiet);
         Perplexity.Result original = perplexity(weights, docs, ctx, threads, done -> bar.update(done));
-        try (ai.lort.weights.LortWeights file = new ai.lort.weights.LortWeights(LortFile.open(lort))) {
+        try (ai.lort.weights.LortWeights file = new ai.lort.weights.LortWeights(LortFile.openVerified(lort))) {
             Perplexity.Result compressed = perplexity(file, docs, ctx, threads, done -> bar.update(tokens + done));
             bar.finish(2 * tokens);
             return new Compressor.Evaluation(text.toString(), docs.size(), original.tokens(), original.perplexity(), compressed.perplexity());

@@ -28,7 +28,7 @@ public final class HealFile {
 
     public static Healer.Result run(Path input, SourceModel source, Path output, HealOptions options, long seed, int threads,
                                     Healer.Progress progress) {
-        try (LortFile file = LortFile.open(input)) {
+        try (LortFile file = LortFile.openVerified(input)) {
             SafetensorsWeights original = new SafetensorsWeights(source); // not closed: the caller owns the source
             requireSameArchitecture(input, ModelConfig.load(new LortWeights(file)), ModelConfig.load(original));
             for (String name : file.layers().keySet())

@@ -1,13 +1,11 @@
 package ai.lort.format;
 
 import ai.lort.LortException;
-import ai.lort.load.DType;
 import ai.lort.load.MappedFile;
 import ai.lort.load.Tensor;
-import ai.lort.pack.Hadamard;
 import ai.lort.util.Parallel;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import ai.lort.util.StrictJson;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,7 +14,6 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,11 +21,11 @@ import java.util.zip.CRC32C;
 
 /**
  * A memory-mapped .lort file (docs/FORMAT.md). Opening validates the preamble, the index checksum
- * and every section's bounds; layers and tensors are then views into the mapping, used in place.
- * Section checksums are checked on demand by {@link #verify()}.
+ * and every field of the index ({@link LortIndex}); layers and tensors are then views into the
+ * mapping, used in place. Section checksums and ternary codes are checked by {@link #verify()}
+ * (one pass over the mapped bytes), which the commands that run a model always do.
  */
 public final class LortFile implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -46,10 +43,11 @@ public final class LortFile implements AutoCloseable {
     private final Map<String, Tensor> tensors;
     private final Map<String, Section> files;
     private final List<Section> sections;
+    private final Map<String, Section> codeSections;
 
     private LortFile(Path path, Arena arena, MemorySegment file, JsonNode index, int versionMinor,
                      Map<String, CompressedLayer> layers, Map<String, JsonNode> layerInfo, Map<String, Tensor> tensors,
-                     Map<String, Section> files, List<Section> sections) {
+                     Map<String, Section> files, List<Section> sections, Map<String, Section> codeSections) {
         this.path = path;
         this.arena = arena;
         this.file = file;
@@ -60,17 +58,33 @@ public final class LortFile implements AutoCloseable {
         this.tensors = tensors;
         this.files = files;
         this.sections = sections;
+        this.codeSections = codeSections;
     }
 
+    /**
+     * Opens and checks the structure of the file: the preamble, the index (its CRC, every field,
+     * every section's bounds, the zero padding). Section checksums and ternary codes are checked by
+     * {@link #verify()}; {@link #openVerified} does both, as every command that runs a model does.
+     */
     public static LortFile open(Path path) {
-        return MappedFile.open(path, f -> {
-            if (f.size() < LortFormat.PREAMBLE_BYTES) throw bad(path, "file is " + f.size() + " bytes, too short for a .lort preamble");
-            return parse(path, f.arena(), f.segment());
-        });
+        return MappedFile.open(path, f -> parse(path, f.arena(), f.segment()));
+    }
+
+    /** {@link #open}, then {@link #checkIntegrity()}: what infer, eval and compress --eval read. */
+    public static LortFile openVerified(Path path) {
+        LortFile f = open(path);
+        try {
+            f.checkIntegrity();
+            return f;
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
     }
 
     /** True when the file starts with the .lort magic bytes (cheap check for format detection). */
     public static boolean looksLikeLort(Path path) {
+        if (!java.nio.file.Files.isRegularFile(path)) return false;
         try (var in = java.nio.file.Files.newInputStream(path)) {
             return java.util.Arrays.equals(in.readNBytes(4), LortFormat.MAGIC);
         } catch (IOException e) {
@@ -78,114 +92,46 @@ public final class LortFile implements AutoCloseable {
         }
     }
 
-    private static LortFile parse(Path path, Arena arena, MemorySegment seg) {
+    /** Parses a whole .lort file held in {@code seg} ({@code arena} owns it; null for a heap segment). */
+    static LortFile parse(Path path, Arena arena, MemorySegment seg) {
+        long size = seg.byteSize();
+        if (size < LortFormat.PREAMBLE_BYTES) throw bad(path, "file is " + size + " bytes, too short for the 64-byte preamble");
         byte[] magic = seg.asSlice(0, 4).toArray(ValueLayout.JAVA_BYTE);
         if (!java.util.Arrays.equals(magic, LortFormat.MAGIC)) throw bad(path, "no LORT magic bytes at the start (not a .lort file)");
         int major = Short.toUnsignedInt(seg.get(SHORT_LE, 4));
         int minor = Short.toUnsignedInt(seg.get(SHORT_LE, 6));
         if (major != LortFormat.VERSION_MAJOR)
             throw new LortException(path + ": .lort format version " + major + "." + minor + " is not supported by this LoRT (reads " + LortFormat.VERSION_MAJOR + ".x); upgrade LoRT");
-        long size = seg.byteSize();
-        int layerCount = seg.get(INT_LE, 8);
-        int tensorCount = seg.get(INT_LE, 12);
+        long layerCount = Integer.toUnsignedLong(seg.get(INT_LE, 8));
+        long tensorCount = Integer.toUnsignedLong(seg.get(INT_LE, 12));
         long indexOffset = seg.get(LONG_LE, 16);
         long indexLength = seg.get(LONG_LE, 24);
         long indexCrc = Integer.toUnsignedLong(seg.get(INT_LE, 32));
-        if (indexOffset < LortFormat.PREAMBLE_BYTES || indexLength <= 0 || indexOffset + indexLength > size)
-            throw bad(path, "index at " + indexOffset + " (+" + indexLength + ") lies outside the " + size + "-byte file (truncated?)");
+        int flags = seg.get(INT_LE, 36);
+        if (flags != 0) throw bad(path, "preamble flags are " + Integer.toHexString(flags) + "; version 1 defines none (must be 0)");
+        for (int i = 40; i < LortFormat.PREAMBLE_BYTES; i++)
+            if (seg.get(ValueLayout.JAVA_BYTE, i) != 0) throw bad(path, "reserved preamble byte " + i + " is not zero");
+        if (indexOffset < LortFormat.PREAMBLE_BYTES || indexOffset % LortFormat.ALIGNMENT != 0 || indexLength <= 0 || indexLength > size - indexOffset)
+            throw bad(path, "index at " + indexOffset + " (+" + indexLength + ") lies outside the " + size + "-byte file or is misaligned (truncated?)");
+        if (indexOffset + indexLength != size) throw bad(path, "the file has " + (size - indexOffset - indexLength) + " bytes after the index (it must end with it)");
+        if (indexLength > LortFormat.MAX_INDEX_BYTES) throw bad(path, "index of " + indexLength + " bytes is larger than any LoRT writes");
         byte[] json = seg.asSlice(indexOffset, indexLength).toArray(ValueLayout.JAVA_BYTE);
         CRC32C crc = new CRC32C();
         crc.update(json);
         if (crc.getValue() != indexCrc) throw bad(path, "index checksum mismatch (file corrupted)");
+        LortIndex x;
         JsonNode index;
         try {
-            index = JSON.readTree(json);
-        } catch (IOException e) {
-            throw bad(path, "index is not valid JSON");
+            index = StrictJson.parse(json, "the index");
+            x = LortIndex.read(index, seg, indexOffset, major, minor);
+        } catch (LortException e) {
+            throw bad(path, e.getMessage());
         }
-        List<Section> sections = new ArrayList<>();
-        Map<String, Section> files = new LinkedHashMap<>();
-        for (JsonNode f : index.path("files")) {
-            Section s = section(path, size, "file " + f.path("name").asText(), f);
-            files.put(f.path("name").asText(), s);
-            sections.add(s);
-        }
-        Map<String, CompressedLayer> layers = new LinkedHashMap<>();
-        Map<String, JsonNode> info = new LinkedHashMap<>();
-        for (JsonNode l : index.path("layers")) {
-            String name = l.path("name").asText();
-            Packing packing = known(path, name, "packing", l.path("packing").asText(), Packing.byId(l.path("packing").asText()), Packing.ids());
-            ScaleEncoding scales = known(path, name, "scales", l.path("scales").asText(), ScaleEncoding.byId(l.path("scales").asText()), ScaleEncoding.ids());
-            Rotation rotationKind = known(path, name, "rotation", l.path("rotation").asText(), Rotation.byId(l.path("rotation").asText()), Rotation.ids());
-            int rows = l.path("shape").path(0).asInt(-1), cols = l.path("shape").path(1).asInt(-1), rank = l.path("rank").asInt(-1);
-            if (rows <= 0 || cols <= 0 || rank < 0) throw bad(path, "layer " + name + " has a bad shape or rank");
-            Hadamard rotation = null;
-            if (rotationKind == Rotation.HADAMARD) {
-                if (!l.path("rotation_seed").isIntegralNumber() || !l.path("rotation_block").isInt())
-                    throw bad(path, "layer " + name + " has rotation 'hadamard' without an integer rotation_seed and rotation_block");
-                try {
-                    rotation = new Hadamard(cols, l.path("rotation_seed").asLong(), l.path("rotation_block").asInt());
-                } catch (IllegalArgumentException e) {
-                    throw bad(path, "layer " + name + ": " + e.getMessage());
-                }
-            }
-            JsonNode secs = l.path("sections");
-            Section sc = section(path, size, name + " scales", secs.path("scales"));
-            Section sa = section(path, size, name + " a", secs.path("a"));
-            Section sb = section(path, size, name + " b", secs.path("b"));
-            Section st = section(path, size, name + " codes", secs.path("codes"));
-            expectLength(path, sc, (long) scales.bytes() * rows);
-            expectLength(path, sa, 2L * rank * cols);
-            expectLength(path, sb, 2L * rank * rows);
-            expectLength(path, st, (long) rows * packing.rowBytes(cols));
-            sections.addAll(List.of(sc, sa, sb, st));
-            layers.put(name, new CompressedLayer(name, rows, cols, rank, packing,
-                    slice(seg, sc), slice(seg, sa), slice(seg, sb), slice(seg, st), scales, rotation));
-            info.put(name, l.path("info"));
-        }
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (JsonNode t : index.path("tensors")) {
-            String name = t.path("name").asText();
-            DType dtype = DType.parse(t.path("dtype").asText());
-            if (dtype == null) throw bad(path, "tensor " + name + " has unknown dtype " + t.path("dtype").asText());
-            long[] shape = new long[t.path("shape").size()];
-            long count = 1;
-            for (int i = 0; i < shape.length; i++) { shape[i] = t.path("shape").get(i).asLong(); count *= shape[i]; }
-            Section s = section(path, size, name, t);
-            expectLength(path, s, count * dtype.size());
-            sections.add(s);
-            tensors.put(name, new Tensor(name, dtype, shape, slice(seg, s)));
-        }
-        if (layers.size() != layerCount || tensors.size() != tensorCount)
-            throw bad(path, "preamble counts (" + layerCount + " layers, " + tensorCount + " tensors) disagree with the index");
-        return new LortFile(path, arena, seg, index, minor, Collections.unmodifiableMap(layers), Collections.unmodifiableMap(info),
-                Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(files), List.copyOf(sections));
-    }
-
-    private static <T> T known(Path path, String layer, String field, String value, Optional<T> parsed, String known) {
-        return parsed.orElseThrow(() -> new LortException(path + ": layer " + layer + " uses " + field + " '" + value
-                + "', which this LoRT does not know (it reads " + known + "); upgrade LoRT"));
-    }
-
-    private static Section section(Path path, long size, String what, JsonNode n) {
-        long off = n.path("offset").asLong(-1), len = n.path("length").asLong(-1);
-        if (off < LortFormat.PREAMBLE_BYTES || len < 0 || off + len > size || off % LortFormat.ALIGNMENT != 0)
-            throw bad(path, what + " lies outside the file or is misaligned (offset " + off + ", length " + len + ")");
-        long crc;
-        try {
-            crc = Long.parseLong(n.path("crc32c").asText(), 16);
-        } catch (NumberFormatException e) {
-            throw bad(path, what + " has no valid crc32c");
-        }
-        return new Section(what, off, len, crc);
-    }
-
-    private static void expectLength(Path path, Section s, long expected) {
-        if (s.length() != expected) throw bad(path, s.what() + " holds " + s.length() + " bytes, expected " + expected);
-    }
-
-    private static MemorySegment slice(MemorySegment seg, Section s) {
-        return seg.asSlice(s.offset(), s.length());
+        if (x.layers.size() != layerCount || x.tensors.size() != tensorCount)
+            throw bad(path, "preamble counts (" + layerCount + " layers, " + tensorCount + " tensors) disagree with the index ("
+                    + x.layers.size() + ", " + x.tensors.size() + ")");
+        return new LortFile(path, arena, seg, index, minor, Collections.unmodifiableMap(x.layers), Collections.unmodifiableMap(x.layerInfo),
+                Collections.unmodifiableMap(x.tensors), Collections.unmodifiableMap(x.files), List.copyOf(x.sections), Map.copyOf(x.codeSections));
     }
 
     private static LortException bad(Path path, String what) {
@@ -213,23 +159,49 @@ public final class LortFile implements AutoCloseable {
 
     public java.util.Set<String> fileNames() { return files.keySet(); }
 
-    /** An embedded file (config.json, tokenizer.json, ...). */
+    /** An embedded file (config.json, tokenizer.json, ...), its CRC-32C checked. */
     public Optional<byte[]> file(String name) {
         Section s = files.get(name);
-        return s == null ? Optional.empty() : Optional.of(file.asSlice(s.offset(), s.length()).toArray(ValueLayout.JAVA_BYTE));
+        if (s == null) return Optional.empty();
+        byte[] bytes = file.asSlice(s.offset(), s.length()).toArray(ValueLayout.JAVA_BYTE);
+        CRC32C crc = new CRC32C();
+        crc.update(bytes);
+        if (crc.getValue() != s.crc32c()) throw new LortException(path + ": embedded " + name + " fails its CRC-32C check (file corrupted); compress the model again");
+        return Optional.of(bytes);
     }
 
-    /** Checks every section's CRC32C; returns the sections that fail (empty when the file is intact). */
-    public List<Section> verify() {
-        List<Section> failed = new ArrayList<>();
+    /** A section that fails verification, and why. */
+    public record Problem(Section section, String what) {
+        @Override
+        public String toString() { return section.what() + " (offset " + section.offset() + "): " + what; }
+    }
+
+    /**
+     * Checks every section's CRC-32C, and every compressed layer's codes (no invalid code, padding
+     * weights zero, docs/FORMAT.md); returns what fails, empty when the file is intact.
+     */
+    public List<Problem> verify() {
+        List<Problem> failed = new ArrayList<>();
         for (Section s : sections) {
             CRC32C crc = new CRC32C();
             long chunk = 1 << 24;
             for (long done = 0; done < s.length(); done += chunk)
                 crc.update(file.asSlice(s.offset() + done, Math.min(chunk, s.length() - done)).asByteBuffer());
-            if (crc.getValue() != s.crc32c()) failed.add(s);
+            if (crc.getValue() != s.crc32c()) failed.add(new Problem(s, String.format("CRC-32C is %08x, the index says %08x", crc.getValue(), s.crc32c())));
+        }
+        for (CompressedLayer l : layers.values()) {
+            String invalid = l.packing().invalidCode(l.codes(), l.rows(), l.cols());
+            if (invalid != null) failed.add(new Problem(codeSections.get(l.name()), invalid));
         }
         return failed;
+    }
+
+    /** Throws a one-line error naming the first problem {@link #verify()} finds, and how many there are. */
+    public void checkIntegrity() {
+        List<Problem> failed = verify();
+        if (failed.isEmpty()) return;
+        throw new LortException(path + ": damaged: " + failed.getFirst() + (failed.size() > 1 ? " (and " + (failed.size() - 1) + " more sections)" : "")
+                + "; compress the model again or copy the file anew");
     }
 
     public List<Section> sections() { return sections; }
@@ -284,5 +256,5 @@ public final class LortFile implements AutoCloseable {
     }
 
     @Override
-    public void close() { arena.close(); }
+    public void close() { if (arena != null) arena.close(); }
 }

@@ -14,6 +14,8 @@ public final class LortFormat {
     public static final int VERSION_MINOR = 1;
     /** Fixed-size preamble at offset 0. */
     public static final int PREAMBLE_BYTES = 64;
+    /** Readers refuse a larger index: it would not fit a Java array, and no writer comes near it. */
+    public static final long MAX_INDEX_BYTES = 256L << 20;
     /** Every section (and the index) starts at a multiple of this. */
     public static final int ALIGNMENT = 64;
 

@@ -25,7 +25,8 @@ import java.util.zip.CRC32C;
  * one section at a time as they become ready, and the JSON index that locates them is written
  * last, with its position recorded in the fixed preamble. The file is built under a temporary
  * name in the target's folder and renamed into place by {@link #finish}; {@link #close} without
- * {@code finish} deletes it, so an interrupted run leaves nothing behind.
+ * {@code finish} deletes it, and so does a shutdown hook when a signal stops the JVM, so an
+ * interrupted run leaves nothing behind (after kill -9, the next writer in that folder removes it).
  */
 public final class LortWriter implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,22 +42,56 @@ public final class LortWriter implements AutoCloseable {
     private int minor = 0;
     private boolean finished;
 
+    /** Removes the temporary file when the JVM stops (SIGINT, SIGTERM) before the file is finished. */
+    private final Thread cleanup;
+
     private LortWriter(Path target, Path temp, FileChannel ch) {
         this.target = target;
         this.temp = temp;
         this.ch = ch;
+        this.cleanup = new Thread(() -> TempFiles.delete(temp), "lort-remove-temp");
+        Runtime.getRuntime().addShutdownHook(cleanup);
     }
 
-    public static LortWriter create(Path target) {
-        Path abs = target.toAbsolutePath();
+    /**
+     * Where writing {@code output} puts the file: a symbolic link is followed to the file it names
+     * (which is replaced, the link kept); the result must be a regular file or not exist yet, in a
+     * folder that exists. Called before any work, so a bad --output fails at once.
+     */
+    public static Path target(Path output) {
+        Path abs = output.toAbsolutePath().normalize();
+        try {
+            if (Files.isSymbolicLink(abs)) {
+                if (!Files.exists(abs)) throw new LortException(output + " is a symbolic link to a missing file (" + Files.readSymbolicLink(abs) + "); remove it or give another --output");
+                abs = abs.toRealPath();
+            } else if (abs.getParent() != null && Files.isDirectory(abs.getParent())) {
+                abs = abs.getParent().toRealPath().resolve(abs.getFileName());
+            }
+        } catch (IOException e) {
+            throw new LortException("cannot resolve " + output + ": " + e.getMessage());
+        }
+        if (Files.isDirectory(abs)) throw new LortException(output + " is a folder; give a file name for the output, e.g. " + output.resolve("model.lort"));
+        if (Files.exists(abs) && !Files.isRegularFile(abs))
+            throw new LortException(output + " is not a regular file (a device, pipe or socket); LoRT writes .lort files only to regular files");
         Path dir = abs.getParent();
-        if (Files.isDirectory(abs)) throw new LortException(target + " is a folder; give a file name for the output, e.g. " + target.resolve("model.lort"));
         if (dir == null || !Files.isDirectory(dir)) throw new LortException("output folder " + dir + " does not exist; create it first");
-        Path temp = dir.resolve("." + abs.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        return abs;
+    }
+
+    /**
+     * Starts writing {@code output} (resolved by {@link #target}) under a temporary name in its
+     * folder. Temporary files that killed writers left there (their process is gone) are removed
+     * first, and this one is removed if the JVM is stopped by a signal before {@link #finish}.
+     */
+    public static LortWriter create(Path output) {
+        Path target = target(output);
+        Path dir = target.getParent();
+        TempFiles.removeStale(dir);
+        Path temp = TempFiles.name(target);
         try {
             FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                     StandardOpenOption.WRITE, StandardOpenOption.READ);
-            return new LortWriter(abs, temp, ch);
+            return new LortWriter(target, temp, ch);
         } catch (AccessDeniedException e) {
             throw new LortException("cannot write to " + dir + ": permission denied; choose another --output");
         } catch (NoSuchFileException e) {
@@ -89,7 +124,8 @@ public final class LortWriter implements AutoCloseable {
         n.put("rotation", kind.id());
         if (rotation != null) {
             if (rotation.cols() != layer.cols()) throw new IllegalArgumentException(layer.name() + ": rotation of " + rotation.cols() + " inputs for " + layer.cols());
-            n.put("rotation_seed", rotation.seed());
+            // A decimal string: JSON readers that hold numbers as doubles would round a 64-bit seed.
+            n.put("rotation_seed", Long.toString(rotation.seed()));
             n.put("rotation_block", rotation.block());
         }
         minor = Math.max(minor, Math.max(kind.sinceMinor(), Math.max(layer.packing().sinceMinor(), layer.scaleEncoding().sinceMinor())));
@@ -138,6 +174,7 @@ public final class LortWriter implements AutoCloseable {
             ch.close();
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             finished = true;
+            forgetCleanup();
         } catch (IOException e) {
             throw ioError(e);
         }
@@ -180,6 +217,14 @@ public final class LortWriter implements AutoCloseable {
     }
 
 
+    private void forgetCleanup() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(cleanup);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs anyway; it finds nothing to remove once the file is renamed
+        }
+    }
+
     @Override
     public void close() {
         if (finished) return;
@@ -188,10 +233,7 @@ public final class LortWriter implements AutoCloseable {
         } catch (IOException ignored) {
             // best effort: the temporary file is removed below either way
         }
-        try {
-            Files.deleteIfExists(temp);
-        } catch (IOException ignored) {
-            // nothing more can be done; the name starts with '.' and ends in .tmp-<pid>
-        }
+        TempFiles.delete(temp);
+        forgetCleanup();
     }
 }

@@ -36,6 +36,11 @@ public enum Packing {
         return this == T3_B5 ? TritPacker.pack(t, rows, cols) : TernaryPacker.pack(t, rows, cols);
     }
 
+    /** What makes {@code codes} (rows × {@link #rowBytes} bytes) invalid in this layout, or null when they are valid. */
+    public String invalidCode(java.lang.foreign.MemorySegment codes, int rows, int cols) {
+        return this == T3_B5 ? TritPacker.invalidCode(codes, rows, cols) : TernaryPacker.invalidCode(codes, rows, cols);
+    }
+
     public static Optional<Packing> byId(String id) {
         return Arrays.stream(values()).filter(p -> p.id.equals(id)).findFirst();
     }

@@ -59,7 +59,8 @@ public final class Generator {
         model.logits(0, logits);
         long promptNanos = System.nanoTime() - start;
 
-        int[] out = new int[Math.max(0, maxTokens)];
+        // Generation stops when the context is full, so no more than a context of tokens comes out.
+        int[] out = new int[Math.max(0, Math.min(maxTokens, model.context()))];
         int count = 0;
         long firstToken = 0, decode = 0;
         Stop stop = Stop.MAX_TOKENS;

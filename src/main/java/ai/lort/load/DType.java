@@ -1,7 +1,5 @@
 package ai.lort.load;
 
-import java.util.Locale;
-
 /** Element types of safetensors tensors (the names are the format's own). */
 public enum DType {
     F64(8), F32(4), F16(2), BF16(2),
@@ -18,12 +16,14 @@ public enum DType {
     /** True for the types the compressor can read as floats (F32, F16, BF16). */
     public boolean isCompressible() { return this == F32 || this == F16 || this == BF16; }
 
-    /** Parses a safetensors dtype name; returns null when unknown. */
+    /** Parses a safetensors dtype name, spelled exactly as the format does (upper case); null when unknown. */
     public static DType parse(String name) {
-        try {
-            return valueOf(name.toUpperCase(Locale.ROOT));
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
+        for (DType t : values()) if (t.name().equals(name)) return t;
+        return null;
+    }
+
+    /** Every name, for messages. */
+    public static String names() {
+        return String.join(", ", java.util.Arrays.stream(values()).map(Enum::name).toList());
     }
 }

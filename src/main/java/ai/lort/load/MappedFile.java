@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -21,6 +22,7 @@ public record MappedFile(Path path, Arena arena, MemorySegment segment) implemen
     }
 
     public static <T> T open(Path path, Parser<T> parser) {
+        requireRegularFile(path);
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
@@ -35,6 +37,18 @@ public record MappedFile(Path path, Arena arena, MemorySegment segment) implemen
         } finally {
             if (arena != null) arena.close();
         }
+    }
+
+    /**
+     * Refuses a path that is not a regular file (after symbolic links) before anything opens it:
+     * opening a named pipe for reading would block until a writer comes, and a device or a folder
+     * is no model.
+     */
+    public static void requireRegularFile(Path path) {
+        if (Files.isRegularFile(path)) return;
+        if (!Files.exists(path)) throw new LortException(path + ": no such file");
+        if (Files.isDirectory(path)) throw new LortException(path + ": is a folder, not a file");
+        throw new LortException(path + ": not a regular file (a device, pipe or socket); give a file");
     }
 
     public long size() { return segment.byteSize(); }

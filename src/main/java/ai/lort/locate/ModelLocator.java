@@ -33,9 +33,11 @@ public final class ModelLocator {
             provenance.put("path", local.toString());
             return new LocatedModel(LocalModel.resolve(local), provenance);
         }
-        HubId id = HubId.parse(modelSpec, revisionOrNull).orElseThrow(() -> new LortException(looksLikePath(modelSpec)
-                ? modelSpec + ": no such file or folder"
-                : "'" + modelSpec + "' is neither an existing file or folder nor a Hugging Face model id like Qwen/Qwen2.5-0.5B (org/name, optionally @revision)"));
+        String pathReason = pathReason(modelSpec);
+        if (pathReason != null)
+            throw new LortException(modelSpec + ": no such file or folder (taken for a local path because it " + pathReason + "; a hub id looks like org/name)");
+        HubId id = HubId.parse(modelSpec, revisionOrNull).orElseThrow(() -> new LortException(
+                "'" + modelSpec + "' is neither an existing file or folder nor a Hugging Face model id like Qwen/Qwen2.5-0.5B (org/name, optionally @revision)"));
         HubClient.Snapshot snapshot = new HubClient(env, quiet).fetch(id);
         Map<String, Object> provenance = new LinkedHashMap<>();
         provenance.put("type", "hub");
@@ -46,10 +48,20 @@ public final class ModelLocator {
         return new LocatedModel(snapshot.model(), provenance);
     }
 
-    /** Absolute, relative-dotted, home-relative or multi-segment specs are meant as paths. */
-    private static boolean looksLikePath(String spec) {
-        return spec.startsWith("/") || spec.startsWith(".") || spec.startsWith("~") || spec.chars().filter(c -> c == '/').count() > 1
-                || spec.endsWith(".safetensors") || spec.endsWith(".lort");
+    /**
+     * Why a spec that names nothing on disk is still meant as a path, never fetched from the hub
+     * (absolute, relative-dotted, home-relative, more than one '/', or a model file's extension);
+     * null when it may be a hub id.
+     */
+    static String pathReason(String spec) {
+        if (spec.startsWith("/")) return "starts with /";
+        if (spec.startsWith(".")) return "starts with .";
+        if (spec.startsWith("~")) return "starts with ~";
+        if (spec.chars().filter(c -> c == '/').count() > 1) return "has more than one /";
+        if (spec.endsWith(".lort")) return "ends in .lort";
+        if (spec.endsWith(".safetensors")) return "ends in .safetensors";
+        if (spec.endsWith(".json")) return "ends in .json";
+        return null;
     }
 
     private static Path existingPath(String spec, HubEnvironment env) {

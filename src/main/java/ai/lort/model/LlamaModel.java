@@ -98,9 +98,11 @@ public final class LlamaModel implements AutoCloseable {
 
     public static LlamaModel load(WeightSource weights, Backend backend, int context, int batch) {
         ModelConfig config = ModelConfig.load(weights);
+        ModelShapes.check(config, weights);
+        int ctx = context > 0 ? context : Math.min(config.maxPositions(), DEFAULT_CONTEXT);
+        if (backend instanceof CpuBackend) ModelShapes.checkHeap(config, ctx, batch);
         // Until C2 compiles the Vector API kernels, a large layer's matvec takes seconds; tiny models warm up on their own.
         if (backend instanceof CpuBackend && config.parameters() >= WARM_UP_PARAMETERS) Matrices.warmUp();
-        int ctx = context > 0 ? context : Math.min(config.maxPositions(), DEFAULT_CONTEXT);
         return new LlamaModel(config, backend, weights, ctx, batch);
     }
 

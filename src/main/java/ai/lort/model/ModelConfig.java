@@ -3,8 +3,7 @@ package ai.lort.model;
 import ai.lort.LortException;
 import ai.lort.weights.WeightSource;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
+import ai.lort.util.StrictJson;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -48,83 +47,141 @@ public record ModelConfig(String architecture, String modelType, int hiddenSize,
     /** Reads config.json (required) and generation_config.json (optional) from the weights. */
     public static ModelConfig load(WeightSource weights) {
         byte[] config = weights.file("config.json").orElseThrow(() ->
-                new LortException("the model has no config.json; put the model's config.json beside its weights"));
+                new Unsupported("the model has no config.json; put the model's config.json beside its weights"));
         return parse(config, weights.file("generation_config.json").orElse(null));
     }
 
+    /**
+     * Parses and validates config.json (and generation_config.json when given). Throws
+     * {@link Unsupported} when the engine does not run the model (architecture, activation, rope
+     * type, or a field the engine needs is absent), and a plain {@link LortException} naming the
+     * field when a value is out of range or inconsistent (compress refuses those too).
+     */
     public static ModelConfig parse(byte[] configJson, byte[] generationConfigJson) {
-        JsonNode c = json(configJson, "config.json");
-        JsonNode g = generationConfigJson == null ? null : json(generationConfigJson, "generation_config.json");
+        JsonNode c = StrictJson.object(configJson, "config.json");
+        JsonNode g = generationConfigJson == null ? null : StrictJson.object(generationConfigJson, "generation_config.json");
 
         String arch = c.path("architectures").path(0).asText("");
         String type = c.path("model_type").asText("");
         if (!MODEL_TYPES.contains(type) && !SUPPORTED.contains(arch))
-            throw new LortException("architecture " + (arch.isEmpty() ? type : arch) + " (model_type '" + type
+            throw new Unsupported("architecture " + (arch.isEmpty() ? type : arch) + " (model_type '" + type
                     + "') is not supported by the inference engine (supported: " + String.join(", ", SUPPORTED)
                     + "); compression still works on it");
         String act = c.path("hidden_act").asText("silu");
         if (!act.equals("silu") && !act.equals("swish"))
-            throw new LortException(arch + " with hidden_act '" + act + "' is not supported (the engine runs SwiGLU, silu)");
+            throw new Unsupported(arch + " with hidden_act '" + act + "' is not supported (the engine runs SwiGLU, silu)");
 
-        int hidden = required(c, "hidden_size");
-        int heads = required(c, "num_attention_heads");
-        int kvHeads = c.path("num_key_value_heads").isNumber() ? c.get("num_key_value_heads").asInt() : heads;
-        int headDim = c.path("head_dim").isNumber() ? c.get("head_dim").asInt() : hidden / heads;
-        if (heads % kvHeads != 0) throw new LortException("config.json: num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
+        int hidden = required(c, "hidden_size", MAX_WIDTH);
+        int heads = required(c, "num_attention_heads", MAX_HEADS);
+        int kvHeads = optional(c, "num_key_value_heads", 1, heads, heads);
+        if (heads % kvHeads != 0) throw invalid("num_attention_heads " + heads + " is not a multiple of num_key_value_heads " + kvHeads);
+        if (!present(c, "head_dim") && hidden % heads != 0)
+            throw invalid("num_attention_heads " + heads + " does not divide hidden_size " + hidden + " (and there is no head_dim)");
+        int headDim = optional(c, "head_dim", 1, MAX_WIDTH, hidden / heads);
+        if ((long) heads * headDim > MAX_WIDTH) throw invalid("num_attention_heads × head_dim = " + (long) heads * headDim + " exceeds " + MAX_WIDTH);
+        if (headDim % 2 != 0) throw invalid("head_dim " + headDim + " is odd; rotary embeddings rotate pairs of values");
+        int intermediate = required(c, "intermediate_size", MAX_WIDTH);
+        int layers = required(c, "num_hidden_layers", MAX_LAYERS);
+        int vocab = required(c, "vocab_size", MAX_VOCAB);
+        int maxPositions = optional(c, "max_position_embeddings", 1, MAX_POSITIONS, 2048);
+        double eps = number(c, "rms_norm_eps", 1e-6);
+        if (!(eps > 0 && eps < 1)) throw invalid("rms_norm_eps " + eps + " must be above 0 and below 1");
 
         int window = 0;
         JsonNode sw = c.path("sliding_window");
         boolean slidingOn = type.equals("mistral") || c.path("use_sliding_window").asBoolean(false);
         if (sw.isNumber() && slidingOn) {
-            if (!type.equals("mistral")) throw new LortException(arch + " with use_sliding_window true is not supported yet");
-            window = sw.asInt();
+            if (!type.equals("mistral")) throw new Unsupported(arch + " with use_sliding_window true is not supported yet");
+            window = optional(c, "sliding_window", 1, Integer.MAX_VALUE, 0);
         }
 
         Set<Integer> eos = new TreeSet<>();
-        addIds(eos, c.path("eos_token_id"));
-        if (g != null) addIds(eos, g.path("eos_token_id"));
-        int bos = c.path("bos_token_id").asInt(-1);
-        if (g != null && g.path("bos_token_id").isNumber()) bos = g.get("bos_token_id").asInt();
+        addIds(eos, c.path("eos_token_id"), "config.json: eos_token_id");
+        if (g != null) addIds(eos, g.path("eos_token_id"), "generation_config.json: eos_token_id");
+        int bos = tokenId(c.path("bos_token_id"), "config.json: bos_token_id");
+        if (g != null && g.path("bos_token_id").isNumber()) bos = tokenId(g.get("bos_token_id"), "generation_config.json: bos_token_id");
 
-        return new ModelConfig(arch, type, hidden, required(c, "intermediate_size"), required(c, "num_hidden_layers"),
-                heads, kvHeads, headDim, required(c, "vocab_size"), c.path("max_position_embeddings").asInt(2048),
-                (float) c.path("rms_norm_eps").asDouble(1e-6), rope(c, arch), window, bos, Set.copyOf(eos));
+        return new ModelConfig(arch, type, hidden, intermediate, layers, heads, kvHeads, headDim, vocab, maxPositions,
+                (float) eps, rope(c, arch), window, bos, Set.copyOf(eos));
     }
 
     /** transformers 5 keeps everything in rope_parameters; transformers 4 splits rope_theta and rope_scaling. */
     private static Rope rope(JsonNode c, String arch) {
         JsonNode p = c.path("rope_parameters");
         JsonNode scaling = p.isObject() ? p : c.path("rope_scaling");
-        double theta = p.path("rope_theta").isNumber() ? p.get("rope_theta").asDouble() : c.path("rope_theta").asDouble(10000.0);
+        double theta = p.path("rope_theta").isNumber() ? positive(p, "rope_theta", 10000.0) : positive(c, "rope_theta", 10000.0);
         if (!scaling.isObject()) return Rope.plain(theta);
         String type = scaling.path("rope_type").asText(scaling.path("type").asText("default"));
         return switch (type) {
             case "default" -> Rope.plain(theta);
-            case "linear" -> new Rope("linear", theta, scaling.path("factor").asDouble(1.0), 0, 0, 0);
-            case "llama3" -> new Rope("llama3", theta, scaling.path("factor").asDouble(),
-                    scaling.path("low_freq_factor").asDouble(), scaling.path("high_freq_factor").asDouble(),
-                    scaling.path("original_max_position_embeddings").asInt());
-            default -> throw new LortException(arch + " uses rope type '" + type + "', which the engine does not support (default, linear, llama3)");
+            case "linear" -> new Rope("linear", theta, positive(scaling, "factor", 1.0), 0, 0, 0);
+            case "llama3" -> {
+                double low = positive(scaling, "low_freq_factor", Double.NaN), high = positive(scaling, "high_freq_factor", Double.NaN);
+                if (!(high > low)) throw invalid("rope_scaling high_freq_factor " + high + " must be above low_freq_factor " + low);
+                yield new Rope("llama3", theta, positive(scaling, "factor", Double.NaN), low, high,
+                        optional(scaling, "original_max_position_embeddings", 1, MAX_POSITIONS, 0));
+            }
+            default -> throw new Unsupported(arch + " uses rope type '" + type + "', which the engine does not support (default, linear, llama3)");
         };
     }
 
-    private static void addIds(Set<Integer> out, JsonNode n) {
-        if (n.isNumber()) out.add(n.asInt());
-        else if (n.isArray()) n.forEach(e -> { if (e.isNumber()) out.add(e.asInt()); });
+    private static final int MAX_WIDTH = 1 << 20, MAX_HEADS = 1 << 12, MAX_LAYERS = 1 << 12, MAX_VOCAB = 1 << 24, MAX_POSITIONS = 1 << 30;
+
+    private static boolean present(JsonNode c, String key) {
+        return c.has(key) && !c.get(key).isNull();
     }
 
-    private static int required(JsonNode c, String key) {
-        if (!c.path(key).isNumber()) throw new LortException("config.json has no '" + key + "'; is it a causal language model's config?");
-        return c.get(key).asInt();
+    /** A required integer field in 1..max; its absence means the engine cannot run the model. */
+    private static int required(JsonNode c, String key, int max) {
+        if (!present(c, key)) throw new Unsupported("config.json has no '" + key + "'; is it a causal language model's config?");
+        return integer(c, key, 1, max);
     }
 
-    private static JsonNode json(byte[] bytes, String what) {
-        try {
-            JsonNode n = new ObjectMapper().readTree(bytes);
-            if (n == null || !n.isObject()) throw new LortException(what + " is not a JSON object");
-            return n;
-        } catch (IOException e) {
-            throw new LortException(what + " is not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+    private static int optional(JsonNode c, String key, int min, int max, int absent) {
+        return present(c, key) ? integer(c, key, min, max) : absent;
+    }
+
+    private static int integer(JsonNode c, String key, int min, int max) {
+        JsonNode n = c.get(key);
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) throw invalid(key + " must be an integer, not " + StrictJson.describe(n));
+        if (n.intValue() < min || n.intValue() > max) throw invalid(key + " is " + n.intValue() + ", outside " + min + ".." + max);
+        return n.intValue();
+    }
+
+    /** A finite number, or {@code absent} when the key is missing or null. */
+    private static double number(JsonNode c, String key, double absent) {
+        if (!present(c, key)) {
+            if (Double.isNaN(absent)) throw invalid(key + " is missing");
+            return absent;
         }
+        JsonNode n = c.get(key);
+        if (!n.isNumber() || !Double.isFinite(n.asDouble())) throw invalid(key + " must be a finite number, not " + StrictJson.describe(n));
+        return n.asDouble();
+    }
+
+    private static double positive(JsonNode c, String key, double absent) {
+        double v = number(c, key, absent);
+        if (!(v > 0)) throw invalid(key + " is " + v + "; it must be above 0");
+        return v;
+    }
+
+    private static int tokenId(JsonNode n, String what) {
+        if (n.isMissingNode() || n.isNull()) return -1;
+        if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < -1) throw new LortException(what + " must be a token id (an integer from 0, or -1 for none), not " + StrictJson.describe(n));
+        return n.intValue();
+    }
+
+    private static void addIds(Set<Integer> out, JsonNode n, String what) {
+        if (n.isArray()) n.forEach(e -> out.add(tokenId(e, what)));
+        else if (!n.isMissingNode() && !n.isNull()) out.add(tokenId(n, what));
+    }
+
+    private static LortException invalid(String what) {
+        return new LortException("config.json: " + what + "; fix the model's config.json");
+    }
+
+    /** The engine does not run this model (the compressor then uses its weight-only method). */
+    public static final class Unsupported extends LortException {
+        public Unsupported(String why) { super(why); }
     }
 }

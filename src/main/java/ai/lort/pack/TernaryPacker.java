@@ -1,5 +1,8 @@
 package ai.lort.pack;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * Packs ternary weights {-1, 0, +1} two bits each, in the layout {@code t2-g64} of docs/FORMAT.md.
  *
@@ -59,6 +62,34 @@ public final class TernaryPacker {
         if (code == 3) throw new IllegalArgumentException("invalid ternary code 3 at column " + c);
         return code - 1;
     }
+
+    /**
+     * Where packed rows are not valid {@code t2-g64}: a code 3, or a padding weight (past
+     * {@code cols} in a row's last group) that is not code 1; null when every row is valid.
+     */
+    public static String invalidCode(MemorySegment codes, int rows, int cols) {
+        long rb = rowBytes(cols), total = rows * rb;
+        // A code 3 is a bit pair with both bits set: the even bits of x & (x >>> 1).
+        long at = 0;
+        for (; at + 8 <= total; at += 8) {
+            long x = codes.get(LONG_LE, at);
+            if ((x & (x >>> 1) & 0x5555_5555_5555_5555L) != 0) break;
+        }
+        for (; at < total; at++) {
+            int b = codes.get(ValueLayout.JAVA_BYTE, at);
+            if ((b & (b >>> 1) & 0x55) != 0) return "code 3 (not ternary) in row " + at / rb;
+        }
+        if (cols % GROUP != 0) {
+            for (int r = 0; r < rows; r++)
+                for (int c = cols; c < (int) (rb / GROUP_BYTES) * GROUP; c++) {
+                    int code = codes.get(ValueLayout.JAVA_BYTE, r * rb + byteIndex(c)) >> shift(c) & 3;
+                    if (code != 1) return "padding weight " + c + " of row " + r + " has code " + code + ", not 1 (zero)";
+                }
+        }
+        return null;
+    }
+
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     /** Unpacks to row-major {-1, 0, +1} values. */
     public static byte[] unpack(byte[] packed, int rows, int cols) {

@@ -1,5 +1,8 @@
 package ai.lort.pack;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * Packs ternary weights five to a byte, base 3 (layout {@code t3-b5} of docs/FORMAT.md): 1.6 bits
  * per weight instead of 2. Weight {@code 5g + k} of a row ({@code 0 <= k < 5}) is digit k of byte g:
@@ -40,6 +43,35 @@ public final class TritPacker {
             }
         return out;
     }
+
+    /**
+     * Where packed rows are not valid {@code t3-b5}: a byte above 242, or a padding digit (past
+     * {@code cols} in a row's last byte) that is not code 1; null when every row is valid.
+     */
+    public static String invalidCode(MemorySegment codes, int rows, int cols) {
+        long rb = rowBytes(cols), total = rows * rb;
+        // A byte b >= 243 has its top bit set and (b & 0x7F) + 13 >= 128; no carry crosses bytes.
+        long at = 0;
+        for (; at + 8 <= total; at += 8) {
+            long x = codes.get(LONG_LE, at);
+            if ((x & ((x & 0x7F7F_7F7F_7F7F_7F7FL) + 0x0D0D_0D0D_0D0D_0D0DL) & 0x8080_8080_8080_8080L) != 0) break;
+        }
+        for (; at < total; at++) {
+            int b = codes.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
+            if (b > 242) return "byte " + b + " (above 242, not five base-3 digits) in row " + at / rb;
+        }
+        int used = cols % 5;
+        if (used != 0) {
+            for (int r = 0; r < rows; r++) {
+                int b = codes.get(ValueLayout.JAVA_BYTE, r * rb + rb - 1) & 0xFF;
+                for (int k = used; k < 5; k++)
+                    if (DIGITS[5 * b + k] != 1) return "padding digit " + k + " of row " + r + "'s last byte is code " + DIGITS[5 * b + k] + ", not 1 (zero)";
+            }
+        }
+        return null;
+    }
+
+    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
 
     /** The code (t + 1, 0..2) of digit {@code k} (0..4) of a packed byte, that is of weight {@code 5g + k} of byte g. */
     public static int code(int packedByte, int k) {

@@ -33,7 +33,7 @@ final class AddedTokens {
             String content = a.path("content").asText();
             boolean special = a.path("special").asBoolean(false);
             boolean normalized = a.path("normalized").asBoolean(!special);
-            int id = modelVocab.getOrDefault(content, a.path("id").asInt());
+            int id = modelVocab.getOrDefault(content, BpeModel.tokenId(a.path("id").asInt(-1), content));
             Token t = new Token(id, normalized ? normalizer.apply(content) : content, special, normalized,
                     a.path("lstrip").asBoolean(false), a.path("rstrip").asBoolean(false), a.path("single_word").asBoolean(false));
             if (t.content().isEmpty()) continue;

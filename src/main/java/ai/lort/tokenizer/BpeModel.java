@@ -53,7 +53,7 @@ final class BpeModel {
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String token = p.currentName();
                     p.nextToken();
-                    vocab.put(token, p.getIntValue());
+                    vocab.put(token, tokenId(p.getIntValue(), token));
                 }
             } else if (field.equals("merges") && value == JsonToken.START_ARRAY) {
                 merges = new ArrayList<>(1 << 18);
@@ -81,6 +81,14 @@ final class BpeModel {
             }
         }
         return new BpeModel(options, vocab, merges);
+    }
+
+    /** Ids index arrays sized by the largest one: negative or huge ids are refused, not allocated. */
+    static final int MAX_ID = (1 << 24) - 1;
+
+    static int tokenId(int id, String token) {
+        if (id < 0 || id > MAX_ID) throw new LortException("tokenizer.json: token \"" + token + "\" has id " + id + ", outside 0.." + MAX_ID);
+        return id;
     }
 
     BpeModel(JsonNode model, Map<String, Integer> vocab, List<String[]> merges) {

@@ -24,6 +24,18 @@ import jinjava.javax.el.CompositeELResolver;
  * jinjava the way transformers' {@code apply_chat_template} renders it.
  */
 public final class ChatTemplate {
+    /** Largest rendered prompt, in characters. */
+    private static final long MAX_OUTPUT = 16L << 20;
+    private static final long MAX_RENDER_MILLIS = 2_000;
+    /** When the render on this thread must stop (System.nanoTime), checked before every template node. */
+    private static final ThreadLocal<long[]> DEADLINE = new ThreadLocal<>();
+    private static final com.hubspot.jinjava.el.JinjavaNodePreProcessor NODES = new com.hubspot.jinjava.el.JinjavaNodePreProcessor();
+
+    /** Thrown past jinjava's own error handling (which catches exceptions per node) when a render runs out of time. */
+    private static final class OutOfTime extends Error {
+        OutOfTime() { super("chat template rendering ran out of time", null, false, false); }
+    }
+
     private final String template;
     private final String bosToken;
     private final String eosToken;
@@ -41,6 +53,20 @@ public final class ChatTemplate {
         this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
+                // A template comes with the model, so it may be hostile: output, strings, lists,
+                // ranges and macro recursion are bounded (and the render time, in renderContext).
+                .withMaxOutputSize(MAX_OUTPUT)
+                .withMaxStringLength(MAX_OUTPUT)
+                .withMaxListSize(100_000)
+                .withMaxMapSize(100_000)
+                .withRangeLimit(100_000)
+                .withMaxMacroRecursionDepth(50)
+                .withEnableRecursiveMacroCalls(true)
+                .withNodePreProcessor((node, interpreter) -> {
+                    NODES.accept(node, interpreter);
+                    long[] deadline = DEADLINE.get();
+                    if (deadline != null && System.nanoTime() > deadline[0]) throw new OutOfTime();
+                })
                 .withElResolver(resolver)
                 .withLegacyOverrides(LegacyOverrides.newBuilder()
                         .withUseNaturalOperatorPrecedence(true)
@@ -113,9 +139,19 @@ public final class ChatTemplate {
         return renderContext(context);
     }
 
-    /** Renders with exactly these template variables. */
+    /** Renders with exactly these template variables, within {@link #MAX_RENDER_MILLIS}. */
     String renderContext(Map<String, Object> context) {
-        RenderResult result = jinjava.renderForResult(template, context);
+        RenderResult result;
+        DEADLINE.set(new long[] {System.nanoTime() + MAX_RENDER_MILLIS * 1_000_000});
+        try {
+            result = jinjava.renderForResult(template, context);
+        } catch (OutOfTime e) {
+            throw new LortException("chat template: rendering took more than " + MAX_RENDER_MILLIS / 1000 + " s (a loop that runs too long?)");
+        } catch (StackOverflowError e) {
+            throw new LortException("chat template: nests too deeply to render");
+        } finally {
+            DEADLINE.remove();
+        }
         for (TemplateError e : result.getErrors()) {
             if (e.getSeverity() != TemplateError.ErrorType.FATAL) continue;
             for (Throwable t = e.getException(); t != null; t = t.getCause())

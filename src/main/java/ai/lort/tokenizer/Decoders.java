@@ -39,7 +39,7 @@ final class Decoders {
             case "Replace" -> {
                 Pattern pattern = Patterns.of(n.path("pattern"), "Replace decoder");
                 String content = Matcher.quoteReplacement(n.path("content").asText());
-                yield tokens -> tokens.stream().map(t -> pattern.matcher(t).replaceAll(content)).toList();
+                yield tokens -> tokens.stream().map(t -> Patterns.matcher(pattern, t).replaceAll(content)).toList();
             }
             case "ByteFallback" -> Decoders::byteFallback;
             case "Fuse" -> tokens -> List.of(String.join("", tokens));

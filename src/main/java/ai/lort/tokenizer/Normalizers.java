@@ -33,7 +33,7 @@ final class Normalizers {
             case "Replace" -> {
                 java.util.regex.Pattern pattern = Patterns.of(n.path("pattern"), "Replace normalizer");
                 String content = Matcher.quoteReplacement(n.path("content").asText());
-                yield s -> pattern.matcher(s).replaceAll(content);
+                yield s -> Patterns.matcher(pattern, s).replaceAll(content);
             }
             case "NFC" -> s -> java.text.Normalizer.normalize(s, Form.NFC);
             case "NFD" -> s -> java.text.Normalizer.normalize(s, Form.NFD);

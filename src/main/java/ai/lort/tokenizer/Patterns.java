@@ -30,6 +30,42 @@ final class Patterns {
     }
 
     /**
+     * A matcher over {@code text} whose regex may read each character a bounded number of times: a
+     * pattern from a hostile tokenizer.json that backtracks catastrophically is refused with a
+     * LortException instead of running for hours. Real tokenizers' patterns read a character a
+     * few times at most.
+     */
+    static java.util.regex.Matcher matcher(Pattern p, CharSequence text) {
+        return p.matcher(new Budgeted(text, 1_000_000L + 1_000L * text.length()));
+    }
+
+    /** A text whose characters may be read {@code budget} times in all. */
+    private static final class Budgeted implements CharSequence {
+        private final CharSequence text;
+        private long budget;
+
+        Budgeted(CharSequence text, long budget) {
+            this.text = text;
+            this.budget = budget;
+        }
+
+        @Override
+        public char charAt(int i) {
+            if (--budget < 0) throw new LortException("tokenizer.json: a regex backtracks too much on a text of " + text.length() + " characters; the tokenizer's pattern is not one that Hugging Face tokenizers use");
+            return text.charAt(i);
+        }
+
+        @Override
+        public int length() { return text.length(); }
+
+        @Override
+        public CharSequence subSequence(int start, int end) { return text.subSequence(start, end); }
+
+        @Override
+        public String toString() { return text.toString(); }
+    }
+
+    /**
      * Unicode's White_Space property, which Rust's {@code char::is_whitespace} (and so Hugging Face's
      * trimming) uses; Java's {@code Character.isWhitespace} differs (it counts U+001C..U+001F, not U+00A0).
      */

@@ -29,7 +29,7 @@ final class PostProcessors {
             case "ByteLevel" -> UnaryOperator.identity();
             case "TemplateProcessing" -> template(n);
             case "BertProcessing", "RobertaProcessing" -> {
-                int cls = n.path("cls").get(1).asInt(), sep = n.path("sep").get(1).asInt();
+                int cls = specialId(n, "cls"), sep = specialId(n, "sep");
                 yield ids -> {
                     List<Integer> out = new ArrayList<>(ids.size() + 2);
                     out.add(cls);
@@ -40,6 +40,13 @@ final class PostProcessors {
             }
             default -> throw new LortException("tokenizer.json: post-processor type " + type + " is not supported");
         };
+    }
+
+    /** The id of Bert's and Roberta's {@code "cls": ["[CLS]", 101]}. */
+    private static int specialId(JsonNode n, String field) {
+        JsonNode id = n.path(field).path(1);
+        if (!id.canConvertToInt()) throw new LortException("tokenizer.json: the post-processor's " + field + " is not [token, id]");
+        return BpeModel.tokenId(id.asInt(), field);
     }
 
     private static UnaryOperator<List<Integer>> template(JsonNode n) {

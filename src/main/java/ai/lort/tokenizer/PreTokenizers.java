@@ -91,7 +91,7 @@ final class PreTokenizers {
      */
     static void split(String s, Pattern pattern, String behavior, boolean invert, List<String> out) {
         List<int[]> spans = new ArrayList<>(); // {start, end, isDelimiter}
-        Matcher m = pattern.matcher(s);
+        Matcher m = pattern == GPT2 ? pattern.matcher(s) : Patterns.matcher(pattern, s);
         int last = 0;
         while (m.find()) {
             if (m.end() == m.start()) continue;

@@ -1,5 +1,6 @@
 package ai.lort.tokenizer;
 
+import ai.lort.LortException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -16,6 +17,8 @@ final class TemplateRewriter {
             "\\bnot\\s+([A-Za-z_]\\w*(?:\\.\\w+|\\[[^\\[\\]]*\\])*)\\s+is\\s+(not\\s+)?([A-Za-z_]\\w*)\\b(?!\\s*\\()");
     /** Escapes jinjava's string literals lack: {@code \\uXXXX}, {@code \\UXXXXXXXX}, {@code \\xXX} (and {@code \\\\}, to skip). */
     private static final Pattern ESCAPE = Pattern.compile("\\\\\\\\|\\\\u(\\p{XDigit}{4})|\\\\U(\\p{XDigit}{8})|\\\\x(\\p{XDigit}{2})");
+    /** Deeper parentheses than any real template has: refused rather than recursed into. */
+    private static final int MAX_DEPTH = 100;
     private static final Pattern KEYWORD = Pattern.compile("^\\s*[A-Za-z_]\\w*\\s*=(?!=)");
 
     /**
@@ -46,7 +49,10 @@ final class TemplateRewriter {
     private static String unescape(java.util.regex.MatchResult m) {
         String hex = m.group(1) != null ? m.group(1) : m.group(2) != null ? m.group(2) : m.group(3);
         if (hex == null) return Matcher.quoteReplacement(m.group());
-        String c = Character.toString(Integer.parseInt(hex, 16));
+        long code = Long.parseLong(hex, 16);
+        // Not a Unicode code point (\U beyond 10FFFF): left as written; the template engine reports it.
+        if (code > Character.MAX_CODE_POINT) return Matcher.quoteReplacement(m.group());
+        String c = Character.toString((int) code);
         // A quote or backslash spelt in hex must stay escaped in the literal.
         return Matcher.quoteReplacement(c.equals("'") || c.equals("\"") || c.equals("\\") ? "\\" + c : c);
     }
@@ -54,12 +60,13 @@ final class TemplateRewriter {
     /** In every parenthesized argument list, {@code name=value} becomes {@code name=(value)}. */
     static String parenthesizeKeywords(String s) {
         StringBuilder out = new StringBuilder();
-        group(s, 0, out, false);
+        group(s, 0, out, false, 0);
         return out.toString();
     }
 
     /** Copies s from i up to the closing ')' of this group (or the end), returning the index after it. */
-    private static int group(String s, int i, StringBuilder out, boolean inParens) {
+    private static int group(String s, int i, StringBuilder out, boolean inParens, int nesting) {
+        if (nesting > MAX_DEPTH) throw new LortException("chat template: parentheses nest more than " + MAX_DEPTH + " deep");
         List<String> args = new ArrayList<>();
         StringBuilder arg = new StringBuilder();
         while (i < s.length()) {
@@ -72,7 +79,7 @@ final class TemplateRewriter {
                 i = end;
             } else if (c == '(') {
                 arg.append('(');
-                i = group(s, i + 1, arg, true);
+                i = group(s, i + 1, arg, true, nesting + 1);
             } else if (c == '[' || c == '{') {
                 // Brackets hold no keyword arguments, but their commas are not ours: copy them whole.
                 int depth = 0, j = i;
@@ -85,6 +92,7 @@ final class TemplateRewriter {
                     else if (d == ']' || d == '}' || d == ')') depth--;
                     j++;
                 } while (j < s.length() && depth > 0);
+                j = Math.min(j, s.length()); // an escape at the very end steps past it
                 arg.append(s, i, j);
                 i = j;
             } else if (inParens && c == ',') {

@@ -99,8 +99,11 @@ public final class Tokenizer {
     /** A file lookup over a folder: absent files give empty. */
     public static Function<String, Optional<byte[]>> folderFiles(Path folder) {
         return name -> {
+            Path p = folder.resolve(name);
+            // A named pipe would block the read: only regular files are tokenizer files.
+            if (Files.exists(p) && !Files.isRegularFile(p)) throw new LortException(p + ": not a regular file (a device, pipe or socket)");
             try {
-                return Optional.of(Files.readAllBytes(folder.resolve(name)));
+                return Optional.of(Files.readAllBytes(p));
             } catch (NoSuchFileException e) {
                 return Optional.empty();
             } catch (IOException e) {
@@ -242,7 +245,7 @@ public final class Tokenizer {
      * incomplete UTF-8 sequence (a U+FFFD), so byte tokens that spell one character come out once.
      */
     public final class Decoder {
-        private static final int CONTEXT = 4;
+        private static final int CONTEXT = 4, MAX_HELD = 16;
         private final boolean skipSpecial;
         private final List<Integer> window = new ArrayList<>();
         private String prefix;
@@ -255,11 +258,25 @@ public final class Tokenizer {
             prefixIndex = window.size();
         }
 
-        /** The text that {@code id} adds; empty while it is held back. */
+        /**
+         * The text that {@code id} adds; empty while it is held back. At most {@link #MAX_HELD}
+         * ids are held back (a UTF-8 character takes 4 bytes at most): past that, what they spell
+         * comes out as it is, so that ids that never complete a character (or print nothing)
+         * cannot make each step decode an ever longer window.
+         */
         public String next(int id) {
             window.add(id);
             String text = decode(window, skipSpecial);
-            if (text.length() <= prefix.length() || text.endsWith("\uFFFD")) return "";
+            if (text.length() <= prefix.length() || text.endsWith("\uFFFD")) {
+                if (window.size() - prefixIndex <= MAX_HELD) return "";
+                String added = text.length() > prefix.length() ? newText(text) : "";
+                List<Integer> kept = new ArrayList<>(window.subList(window.size() - CONTEXT, window.size()));
+                window.clear();
+                window.addAll(kept);
+                prefix = decode(window, skipSpecial);
+                prefixIndex = window.size();
+                return added;
+            }
             String added = newText(text);
             int newPrefixIndex = window.size() - prefixIndex;
             List<Integer> kept = new ArrayList<>(window.subList(prefixIndex, window.size()));

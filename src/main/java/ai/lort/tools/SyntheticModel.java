@@ -245,6 +245,22 @@ public final class SyntheticModel implements WeightSource {
     public boolean has(String tensor) { return dense.containsKey(tensor) || compressed.containsKey(tensor) || vectors.containsKey(tensor); }
 
     @Override
+    public java.util.Set<String> names() {
+        java.util.Set<String> all = new java.util.HashSet<>(dense.keySet());
+        all.addAll(compressed.keySet());
+        all.addAll(vectors.keySet());
+        return all;
+    }
+
+    @Override
+    public Optional<Entry> entry(String name) {
+        if (compressed.containsKey(name)) return Optional.of(new Entry(new long[] {compressed.get(name).rows(), compressed.get(name).cols()}, null));
+        if (dense.containsKey(name)) return Optional.of(new Entry(dense.get(name).shape(), dense.get(name).dtype()));
+        if (vectors.containsKey(name)) return Optional.of(new Entry(new long[] {vectors.get(name).length}, DType.F32));
+        return Optional.empty();
+    }
+
+    @Override
     public Matrix matrix(String name) {
         CompressedLayer c = compressed.get(name);
         return c != null ? Matrices.compressed(c) : Matrices.dense(tensor(name));

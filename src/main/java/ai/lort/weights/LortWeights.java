@@ -27,6 +27,21 @@ public final class LortWeights implements WeightSource {
     public boolean has(String tensor) { return file.layers().containsKey(tensor) || file.tensors().containsKey(tensor); }
 
     @Override
+    public java.util.Set<String> names() {
+        java.util.Set<String> all = new java.util.LinkedHashSet<>(file.layers().keySet());
+        all.addAll(file.tensors().keySet());
+        return all;
+    }
+
+    @Override
+    public Optional<Entry> entry(String name) {
+        CompressedLayer l = file.layers().get(name);
+        if (l != null) return Optional.of(new Entry(new long[] {l.rows(), l.cols()}, null));
+        Tensor t = file.tensors().get(name);
+        return t == null ? Optional.empty() : Optional.of(new Entry(t.shape(), t.dtype()));
+    }
+
+    @Override
     public Matrix matrix(String name) {
         CompressedLayer layer = file.layers().get(name);
         return layer != null ? Matrices.compressed(layer) : Matrices.dense(tensor(name));

@@ -25,6 +25,10 @@ public final class OverlayWeights implements WeightSource {
 
     @Override public boolean has(String tensor) { return replaced.containsKey(tensor) || base.has(tensor); }
 
+    @Override public java.util.Set<String> names() { return base.names(); }
+
+    @Override public Optional<Entry> entry(String name) { return base.entry(name); }
+
     @Override public Matrix matrix(String name) {
         Matrix m = replaced.get(name);
         return m != null ? m : base.matrix(name);

@@ -34,6 +34,15 @@ public final class SafetensorsWeights implements WeightSource {
     public boolean has(String tensor) { return model.tensors().containsKey(tensor); }
 
     @Override
+    public java.util.Set<String> names() { return model.tensors().keySet(); }
+
+    @Override
+    public Optional<Entry> entry(String name) {
+        Tensor t = model.tensors().get(name);
+        return t == null ? Optional.empty() : Optional.of(new Entry(t.shape(), t.dtype()));
+    }
+
+    @Override
     public Matrix matrix(String name) { return Matrices.dense(model.tensor(name)); }
 
     @Override

@@ -17,6 +17,15 @@ public interface WeightSource extends AutoCloseable {
 
     boolean has(String tensor);
 
+    /** Every weight's name (compressed layers and dense tensors). */
+    java.util.Set<String> names();
+
+    /** A weight's dimensions and dtype, or empty when absent. */
+    Optional<Entry> entry(String name);
+
+    /** @param dtype the stored dtype of a dense tensor; null for a compressed layer (dims [out, in]) */
+    record Entry(long[] shape, ai.lort.load.DType dtype) {}
+
     /** A weight matrix, rows × cols = out × in, ready to multiply (dense or compressed kernel). */
     Matrix matrix(String name);
 

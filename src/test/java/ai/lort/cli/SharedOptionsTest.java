@@ -101,12 +101,14 @@ class SharedOptionsTest {
     }
 
     static Stream<Arguments> badValues() {
+        String threadRange = "use 1 to " + ThreadsOption.MAX + " (4 x the " + ThreadsOption.MAX / 4 + " cores)";
         Stream<Arguments> threads = Stream.of("compress", "infer", "eval").flatMap(c -> Stream.of(
-                Arguments.of(c, "--threads", "0", "--threads must be at least 1"),
-                Arguments.of(c, "--threads", "-2", "--threads must be at least 1")));
+                Arguments.of(c, "--threads", "0", "--threads 0 is out of range; " + threadRange),
+                Arguments.of(c, "--threads", "-2", "--threads -2 is out of range; " + threadRange),
+                Arguments.of(c, "--threads", "100000", "--threads 100000 is out of range; " + threadRange)));
         Stream<Arguments> engine = Stream.of("infer", "eval").flatMap(c -> Stream.of(
                 Arguments.of(c, "--device", "gpu", "--device must be auto, cpu or cuda, not 'gpu'"),
-                Arguments.of(c, "--ctx", "1", "--ctx must be at least 2")));
+                Arguments.of(c, "--ctx", "1", "--ctx 1 is out of range; use 2 to the model's max_position_embeddings")));
         return Stream.concat(threads, engine);
     }
 

@@ -61,7 +61,9 @@ class TokenizeCommandTest {
         assertThat(missing.code()).isEqualTo(1);
         assertThat(missing.err()).contains("no tokenizer.json");
         Path lort = Files.writeString(tmp.resolve("m.lort"), "");
-        assertThat(lort("tokenize", "--model", lort.toString(), "--text", "x").err()).contains("is not a folder");
+        assertThat(lort("tokenize", "--model", lort.toString(), "--text", "x").err()).contains("m.lort: not a valid .lort file: file is 0 bytes");
+        Path other = Files.writeString(tmp.resolve("notes.txt"), "");
+        assertThat(lort("tokenize", "--model", other.toString(), "--text", "x").err()).contains("is not a folder");
         assertThat(lort("tokenize", "--model", tmp.toString()).code()).isEqualTo(2);
         Files.writeString(tmp.resolve("tokenizer.json"), "{\"model\": {\"type\": \"Unigram\"}}");
         assertThat(lort("tokenize", "--model", tmp.toString(), "--text", "x").err()).contains("model type Unigram is not supported");

@@ -22,15 +22,22 @@ import org.junit.jupiter.api.io.TempDir;
 class IndependentReaderTest {
     @TempDir Path tmp;
 
-    @Test
-    void documentedLayoutMatchesTheReferenceReader() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"--packing t2-g64 --scales row-f32 --rotation none",
+            "--packing t3-b5 --scales row-f16 --rotation hadamard"})
+    void documentedLayoutMatchesTheReferenceReader(String encoding) throws Exception {
         Path model = TestModels.singleFile(tmp.resolve("m"), DType.BF16);
         Path out = tmp.resolve("m.lort");
-        assertThat(Cli.run("compress", "-m", model.toString(), "-o", out.toString(), "-q", "--rank", "3").exitCode()).isZero();
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("compress", "-m", model.toString(), "-o", out.toString(), "-q", "--rank", "3", "--method", "als"));
+        args.addAll(java.util.List.of(encoding.split(" ")));
+        assertThat(Cli.run(args.toArray(String[]::new)).exitCode()).isZero();
 
         ByteBuffer file = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
         assertThat(new String(file.array(), 0, 4, "US-ASCII")).isEqualTo("LORT");
         assertThat(file.getShort(4)).isEqualTo((short) 1);
+        int minor = file.getShort(6);
+        assertThat(file.getInt(36)).as("flags").isZero();
+        for (int i = 40; i < 64; i++) assertThat(file.get(i)).as("reserved byte " + i).isZero();
         int layerCount = file.getInt(8), tensorCount = file.getInt(12);
         long indexOffset = file.getLong(16), indexLength = file.getLong(24);
         assertThat(indexOffset % 64).isZero();
@@ -41,6 +48,7 @@ class IndependentReaderTest {
         JsonNode index = new ObjectMapper().readTree(new String(file.array(), (int) indexOffset, (int) indexLength, "UTF-8"));
         assertThat(index.get("layers").size()).isEqualTo(layerCount);
         assertThat(index.get("tensors").size()).isEqualTo(tensorCount);
+        assertThat(index.get("version").asText()).isEqualTo("1." + minor);
 
         try (LortFile reference = LortFile.open(out)) {
             for (JsonNode l : index.get("layers")) {
@@ -75,7 +83,9 @@ class IndependentReaderTest {
                             v += Float.float16ToFloat(file.getShort(b + 2 * (i * r + q))) * Float.float16ToFloat(file.getShort(a + 2 * (q * cols + j)));
                         mine[i * cols + j] = v;
                     }
-                if (l.get("rotation").asText().equals("hadamard")) mine = unrotate(mine, rows, cols, l.get("rotation_seed").asLong(), l.get("rotation_block").asInt());
+                JsonNode seed = l.get("rotation_seed"); // a decimal string (an integer in files written before it was one)
+                if (l.get("rotation").asText().equals("hadamard"))
+                    mine = unrotate(mine, rows, cols, seed.isTextual() ? Long.parseLong(seed.asText()) : seed.asLong(), l.get("rotation_block").asInt());
                 else assertThat(l.get("rotation").asText()).isEqualTo("none");
                 float[] expected = LortFile.reconstruct(reference.layers().get(l.get("name").asText()));
                 for (int i = 0; i < mine.length; i++) assertThat(mine[i]).isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-5f));
@@ -83,15 +93,38 @@ class IndependentReaderTest {
         }
     }
 
+    /** docs/FORMAT.md's sign generator: the state advances by GAMMA, each draw is mix32 of it, true when negative. */
+    private static final long GAMMA = 0x9e3779b97f4a7c15L;
+
+    private static int mix32(long z) {
+        z = (z ^ (z >>> 33)) * 0x62a9d9ed799705f5L;
+        return (int) (((z ^ (z >>> 28)) * 0xcb24d0a5c88c35b3L) >>> 32);
+    }
+
+    @Test
+    void theDocumentedSignGeneratorIsSplittableRandom() {
+        for (long seed : new long[] {0, 42, -1, Long.MIN_VALUE, 0x123456789abcdefL}) {
+            java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
+            long state = seed;
+            for (int j = 0; j < 1000; j++) {
+                state += GAMMA;
+                assertThat(mix32(state) < 0).as("seed " + seed + ", draw " + j).isEqualTo(rnd.nextBoolean());
+            }
+        }
+    }
+
     /**
      * The layer in the input basis, {@code Ŵ·R} with {@code R = H·D}, straight from docs/FORMAT.md:
-     * Sylvester entries {@code H[a][b] = (−1)^popcount(a & b) / √block} per block, signs from
-     * {@code SplittableRandom(seed).nextBoolean()}.
+     * Sylvester entries {@code H[a][b] = (−1)^popcount(a & b) / √block} per block, signs from the
+     * generator FORMAT.md writes out (not java.util's class).
      */
     private static float[] unrotate(float[] w, int rows, int cols, long seed, int block) {
-        java.util.SplittableRandom rnd = new java.util.SplittableRandom(seed);
         double[] d = new double[cols];
-        for (int j = 0; j < cols; j++) d[j] = rnd.nextBoolean() ? -1 : 1;
+        long state = seed;
+        for (int j = 0; j < cols; j++) {
+            state += GAMMA;
+            d[j] = mix32(state) < 0 ? -1 : 1;
+        }
         float[] out = new float[w.length];
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++) {

@@ -76,4 +76,18 @@ class ChatTemplateTest {
         assertThat(ChatTemplate.load(n -> Optional.ofNullable(files.get(n))).orElseThrow().render(List.of(Message.user("a")), false)).isEqualTo("J1");
         assertThat(ChatTemplate.load(n -> Optional.empty())).isEmpty();
     }
+
+    /** A template comes with the model: one that would loop for hours, or recurse without end, is refused. */
+    @Test
+    void aTemplateThatRunsTooLongOrNestsTooDeeplyIsRefused() {
+        String loops = "{% for i in range(100000) %}{% for j in range(100000) %}{% for k in range(100000) %}{% endfor %}{% endfor %}{% endfor %}";
+        assertThatThrownBy(() -> new ChatTemplate(loops, "", "").render(List.of(Message.user("hi")), true))
+                .isInstanceOf(LortException.class).hasMessageContaining("rendering took more than 2 s");
+        String deep = "{{" + "(".repeat(5000) + "1" + ")".repeat(5000) + "}}";
+        assertThatThrownBy(() -> new ChatTemplate(deep, "", "").render(List.of(Message.user("hi")), true))
+                .isInstanceOf(LortException.class).hasMessageContaining("nest more than 100 deep");
+        // Endless macro recursion stops at the recursion limit: jinjava reports it as a non-fatal error and renders nothing for it.
+        String recursive = "{% macro f(n) %}{{ f(n) }}{% endmacro %}[{{ f(1) }}]";
+        assertThat(new ChatTemplate(recursive, "", "").render(List.of(Message.user("hi")), true)).startsWith("[").endsWith("]");
+    }
 }

@@ -33,6 +33,8 @@ class LortWeightsTest {
 
         public Optional<byte[]> file(String name) { return inner.file(name); }
         public boolean has(String t) { return inner.has(t); }
+        public java.util.Set<String> names() { return inner.names(); }
+        public Optional<Entry> entry(String name) { return inner.entry(name); }
         public Matrix matrix(String name) {
             CompressedLayer l = inner.file().layers().get(name);
             if (l == null) return inner.matrix(name);
