@@ -26,6 +26,9 @@ final class ContextOption {
         requested = n;
     }
 
+    /** The --ctx given, or 0. */
+    int requested() { return requested != null ? requested : 0; }
+
     /** The --ctx given, or the model's max_position_embeddings up to {@code cap}. */
     int length(ModelConfig config, int cap) {
         if (requested != null) return requested;
