@@ -154,7 +154,12 @@ public final class LortModel implements AutoCloseable {
         return t.render(messages.stream().map(m -> new Message(m.role(), m.content())).toList(), true);
     }
 
-    /** Starts continuing {@code prompt} (tokenized with the tokenizer's special tokens). */
+    /**
+     * Starts continuing {@code prompt} (tokenized with the tokenizer's special tokens).
+     *
+     * @throws BusyException when every slot is busy and the queue is full
+     * @throws LortException when the prompt does not fit the context
+     */
     public Generation generate(String prompt, GenerationOptions options) {
         int[] ids = tokenize(prompt);
         return start(ids, options, ids);
@@ -192,7 +197,11 @@ public final class LortModel implements AutoCloseable {
             if (id < 0 || id >= model.vocabSize()) throw new LortException("token id " + id + " is outside the model's vocabulary of " + model.vocabSize());
         Generation g = new Generation(textDecoder(context), o.stop());
         Sampler sampler = new Sampler(o.temperature(), o.topP(), o.topK(), o.seed().orElseGet(System::nanoTime));
-        g.started(decoder.submit(prompt, o.maxTokens(), sampler, g.sink()));
+        try {
+            g.started(decoder.submit(prompt, o.maxTokens(), sampler, g.sink()));
+        } catch (BatchDecoder.QueueFullException e) {
+            throw new BusyException(e.getMessage());
+        }
         return g;
     }
 
