@@ -56,7 +56,8 @@ final class Completions {
             Completion c;
             try {
                 for (Token t : g)
-                    if (!t.text().isEmpty() && !emit(sink, g, chunk(id, created, chat, r, t.text(), false, null))) return;
+                    // every token is a chunk, even one whose text is still incomplete (clients can count and time them)
+                    if ((t.id() >= 0 || !t.text().isEmpty()) && !emit(sink, g, chunk(id, created, chat, r, t.text(), false, null))) return;
                 c = g.result();
             } catch (LortException e) {
                 // the web server interrupts a handler whose client has gone; the model failing mid-stream ends it too
