@@ -45,6 +45,8 @@ class ArchitectureTest {
             "ai.lort.report",
             "ai.lort.report.html",
             "ai.lort.tools",
+            "ai.lort.api",
+            "ai.lort.serve",
             "ai.lort.cli");
 
     private static JavaClasses classes;

@@ -1,7 +1,5 @@
 package ai.lort.cli;
 
-import ai.lort.LortException;
-import ai.lort.model.ModelConfig;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -26,15 +24,6 @@ final class ContextOption {
         requested = n;
     }
 
-    /** The --ctx given (at most the model's max_position_embeddings), or that up to {@code cap}. */
-    int length(ModelConfig config, int cap) {
-        if (requested != null) {
-            if (requested > config.maxPositions())
-                throw new LortException("--ctx " + requested + " is out of range; this model's max_position_embeddings is " + config.maxPositions() + ", so use 2 to " + config.maxPositions());
-            return requested;
-        }
-        int n = Math.min(config.maxPositions(), cap);
-        if (n < 2) throw new LortException("the model's max_position_embeddings is " + config.maxPositions() + "; give --ctx (at least 2)");
-        return n;
-    }
+    /** The --ctx given, or 0. */
+    int requested() { return requested != null ? requested : 0; }
 }

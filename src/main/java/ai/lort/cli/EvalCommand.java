@@ -2,12 +2,9 @@ package ai.lort.cli;
 
 import ai.lort.LortException;
 import ai.lort.Version;
-import ai.lort.eval.Perplexity;
-import ai.lort.model.LlamaModel;
-import ai.lort.model.ModelConfig;
-import ai.lort.tokenizer.Tokenizer;
+import ai.lort.api.LortModel;
+import ai.lort.api.PerplexityResult;
 import ai.lort.util.ProgressBar;
-import ai.lort.weights.WeightSource;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -50,19 +47,17 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (WeightSource weights = model.open()) {
-            ModelConfig config = ModelConfig.load(weights);
-            int window = ctx.length(config, ContextOption.EVAL_CAP);
-            int[] ids = input.tokens != null ? readIds(input.tokens) : Tokenizer.load(weights::file).encode(readText(input.text), true);
-            try (LlamaModel m = LlamaModel.load(weights, device.backend(threads.count(), weights), window)) {
-                ProgressBar progress = new ProgressBar("eval", ids.length, false, false);
-                Perplexity.Result r = Perplexity.evaluate(m, ids, window, progress);
-                progress.finish(ids.length);
-                PrintWriter out = spec.commandLine().getOut();
-                if (json) out.println(r.json());
-                else out.printf(Locale.ROOT, "tokens: %d%nmean NLL: %.6f%nperplexity: %.6f%n", r.tokens(), r.meanNll(), r.perplexity());
-                out.flush();
-            }
+        try (LortModel m = model.open(threads, device, ctx.requested(), 1, 0)) {
+            int window = ctx.requested() > 0 ? ctx.requested() : Math.min(m.contextLength(), ContextOption.EVAL_CAP);
+            if (window < 2) throw new LortException("the model's context is " + m.contextLength() + " tokens; give --ctx (at least 2)");
+            int[] ids = input.tokens != null ? readIds(input.tokens) : m.tokenize(readText(input.text));
+            ProgressBar progress = new ProgressBar("eval", ids.length, false, false);
+            PerplexityResult r = m.perplexity(ids, window, progress::update);
+            progress.finish(ids.length);
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) out.println(String.format(Locale.ROOT, "{\"tokens\":%d,\"mean_nll\":%.9f,\"perplexity\":%.9f}", r.tokens(), r.meanNll(), r.perplexity()));
+            else out.printf(Locale.ROOT, "tokens: %d%nmean NLL: %.6f%nperplexity: %.6f%n", r.tokens(), r.meanNll(), r.perplexity());
+            out.flush();
         }
         return 0;
     }

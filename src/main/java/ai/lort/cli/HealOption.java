@@ -53,7 +53,7 @@ final class HealOption {
     }
 
     @Option(names = "--heal-codes", paramLabel = "<SHARE>",
-            description = "Share of each layer's ternary codes healing may move at its first step, decaying to none at the last "
+            description = "Share of each layer's ternary codes healing may move at its first step, 0 to 0.01, decaying to none at the last "
                     + "(where the gradient promises most); 0 keeps the codes as fitted [default: " + HealOptions.DEFAULT_CODE_SHARE + "]")
     void codes(double share) {
         if (!(share >= 0 && share <= 0.01)) throw new BadOptionValue(mixee, "--heal-codes must be between 0 and 0.01");

@@ -2,14 +2,12 @@ package ai.lort.cli;
 
 import ai.lort.LortException;
 import ai.lort.Version;
-import ai.lort.generate.Generator;
-import ai.lort.generate.Sampler;
-import ai.lort.model.LlamaModel;
-import ai.lort.model.ModelConfig;
-import ai.lort.tokenizer.ChatTemplate;
-import ai.lort.tokenizer.Message;
-import ai.lort.tokenizer.Tokenizer;
-import ai.lort.weights.WeightSource;
+import ai.lort.api.ChatMessage;
+import ai.lort.api.Completion;
+import ai.lort.api.FinishReason;
+import ai.lort.api.Generation;
+import ai.lort.api.GenerationOptions;
+import ai.lort.api.LortModel;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
@@ -20,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -81,35 +78,31 @@ public final class InferCommand implements Callable<Integer> {
         if (!(topP > 0 && topP <= 1)) throw new LortException("--top-p " + topP + " is out of range; use a value above 0 up to 1");
         Ranges.check("--top-k", topK, 0, Integer.MAX_VALUE);
         if (json && prompt == null) throw new LortException("--json needs --prompt (the interactive chat streams text)");
-        Sampler sampler = new Sampler(temperature, topP, topK, seed != null ? seed : System.nanoTime());
+        GenerationOptions options = GenerationOptions.builder().maxTokens(maxTokens).temperature(temperature).topP(topP).topK(topK)
+                .seed(seed != null ? seed : System.nanoTime()).build();
         out = spec.commandLine().getOut();
-        try (WeightSource weights = model.open()) {
-            ModelConfig config = ModelConfig.load(weights);
-            int context = ctx.length(config, ContextOption.INFER_CAP);
-            try (LlamaModel m = LlamaModel.load(weights, device.backend(threads.count(), weights), context)) {
-                Generator gen = new Generator(m);
-                if (promptIds != null) {
-                    report(gen.generate(promptIds, maxTokens, sampler, id -> { out.print(id + " "); out.flush(); return true; }));
-                    out.println();
-                    return 0;
-                }
-                Tokenizer tokenizer = Tokenizer.load(weights::file);
-                Optional<ChatTemplate> template = ChatTemplate.load(weights::file);
-                if (prompt == null) {
-                    interactive(gen, sampler, tokenizer, template);
-                } else if (chat) {
-                    ChatTemplate t = template.orElseThrow(() -> new LortException("this model has no chat template; drop --chat to continue the prompt as plain text"));
-                    int[] ids = tokenizer.encode(t.render(conversation(List.of(Message.user(prompt))), true), false);
-                    if (json) printJson(gen, ids, sampler, tokenizer, new int[0]);
-                    else stream(gen, ids, sampler, tokenizer, new int[0]);
-                } else if (json) {
-                    int[] ids = tokenizer.encode(prompt, true);
-                    printJson(gen, ids, sampler, tokenizer, ids);
-                } else {
-                    int[] ids = tokenizer.encode(prompt, true);
-                    out.print(prompt);
-                    stream(gen, ids, sampler, tokenizer, ids);
-                }
+        try (LortModel m = model.open(threads, device, ctx.requested(), 1, 0)) {
+            if (promptIds != null) {
+                report(m.generate(promptIds, options).streamTo(t -> {
+                    if (t.id() >= 0) out.print(t.id() + " ");
+                    out.flush();
+                }));
+                out.println();
+                return 0;
+            }
+            if (prompt == null) {
+                interactive(m, options);
+            } else if (chat) {
+                if (!m.hasChatTemplate()) throw new LortException("this model has no chat template; drop --chat to continue the prompt as plain text");
+                Generation g = m.chat(conversation(List.of(ChatMessage.user(prompt))), options);
+                if (json) printJson(g);
+                else stream(g);
+            } else if (json) {
+                printJson(m.generate(prompt, options));
+            } else {
+                Generation g = m.generate(prompt, options);
+                out.print(prompt);
+                stream(g);
             }
         } finally {
             out.flush();
@@ -117,54 +110,39 @@ public final class InferCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Generates from {@code ids}, printing text as it comes; {@code context} ids let the decoder space the first token right. */
-    private Reply stream(Generator gen, int[] ids, Sampler sampler, Tokenizer tokenizer, int[] context) {
-        Tokenizer.Decoder decoder = tokenizer.streamDecoder(true, context);
-        StringBuilder text = new StringBuilder();
-        Generator.Result r = gen.generate(ids, maxTokens, sampler, id -> {
-            String piece = decoder.next(id);
-            text.append(piece);
-            out.print(piece);
+    /** Prints the generation's text as it comes, then its timings on stderr. */
+    private Completion stream(Generation g) {
+        Completion c = g.streamTo(t -> {
+            out.print(t.text());
             out.flush();
-            return true;
         });
-        String rest = decoder.flush();
-        text.append(rest);
-        out.println(rest);
+        out.println();
         out.flush();
-        report(r);
-        return new Reply(r, text.toString());
+        report(c);
+        return c;
     }
 
-    private record Reply(Generator.Result result, String text) {}
-
     /** --json: the whole continuation and its timings as one document (nothing streamed). */
-    private void printJson(Generator gen, int[] ids, Sampler sampler, Tokenizer tokenizer, int[] context) {
-        Tokenizer.Decoder decoder = tokenizer.streamDecoder(true, context);
-        StringBuilder text = new StringBuilder();
-        Generator.Result r = gen.generate(ids, maxTokens, sampler, id -> {
-            text.append(decoder.next(id));
-            return true;
-        });
-        text.append(decoder.flush());
+    private void printJson(Generation g) {
+        Completion c = g.result();
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("prompt", prompt);
-        o.put("text", text.toString());
+        o.put("text", c.text());
         var tokens = o.putArray("tokens");
-        for (int id : r.tokens()) tokens.add(id);
-        o.put("prompt_tokens", r.promptTokens());
-        o.put("generated_tokens", r.tokens().length);
-        o.put("stop", r.stop().name().toLowerCase(Locale.ROOT));
-        o.put("prompt_tokens_per_second", r.promptTokensPerSecond());
-        o.put("generated_tokens_per_second", r.tokens().length > 1 ? r.generatedTokensPerSecond() : 0);
-        o.put("first_token_ms", r.firstTokenNanos() / 1e6);
+        for (int id : c.tokens()) tokens.add(id);
+        o.put("prompt_tokens", c.promptTokens());
+        o.put("generated_tokens", c.tokens().length);
+        o.put("stop", stopName(c.finishReason()));
+        o.put("prompt_tokens_per_second", c.promptTokensPerSecond());
+        o.put("generated_tokens_per_second", c.tokensPerSecond());
+        o.put("first_token_ms", c.firstTokenNanos() / 1e6);
         JsonOutput.print(out, o);
     }
 
     /** One message per line; with a chat template the conversation is kept (its cache reused), else each line is continued on its own. */
-    private void interactive(Generator gen, Sampler sampler, Tokenizer tokenizer, Optional<ChatTemplate> template) {
-        List<Message> history = new ArrayList<>();
-        if (template.isEmpty()) System.err.println("(this model has no chat template: each line is continued as plain text)");
+    private void interactive(LortModel m, GenerationOptions options) {
+        List<ChatMessage> history = new ArrayList<>();
+        if (!m.hasChatTemplate()) System.err.println("(this model has no chat template: each line is continued as plain text)");
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         boolean terminal = System.console() != null && System.console().isTerminal();
         try {
@@ -176,13 +154,11 @@ public final class InferCommand implements Callable<Integer> {
                 String line = in.readLine();
                 if (line == null) break;
                 if (line.isBlank()) continue;
-                if (template.isPresent()) {
-                    history.add(Message.user(line));
-                    int[] ids = tokenizer.encode(template.get().render(conversation(history), true), false);
-                    history.add(Message.assistant(stream(gen, ids, sampler, tokenizer, new int[0]).text()));
+                if (m.hasChatTemplate()) {
+                    history.add(ChatMessage.user(line));
+                    history.add(ChatMessage.assistant(stream(m.chat(conversation(history), options)).text()));
                 } else {
-                    int[] ids = tokenizer.encode(line, true);
-                    stream(gen, ids, sampler, tokenizer, ids);
+                    stream(m.generate(line, options));
                 }
             }
         } catch (IOException e) {
@@ -190,17 +166,27 @@ public final class InferCommand implements Callable<Integer> {
         }
     }
 
-    private List<Message> conversation(List<Message> messages) {
+    private List<ChatMessage> conversation(List<ChatMessage> messages) {
         if (system == null) return messages;
-        List<Message> all = new ArrayList<>();
-        all.add(Message.system(system));
+        List<ChatMessage> all = new ArrayList<>();
+        all.add(ChatMessage.system(system));
         all.addAll(messages);
         return all;
     }
 
-    private static void report(Generator.Result r) {
+    /** The --json and stderr name of why generation stopped. */
+    private static String stopName(FinishReason r) {
+        return switch (r) {
+            case END_OF_SEQUENCE -> "eos";
+            case MAX_TOKENS -> "max_tokens";
+            case CONTEXT_FULL -> "context";
+            case STOP_SEQUENCE, CANCELLED -> "caller";
+        };
+    }
+
+    private static void report(Completion c) {
         System.err.printf(Locale.ROOT, "prompt: %d tokens (%d from cache), %.1f tokens/s; generated: %d tokens, %.1f tokens/s; time to first token: %.0f ms; stopped: %s%n",
-                r.promptTokens(), r.reused(), r.promptTokensPerSecond(), r.tokens().length, r.generatedTokensPerSecond(),
-                r.firstTokenNanos() / 1e6, r.stop().name().toLowerCase(Locale.ROOT).replace('_', ' '));
+                c.promptTokens(), c.cachedTokens(), c.promptTokensPerSecond(), c.tokens().length, c.tokensPerSecond(),
+                c.firstTokenNanos() / 1e6, stopName(c.finishReason()).replace('_', ' '));
     }
 }

@@ -15,6 +15,7 @@ import picocli.CommandLine;
                 CompressCommand.class,
                 InspectCommand.class,
                 InferCommand.class,
+                ServeCommand.class,
                 EvalCommand.class,
                 TokenizeCommand.class,
                 ReportCommand.class,

@@ -2,7 +2,6 @@ package ai.lort.eval;
 
 import ai.lort.LortException;
 import ai.lort.model.LlamaModel;
-import ai.lort.util.ProgressBar;
 
 /**
  * Teacher-forced perplexity: the id stream is cut into consecutive windows of {@code ctx} tokens,
@@ -22,7 +21,8 @@ public final class Perplexity {
         }
     }
 
-    public static Result evaluate(LlamaModel model, int[] ids, int ctx, ProgressBar progress) {
+    /** {@code progress} (or null) hears the tokens done so far. */
+    public static Result evaluate(LlamaModel model, int[] ids, int ctx, java.util.function.LongConsumer progress) {
         if (ctx < 2) throw new LortException("--ctx must be at least 2 (one token to predict from, one to score)");
         if (ctx > model.context()) throw new LortException("--ctx " + ctx + " exceeds the model's context of " + model.context());
         float[] logits = new float[model.vocabSize()];
@@ -42,7 +42,7 @@ public final class Perplexity {
                     nll += logSumExp(logits) - logits[ids[next]];
                     scored++;
                 }
-                if (progress != null) progress.update(from + n);
+                if (progress != null) progress.accept(from + n);
             }
         }
         if (scored == 0) throw new LortException("nothing to score: the text has fewer than 2 tokens");

@@ -40,6 +40,11 @@ public final class Bf16Matrix extends DenseMatrix {
         for (int r = rowFrom; r < rowTo; r++) y[r] = dot(w, (long) r * cols * 2, x, xs, cols);
     }
 
+    /** Fewer than {@link DenseBatch#TOKENS} tokens, each with the bits of its own {@link #matvec} ({@link Bf16Tokens}). */
+    void matmulFew(float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
+        Bf16Tokens.matmul(w, cols, xs, ys, n, rowFrom, rowTo);
+    }
+
     @Override
     void decodeRow(int row, int from, int to, float[] out, int at) {
         long off = ((long) row * cols + from) * 2;

@@ -51,6 +51,11 @@ final class DenseBatch {
             DenseGemm.matmul(m, xs, ys, n, rowFrom, rowTo);
             return;
         }
+        if (n > 1 && n < TOKENS && m instanceof Bf16Matrix b) {
+            // A few sequences decoded together: their bits are each token's matvec's.
+            b.matmulFew(xs, ys, n, rowFrom, rowTo);
+            return;
+        }
         RowDecoder rows = m.rowDecoder;
         long rowBytes = m.weightBytes() / m.rows();
         int rowBlock = (int) Math.max(2, ROW_BLOCK_BYTES / Math.max(1, rowBytes)) & ~1;

@@ -178,6 +178,50 @@ public final class TernaryLowRankMatrix implements Matrix {
         }
     }
 
+    /** Per-thread scratch of {@link #matmul}: one matvec scratch layout per token. */
+    private static final ThreadLocal<float[][]> TOKEN_SCRATCH = ThreadLocal.withInitial(() -> new float[0][]);
+
+    /**
+     * A batch of tokens (several sequences decoded together): each token's tables (or padded x),
+     * {@code Σ x} and {@code A x} are made once, then every group of row units is run for each
+     * token in turn while its codes are still in cache. Each token goes through exactly the
+     * operations of {@link #matvec}, so it gets a lone token's bits.
+     */
+    @Override
+    public void matmul(float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
+        if (n == 1) {
+            matvec(xs[0], ys[0], rowFrom, rowTo);
+            return;
+        }
+        if (rowFrom >= rowTo) return;
+        boolean tables = TABLES;
+        int unit = tables ? BLOCK : D.length(), inputs = tables ? tripleChunks * CHUNK_TABLES : chunks * CHUNK, size = inputs + rank + UNITS * unit;
+        MemorySegment codes = tables ? triples : blocked();
+        float[][] work = TOKEN_SCRATCH.get();
+        if (work.length < n) TOKEN_SCRATCH.set(work = java.util.Arrays.copyOf(work, n));
+        int sumAt = size; // Σ x after the matvec layout
+        for (int t = 0; t < n; t++) {
+            if (work[t] == null || work[t].length < size + 1) work[t] = new float[size + 1];
+            float[] x = rotated(xs[t]), w = work[t];
+            if (tables) tables(x, w);
+            else w[sumAt] = padded(x, w);
+            for (int j = 0; j < rank; j++)
+                w[inputs + j] = plainFactors ? F16Matrix.dotPlain(a, 2L * j * cols, x, 0, cols) : F16Matrix.dot(a, 2L * j * cols, x, 0, cols);
+        }
+        int axAt = inputs, dotsAt = inputs + rank;
+        int first = rowFrom / unit, end = (rowTo - 1) / unit + 1;
+        for (int u = first; u < end; u += UNITS) {
+            int u1 = Math.min(u + 1, end - 1), u2 = Math.min(u + 2, end - 1), u3 = Math.min(u + 3, end - 1);
+            for (int t = 0; t < n; t++) {
+                float[] w = work[t];
+                if (tables) tableDots(codes, tripleChunks, u, u1, u2, u3, w, w, dotsAt);
+                else decodeDots(codes, chunks, u, u1, u2, u3, w, w[sumAt], w, dotsAt);
+                for (int k = 0; k < UNITS && u + k < end; k++)
+                    finish(w, dotsAt + k * unit, (u + k) * unit, unit, w, axAt, ys[t], rowFrom, rowTo);
+            }
+        }
+    }
+
     /** Table {@code p} (32 floats at {@code 32p}) for every column triple p; columns past the row count as zero. */
     private void tables(float[] x, float[] out) {
         FloatVector w0 = FloatVector.fromArray(BLOCK_F, FIRST_WEIGHT, 0), w1 = FloatVector.fromArray(BLOCK_F, SECOND_WEIGHT, 0),

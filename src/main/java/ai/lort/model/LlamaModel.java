@@ -39,7 +39,8 @@ public final class LlamaModel implements AutoCloseable {
     private final Buffer[] qkv, gateUp;
     /** Logits rows, allocated when first needed and grown to the most rows asked (vocab-wide rows are large). */
     private Buffer logits;
-    private final Buffer[] keyCache, valueCache;
+    /** This model's own cache (of {@link #forward}), allocated on first use: a {@link Sequences} brings its own. */
+    private Buffer[] keyCache, valueCache;
 
     /** One decoder layer's weights; a null bias or q/k norm is absent from the checkpoint. */
     record Layer(Vector attnNorm, Linear q, Linear k, Vector qNorm, Vector kNorm, Linear v, Linear o,
@@ -78,12 +79,12 @@ public final class LlamaModel implements AutoCloseable {
         lastRow = backend.buffer(1, hidden);
         qkv = new Buffer[] {q, k, v};
         gateUp = new Buffer[] {gate, up};
-        keyCache = new Buffer[layers.length];
-        valueCache = new Buffer[layers.length];
-        for (int l = 0; l < layers.length; l++) {
-            keyCache[l] = backend.buffer(context, config.kvDim());
-            valueCache[l] = backend.buffer(context, config.kvDim());
-        }
+    }
+
+    /** The attention of a step whose rows are not one sequence in this model's own cache (lockstep, {@link Sequences}). */
+    interface RowAttention {
+        /** Rotary embedding, cache update and attention of layer l for the step's rows, from q, k and v into att. */
+        void attend(int l, int pos, int n);
     }
 
     /**
@@ -100,6 +101,8 @@ public final class LlamaModel implements AutoCloseable {
         ModelConfig config = ModelConfig.load(weights);
         ModelShapes.check(config, weights);
         int ctx = context > 0 ? context : Math.min(config.maxPositions(), DEFAULT_CONTEXT);
+        if (ctx > config.maxPositions())
+            throw new LortException("context length (--ctx) " + ctx + " is out of range; this model's max_position_embeddings is " + config.maxPositions() + ", so use 2 to " + config.maxPositions());
         if (backend instanceof CpuBackend) ModelShapes.checkHeap(config, ctx, batch);
         // Until C2 compiles the Vector API kernels, a large layer's matvec takes seconds; tiny models warm up on their own.
         if (backend instanceof CpuBackend && config.parameters() >= WARM_UP_PARAMETERS) Matrices.warmUp();
@@ -166,44 +169,21 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * Several sequences decoded side by side, one batch row each, all at the same position, each
      * with its own KV cache: a step reads every weight once for all of them, where decoding them
-     * one after the other reads the weights once per sequence. How calibration text is sampled.
+     * one after the other reads the weights once per sequence. How calibration text is sampled;
+     * {@link Sequences} is the general case (each row at its own position).
      */
     public final class Lockstep {
-        private final int sequences;
-        private final Buffer[][] keys, values; // [layer][sequence]
-        private final Buffer[] qRows, kRows, attRows;
+        private final Sequences sequences;
+        private final int[] rows, positions;
 
-        private Lockstep(int sequences) {
-            this.sequences = sequences;
-            keys = new Buffer[layers.length][sequences];
-            values = new Buffer[layers.length][sequences];
-            for (int l = 0; l < layers.length; l++)
-                for (int s = 0; s < sequences; s++) {
-                    keys[l][s] = backend.buffer(context, config.kvDim());
-                    values[l][s] = backend.buffer(context, config.kvDim());
-                }
-            qRows = new Buffer[sequences];
-            kRows = new Buffer[sequences];
-            attRows = new Buffer[sequences];
-            for (int s = 0; s < sequences; s++) {
-                qRows[s] = backend.view(q, s, 1);
-                kRows[s] = backend.view(k, s, 1);
-                attRows[s] = backend.view(att, s, 1);
-            }
+        private Lockstep(int count) {
+            sequences = new Sequences(LlamaModel.this, count);
+            rows = new int[count];
+            positions = new int[count];
+            for (int s = 0; s < count; s++) rows[s] = s;
         }
 
-        public int sequences() { return sequences; }
-
-        /** Rotary embedding, cache update and attention of layer l, each row in its own sequence. */
-        private void attend(int l, int pos) {
-            for (int s = 0; s < sequences; s++) {
-                backend.rope(qRows[s], config.headDim(), ropeCos, ropeSin, pos, 1);
-                backend.rope(kRows[s], config.headDim(), ropeCos, ropeSin, pos, 1);
-                backend.copyRows(keys[l][s], pos, k, s, 1);
-                backend.copyRows(values[l][s], pos, v, s, 1);
-                backend.attention(attRows[s], qRows[s], keys[l][s], values[l][s], attention, pos, 1);
-            }
-        }
+        public int sequences() { return rows.length; }
     }
 
     /** Bytes of the KV cache each sequence of a {@link Lockstep} holds: keys and values, every layer, the whole context. */
@@ -222,11 +202,9 @@ public final class LlamaModel implements AutoCloseable {
      * afterwards {@link #logits} row s holds the logits of sequence s.
      */
     public void forwardLockstep(Lockstep lockstep, int[] tokens, int pos) {
-        int n = lockstep.sequences;
         if (pos >= context) throw new LortException("the context is full (" + context + " tokens)");
-        backend.embed(embedding, tokens, 0, n, x);
-        for (int l = 0; l < layers.length; l++) layer(l, pos, n, Site.QKV, null, lockstep);
-        head(n, true);
+        java.util.Arrays.fill(lockstep.positions, pos);
+        lockstep.sequences.step(lockstep.rows, tokens, lockstep.positions, lockstep.rows.length);
     }
 
     /**
@@ -236,7 +214,7 @@ public final class LlamaModel implements AutoCloseable {
      * point). The hook sees each site's input and may stop the layer there. With a
      * {@link Lockstep}, row s belongs to sequence s, at position pos.
      */
-    private void layer(int l, int pos, int n, Site from, ForwardHook hook, Lockstep lockstep) {
+    private void layer(int l, int pos, int n, Site from, ForwardHook hook, RowAttention lockstep) {
         Layer L = layers[l];
         for (Site site = from; site != null; site = site.next()) {
             if (site != from || from == Site.QKV) prepareInput(site, L, n);
@@ -269,20 +247,51 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** q/k/v of the normed residual in xb, rotary embedding, the cache update and attention into att. */
-    private void attention(int l, Layer L, int pos, int n, Lockstep lockstep) {
+    private void attention(int l, Layer L, int pos, int n, RowAttention lockstep) {
         project(qkv, L.q, L.k, L.v, xb, n);
         if (L.qNorm != null) backend.headRmsNorm(q, L.qNorm, config.headDim(), config.rmsNormEps(), n);
         if (L.kNorm != null) backend.headRmsNorm(k, L.kNorm, config.headDim(), config.rmsNormEps(), n);
         if (lockstep != null) {
-            lockstep.attend(l, pos);
+            lockstep.attend(l, pos, n);
             return;
         }
+        if (keyCache == null) allocateCache();
         backend.rope(q, config.headDim(), ropeCos, ropeSin, pos, n);
         backend.rope(k, config.headDim(), ropeCos, ropeSin, pos, n);
         backend.copyRows(keyCache[l], pos, k, 0, n);
         backend.copyRows(valueCache[l], pos, v, 0, n);
         backend.attention(att, q, keyCache[l], valueCache[l], attention, pos, n);
     }
+
+    private void allocateCache() {
+        keyCache = new Buffer[layers.length];
+        valueCache = new Buffer[layers.length];
+        for (int l = 0; l < layers.length; l++) {
+            keyCache[l] = backend.buffer(context, config.kvDim());
+            valueCache[l] = backend.buffer(context, config.kvDim());
+        }
+    }
+
+    /**
+     * Tokens {@code [from, from + n)} through the decoder with {@code rows} doing each layer's
+     * attention (the rows' positions are theirs to know; {@code pos} is handed on), then the logits
+     * of every row when {@code allLogits}, else of the last.
+     */
+    void forward(RowAttention rows, int[] tokens, int from, int n, int pos, boolean allLogits) {
+        if (n < 1 || n > batch) throw new IllegalArgumentException("batch of " + n + " tokens, limit " + batch);
+        backend.embed(embedding, tokens, from, n, x);
+        for (int l = 0; l < layers.length; l++) layer(l, pos, n, Site.QKV, null, rows);
+        head(n, allLogits);
+    }
+
+    // What Sequences needs of the step's state.
+    Buffer q() { return q; }
+    Buffer k() { return k; }
+    Buffer v() { return v; }
+    Buffer att() { return att; }
+    Vector ropeCos() { return ropeCos; }
+    Vector ropeSin() { return ropeSin; }
+    Backend.Attention attentionShape() { return attention; }
 
     /** The buffer that holds a site's input. */
     private Buffer input(Site site) {
