@@ -116,9 +116,10 @@ public final class Compressor {
         String method = calibrated != null ? "calibrated" : "als";
         Map<String, LayerFit> fitted = calibrated != null ? calibrated.layers()
                 : options.healing() ? timed(stages, "fit", () -> fitAll(selection)) : Map.of();
-        Healer.Result healed = options.healing() && engineRuns(model, "healing") ? timed(stages, "heal", () -> heal(model, fitted)) : null;
+        Map<String, EmbeddingFormat.Stored> kept = keptMatrices(selection);
+        Healer.Result healed = options.healing() && engineRuns(model, "healing") ? timed(stages, "heal", () -> heal(model, fitted, kept)) : null;
         Map<String, LayerFit> toWrite = healed != null ? healedFits(fitted, healed) : fitted;
-        Written written = timed(stages, "write", () -> write(model, selection, toWrite, healed, calibrated, method, output, source));
+        Written written = timed(stages, "write", () -> write(model, selection, toWrite, kept, healed, calibrated, method, output, source));
         long fileBytes;
         try {
             fileBytes = Files.size(output);
@@ -168,6 +169,19 @@ public final class Compressor {
         return s;
     }
 
+    /**
+     * The embedding and head as {@code --embeddings} stores them (group-quantized, narrowed to BF16,
+     * or the source's own), for every such tensor that is kept rather than compressed.
+     */
+    private Map<String, EmbeddingFormat.Stored> keptMatrices(Selection selection) {
+        Map<String, EmbeddingFormat.Stored> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < selection.tensors.size(); i++) {
+            Tensor t = selection.tensors.get(i);
+            if (!selection.compressed[i] && EmbeddingFormat.appliesTo(t)) out.put(t.name(), options.embeddings().store(t, options.threads()));
+        }
+        return out;
+    }
+
     /** Stage 2: the calibrated method's fits of every selected layer, or null for the weight-only method. */
     CalibratedPass.Outcome calibrate(SourceModel model, Selection selection) {
         Calibration calibration = options.calibration();
@@ -201,11 +215,16 @@ public final class Compressor {
     }
 
     /** Stage 3: distils the fitted layers (and the norms and biases) toward the original model. */
-    Healer.Result heal(SourceModel model, Map<String, LayerFit> fitted) {
+    Healer.Result heal(SourceModel model, Map<String, LayerFit> fitted, Map<String, EmbeddingFormat.Stored> kept) {
         Map<String, CompressedLayer> layers = new java.util.LinkedHashMap<>();
         fitted.forEach((name, fit) -> layers.put(name, fit.layer()));
+        // The student runs the embedding and head as they will be stored; the teacher stays the original.
+        Map<String, float[]> stored = new java.util.LinkedHashMap<>();
+        kept.forEach((name, k) -> {
+            if (k.quantized() != null || k.plain().dtype() != model.tensor(name).dtype()) stored.put(name, k.floats());
+        });
         ProgressBar[] bar = new ProgressBar[1]; // made at the first step, when the planned steps are known
-        Healer.Result r = Healer.run(new SafetensorsWeights(model), layers, options.heal(), options.encoding().seed(), options.threads(),
+        Healer.Result r = Healer.run(new SafetensorsWeights(model), layers, stored, options.heal(), options.encoding().seed(), options.threads(),
                 (step, steps, train, held) -> {
                     if (bar[0] == null) bar[0] = new ProgressBar("heal", steps, false, options.quiet());
                     bar[0].suffix(String.format(Locale.ROOT, "loss %.4f, held-out %.4f", train, held));
@@ -225,7 +244,7 @@ public final class Compressor {
     }
 
     /** Stage 4: fits what the earlier stages did not, and writes the file in the source's tensor order. */
-    private Written write(SourceModel model, Selection selection, Map<String, LayerFit> fitted, Healer.Result healed,
+    private Written write(SourceModel model, Selection selection, Map<String, LayerFit> fitted, Map<String, EmbeddingFormat.Stored> kept, Healer.Result healed,
                           CalibratedPass.Outcome calibrated, String method, Path output, ObjectNode source) {
         Map<String, float[]> vectors = healed != null ? healed.vectors() : Map.of();
         List<Tensor> all = selection.tensors;
@@ -260,6 +279,11 @@ public final class Compressor {
                         bar.clearLine();
                         reportLayer(fit);
                     }
+                } else if (kept.containsKey(t.name())) {
+                    EmbeddingFormat.Stored k = kept.get(t.name());
+                    if (k.quantized() != null) writer.addQuantized(k.quantized());
+                    else writer.addTensor(k.plain());
+                    keptParams += t.elementCount();
                 } else {
                     float[] trained = vectors.get(t.name());
                     writer.addTensor(trained == null ? t : Tensor.of(t.name(), t.dtype(), t.shape(), trained));
@@ -366,6 +390,8 @@ public final class Compressor {
         o.put("iters", options.iterations());
         o.put("seed", e.seed());
         o.put("include_lm_head", options.includeLmHead());
+        // Absent means the source's bytes, as every file before format 1.2.
+        if (options.embeddings() != EmbeddingFormat.SOURCE) o.put("embeddings", options.embeddings().id());
         o.put("packing", e.packing().id());
         o.put("scales", e.scales().id());
         o.put("rotation", e.rotation().id());

@@ -44,12 +44,13 @@ public final class LortFile implements AutoCloseable {
     private final Map<String, CompressedLayer> layers;
     private final Map<String, JsonNode> layerInfo;
     private final Map<String, Tensor> tensors;
+    private final Map<String, QuantizedTensor> quantized;
     private final Map<String, Section> files;
     private final List<Section> sections;
 
     private LortFile(Path path, Arena arena, MemorySegment file, JsonNode index, int versionMinor,
                      Map<String, CompressedLayer> layers, Map<String, JsonNode> layerInfo, Map<String, Tensor> tensors,
-                     Map<String, Section> files, List<Section> sections) {
+                     Map<String, QuantizedTensor> quantized, Map<String, Section> files, List<Section> sections) {
         this.path = path;
         this.arena = arena;
         this.file = file;
@@ -58,6 +59,7 @@ public final class LortFile implements AutoCloseable {
         this.layers = layers;
         this.layerInfo = layerInfo;
         this.tensors = tensors;
+        this.quantized = quantized;
         this.files = files;
         this.sections = sections;
     }
@@ -144,10 +146,18 @@ public final class LortFile implements AutoCloseable {
             info.put(name, l.path("info"));
         }
         Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, QuantizedTensor> quantized = new LinkedHashMap<>();
         for (JsonNode t : index.path("tensors")) {
             String name = t.path("name").asText();
+            Optional<GroupQuant> quant = GroupQuant.byId(t.path("dtype").asText());
+            if (quant.isPresent()) {
+                quantized.put(name, quantized(path, size, seg, t, name, quant.get(), sections));
+                continue;
+            }
             DType dtype = DType.parse(t.path("dtype").asText());
-            if (dtype == null) throw bad(path, "tensor " + name + " has unknown dtype " + t.path("dtype").asText());
+            if (dtype == null)
+                throw new LortException(path + ": tensor " + name + " has dtype '" + t.path("dtype").asText() + "', which this LoRT does not know (it reads safetensors dtypes and "
+                        + GroupQuant.ids() + "); upgrade LoRT");
             long[] shape = new long[t.path("shape").size()];
             long count = 1;
             for (int i = 0; i < shape.length; i++) { shape[i] = t.path("shape").get(i).asLong(); count *= shape[i]; }
@@ -156,10 +166,22 @@ public final class LortFile implements AutoCloseable {
             sections.add(s);
             tensors.put(name, new Tensor(name, dtype, shape, slice(seg, s)));
         }
-        if (layers.size() != layerCount || tensors.size() != tensorCount)
+        if (layers.size() != layerCount || tensors.size() + quantized.size() != tensorCount)
             throw bad(path, "preamble counts (" + layerCount + " layers, " + tensorCount + " tensors) disagree with the index");
         return new LortFile(path, arena, seg, index, minor, Collections.unmodifiableMap(layers), Collections.unmodifiableMap(info),
-                Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(files), List.copyOf(sections));
+                Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(quantized), Collections.unmodifiableMap(files), List.copyOf(sections));
+    }
+
+    /** A group-quantized tensor entry (format 1.2): a matrix, its length as its encoding says. */
+    private static QuantizedTensor quantized(Path path, long size, MemorySegment seg, JsonNode t, String name, GroupQuant q, List<Section> sections) {
+        JsonNode shape = t.path("shape");
+        int rows = shape.path(0).asInt(-1), cols = shape.path(1).asInt(-1);
+        if (shape.size() != 2 || rows <= 0 || cols <= 0) throw bad(path, "tensor " + name + " (" + q + ") is not a matrix with a valid shape");
+        DType source = t.has("source_dtype") ? DType.parse(t.path("source_dtype").asText()) : null;
+        Section s = section(path, size, name, t);
+        expectLength(path, s, q.bytes(rows, cols));
+        sections.add(s);
+        return new QuantizedTensor(name, q, rows, cols, source, slice(seg, s));
     }
 
     private static <T> T known(Path path, String layer, String field, String value, Optional<T> parsed, String known) {
@@ -209,7 +231,11 @@ public final class LortFile implements AutoCloseable {
     /** Per-layer extra fields written by the compressor (errors, bits per weight). */
     public JsonNode layerInfo(String name) { return layerInfo.getOrDefault(name, com.fasterxml.jackson.databind.node.MissingNode.getInstance()); }
 
+    /** Tensors kept in a safetensors dtype (not the group-quantized ones: {@link #quantized()}). */
     public Map<String, Tensor> tensors() { return tensors; }
+
+    /** Kept matrices stored group-quantized (format 1.2): the embedding and output head by default. */
+    public Map<String, QuantizedTensor> quantized() { return quantized; }
 
     public java.util.Set<String> fileNames() { return files.keySet(); }
 

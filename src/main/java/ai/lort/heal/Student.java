@@ -91,6 +91,12 @@ final class Student {
      * @param maxTokens  the longest sequence trained on
      */
     Student(ModelConfig config, WeightSource source, Map<String, CompressedLayer> compressed, int maxTokens, int threads) {
+        this(config, source, compressed, Map.of(), maxTokens, threads);
+    }
+
+    /** @param stored the embedding and head as stored in the file (floats by name), where they differ from the source's */
+    Student(ModelConfig config, WeightSource source, Map<String, CompressedLayer> compressed, Map<String, float[]> stored,
+            int maxTokens, int threads) {
         this.config = config;
         this.hidden = config.hiddenSize();
         this.qDim = config.qDim();
@@ -98,10 +104,12 @@ final class Student {
         this.eps = config.rmsNormEps();
         this.maxTokens = maxTokens;
         this.threads = threads;
-        this.embedding = source.tensor("model.embed_tokens.weight").toFloats();
+        this.embedding = stored.containsKey("model.embed_tokens.weight") ? stored.get("model.embed_tokens.weight")
+                : source.tensor("model.embed_tokens.weight").toFloats();
         // A compressed head (--include-lm-head) runs as its reconstruction, frozen like a dense one.
         CompressedLayer compressedHead = compressed.get("lm_head.weight");
         this.head = compressedHead != null ? LortFile.reconstruct(compressedHead, threads)
+                : stored.containsKey("lm_head.weight") ? stored.get("lm_head.weight")
                 : source.has("lm_head.weight") ? source.tensor("lm_head.weight").toFloats() : embedding;
         this.vocab = head.length / hidden;
         RopeTable rope = RopeTable.of(config.rope(), config.headDim(), maxTokens);
