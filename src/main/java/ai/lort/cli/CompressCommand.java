@@ -4,6 +4,7 @@ import ai.lort.LortException;
 import ai.lort.Version;
 import ai.lort.calibrate.Calibration;
 import ai.lort.compress.CompressOptions;
+import ai.lort.compress.EmbeddingFormat;
 import ai.lort.compress.Compressor;
 import ai.lort.decompose.LayerEncoding;
 import ai.lort.decompose.LayerFit;
@@ -135,6 +136,11 @@ public final class CompressCommand implements Callable<Integer> {
     @Option(names = "--include-lm-head", description = "Also compress the output head (lm_head)")
     boolean includeLmHead;
 
+    @Option(names = "--embeddings", paramLabel = "<FORMAT>", defaultValue = "source",
+            description = "How the embedding and output head are stored when not compressed: q4 (4.5 bits per weight), q8 (8.5), "
+                    + "bf16 (F32 narrowed to BF16), source (as in the model) [default: ${DEFAULT-VALUE}]")
+    String embeddings;
+
     @Mixin RevisionOption revision;
 
     @Option(names = "--report", paramLabel = "<HTML>",
@@ -187,7 +193,9 @@ public final class CompressCommand implements Callable<Integer> {
             case "layer" -> false;
             default -> throw new LortException("--plan " + plan + " is not known; use model or layer");
         };
-        CompressOptions opts = new CompressOptions(minDim, encoding, iterations, nThreads, includeLmHead, verbose, quiet, cal, eval, heal.options(), planRanks);
+        EmbeddingFormat kept = EmbeddingFormat.byId(embeddings)
+                .orElseThrow(() -> new LortException("--embeddings " + embeddings + " is not known; use " + EmbeddingFormat.ids()));
+        CompressOptions opts = new CompressOptions(minDim, encoding, iterations, nThreads, includeLmHead, verbose, quiet, cal, eval, heal.options(), planRanks, kept);
         if (reportFile != null) checkReportPath(reportFile);
         PrintStream report = json ? System.err : System.out;
         LocatedModel located = revision.locate(model, quiet);

@@ -91,10 +91,17 @@ public final class InspectCommand implements Callable<Integer> {
         }
         long kept = 0, keptBytes = 0;
         for (Tensor t : f.tensors().values()) { kept += t.elementCount(); keptBytes += t.byteSize(); }
+        for (var q : f.quantized().values()) {
+            kept += q.elementCount();
+            keptBytes += q.byteSize();
+            out.printf(Locale.ROOT, "%-48s %6d x %-6d %5s %7.3f %8s%n", q.name(), q.rows(), q.cols(), q.encoding().id(), 8.0 * q.byteSize() / q.elementCount(), "");
+        }
         out.println();
         int n = f.layers().size();
         out.printf(Locale.ROOT, "compressed %d layers, %,d parameters, %.3f bits per weight, error mean %.4f max %.4f%n",
                 n, params, params == 0 ? 0 : bits / params, n == 0 ? 0 : errSum / n, errMax);
-        out.printf(Locale.ROOT, "kept       %d tensors, %,d parameters, %s%n", f.tensors().size(), kept, ProgressBar.formatBytes(keptBytes));
+        out.printf(Locale.ROOT, "kept       %d tensors, %,d parameters, %s%n", f.tensors().size() + f.quantized().size(), kept, ProgressBar.formatBytes(keptBytes));
+        long all = params + kept;
+        if (all > 0) out.printf(Locale.ROOT, "file       %.3f bits per weight over all %,d parameters%n", 8.0 * f.fileSize() / all, all);
     }
 }

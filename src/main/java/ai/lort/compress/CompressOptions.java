@@ -15,10 +15,11 @@ import java.nio.file.Path;
  *                    compressed model at the end, or null
  * @param heal        how the fitted model is healed (distilled toward the original), or null for not at all
  * @param planRanks   plan the ranks over the whole model (else each layer gets what its own budget allows)
+ * @param embeddings  how the embedding and the output head are stored when they are not compressed
  */
 public record CompressOptions(int minDim, LayerEncoding encoding, int iterations, int threads,
                               boolean includeLmHead, boolean verbose, boolean quiet,
-                              Calibration calibration, Path eval, HealOptions heal, boolean planRanks) {
+                              Calibration calibration, Path eval, HealOptions heal, boolean planRanks, EmbeddingFormat embeddings) {
     public boolean healing() { return heal != null && heal.enabled(); }
 
     public static final int DEFAULT_ITERATIONS = 4;

@@ -121,9 +121,10 @@ public final class Compressor {
         String method = calibrated != null ? "calibrated" : "als";
         Map<String, LayerFit> fitted = calibrated != null ? calibrated.layers()
                 : options.healing() ? timed(stages, "fit", () -> fitAll(selection)) : Map.of();
-        Healer.Result healed = options.healing() && engineRuns(model, "healing") ? timed(stages, "heal", () -> heal(model, fitted)) : null;
+        Map<String, EmbeddingFormat.Stored> kept = keptMatrices(selection);
+        Healer.Result healed = options.healing() && engineRuns(model, "healing") ? timed(stages, "heal", () -> heal(model, fitted, kept)) : null;
         Map<String, LayerFit> toWrite = healed != null ? healedFits(fitted, healed) : fitted;
-        Written written = timed(stages, "write", () -> write(model, selection, toWrite, healed, calibrated, method, output, source));
+        Written written = timed(stages, "write", () -> write(model, selection, toWrite, kept, healed, calibrated, method, output, source));
         long fileBytes;
         try {
             fileBytes = Files.size(output);
@@ -182,10 +183,23 @@ public final class Compressor {
         }
         Map<String, Integer> ranks = RankPlanner.plan(layers, options.encoding(), options.threads());
         options = new CompressOptions(options.minDim(), options.encoding().withPlan(ranks), options.iterations(), options.threads(),
-                options.includeLmHead(), options.verbose(), options.quiet(), options.calibration(), options.eval(), options.heal(), true);
+                options.includeLmHead(), options.verbose(), options.quiet(), options.calibration(), options.eval(), options.heal(), true, options.embeddings());
         if (options.verbose() && !options.quiet())
             for (RankPlanner.Layer l : layers) report.println("plan " + l.name() + ": rank " + ranks.get(l.name()));
         return ranks;
+    }
+
+    /**
+     * The embedding and head as {@code --embeddings} stores them (group-quantized, narrowed to BF16,
+     * or the source's own), for every such tensor that is kept rather than compressed.
+     */
+    private Map<String, EmbeddingFormat.Stored> keptMatrices(Selection selection) {
+        Map<String, EmbeddingFormat.Stored> out = new LinkedHashMap<>();
+        for (int i = 0; i < selection.tensors.size(); i++) {
+            Tensor t = selection.tensors.get(i);
+            if (!selection.compressed[i] && EmbeddingFormat.appliesTo(t)) out.put(t.name(), options.embeddings().store(t, options.threads()));
+        }
+        return out;
     }
 
     /** Stage 3: the calibrated method's fits of every selected layer, or null for the weight-only method. */
@@ -203,7 +217,7 @@ public final class Compressor {
 
     /** The weight-only method's fits of every selected layer at once (healing needs them all before writing). */
     private Map<String, LayerFit> fitAll(Selection selection) {
-        Map<String, LayerFit> out = new java.util.LinkedHashMap<>();
+        Map<String, LayerFit> out = new LinkedHashMap<>();
         for (int i = 0; i < selection.tensors.size(); i++)
             if (selection.compressed[i]) out.put(selection.tensors.get(i).name(), fitWeightOnly(selection.tensors.get(i)));
         return out;
@@ -220,12 +234,17 @@ public final class Compressor {
         }
     }
 
-    /** Stage 3: distils the fitted layers (and the norms and biases) toward the original model. */
-    Healer.Result heal(SourceModel model, Map<String, LayerFit> fitted) {
-        Map<String, CompressedLayer> layers = new java.util.LinkedHashMap<>();
+    /** Stage 4: distils the fitted layers (and the norms and biases) toward the original model. */
+    Healer.Result heal(SourceModel model, Map<String, LayerFit> fitted, Map<String, EmbeddingFormat.Stored> kept) {
+        Map<String, CompressedLayer> layers = new LinkedHashMap<>();
         fitted.forEach((name, fit) -> layers.put(name, fit.layer()));
+        // The student runs the embedding and head as they will be stored; the teacher stays the original.
+        Map<String, float[]> stored = new LinkedHashMap<>();
+        kept.forEach((name, k) -> {
+            if (k.quantized() != null || k.plain().dtype() != model.tensor(name).dtype()) stored.put(name, k.floats());
+        });
         ProgressBar[] bar = new ProgressBar[1]; // made at the first step, when the planned steps are known
-        Healer.Result r = Healer.run(new SafetensorsWeights(model), layers, options.heal(), options.encoding().seed(), options.threads(),
+        Healer.Result r = Healer.run(new SafetensorsWeights(model), layers, stored, options.heal(), options.encoding().seed(), options.threads(),
                 (step, steps, train, held) -> {
                     if (bar[0] == null) bar[0] = new ProgressBar("heal", steps, false, options.quiet());
                     bar[0].suffix(String.format(Locale.ROOT, "loss %.4f, held-out %.4f", train, held));
@@ -237,14 +256,14 @@ public final class Compressor {
 
     /** The fits with their healed layers (the fits' errors are those before healing). */
     private static Map<String, LayerFit> healedFits(Map<String, LayerFit> fitted, Healer.Result healed) {
-        Map<String, LayerFit> out = new java.util.LinkedHashMap<>();
+        Map<String, LayerFit> out = new LinkedHashMap<>();
         fitted.forEach((name, f) -> out.put(name, new LayerFit(healed.layers().getOrDefault(name, f.layer()), f.weightError(),
                 f.ternaryOnlyError(), f.outputError(), f.iterations(), f.seconds())));
         return out;
     }
 
-    /** Stage 4: fits what the earlier stages did not, and writes the file in the source's tensor order. */
-    private Written write(SourceModel model, Selection selection, Map<String, LayerFit> fitted, Healer.Result healed,
+    /** Stage 5: fits what the earlier stages did not, and writes the file in the source's tensor order. */
+    private Written write(SourceModel model, Selection selection, Map<String, LayerFit> fitted, Map<String, EmbeddingFormat.Stored> kept, Healer.Result healed,
                           CalibratedPass.Outcome calibrated, String method, Path output, ObjectNode source) {
         Map<String, float[]> vectors = healed != null ? healed.vectors() : Map.of();
         List<Tensor> all = selection.tensors;
@@ -279,6 +298,11 @@ public final class Compressor {
                         bar.clearLine();
                         reportLayer(fit);
                     }
+                } else if (kept.containsKey(t.name())) {
+                    EmbeddingFormat.Stored k = kept.get(t.name());
+                    if (k.quantized() != null) writer.addQuantized(k.quantized());
+                    else writer.addTensor(k.plain());
+                    keptParams += t.elementCount();
                 } else {
                     float[] trained = vectors.get(t.name());
                     writer.addTensor(trained == null ? t : Tensor.of(t.name(), t.dtype(), t.shape(), trained));
@@ -387,6 +411,8 @@ public final class Compressor {
         o.put("iters", options.iterations());
         o.put("seed", e.seed());
         o.put("include_lm_head", options.includeLmHead());
+        // Absent means the source's bytes, as every file before format 1.2.
+        if (options.embeddings() != EmbeddingFormat.SOURCE) o.put("embeddings", options.embeddings().id());
         o.put("packing", e.packing().id());
         o.put("scales", e.scales().id());
         o.put("rotation", e.rotation().id());

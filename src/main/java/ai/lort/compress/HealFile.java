@@ -5,6 +5,7 @@ import ai.lort.Version;
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFile;
 import ai.lort.format.LortWriter;
+import ai.lort.format.QuantizedTensor;
 import ai.lort.heal.HealOptions;
 import ai.lort.heal.Healer;
 import ai.lort.load.SourceModel;
@@ -15,6 +16,7 @@ import ai.lort.weights.SafetensorsWeights;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -33,10 +35,19 @@ public final class HealFile {
             requireSameArchitecture(input, ModelConfig.load(new LortWeights(file)), ModelConfig.load(original));
             for (String name : file.layers().keySet())
                 if (!original.has(name)) throw new LortException(input + " holds layer '" + name + "', which the source model does not have; give the model it was compressed from");
-            Healer.Result r = Healer.run(original, file.layers(), options, seed, threads, progress);
+            Healer.Result r = Healer.run(original, file.layers(), stored(file, original), options, seed, threads, progress);
             write(file, r, output, options, seed);
             return r;
         }
+    }
+
+    /** The kept matrices the file stores otherwise than the source (group-quantized, narrowed), as the student runs them. */
+    private static Map<String, float[]> stored(LortFile file, SafetensorsWeights original) {
+        Map<String, float[]> stored = new LinkedHashMap<>();
+        for (QuantizedTensor q : file.quantized().values()) stored.put(q.name(), q.dequantize());
+        for (Tensor t : file.tensors().values())
+            if (original.has(t.name()) && original.tensor(t.name()).dtype() != t.dtype()) stored.put(t.name(), t.toFloats());
+        return stored;
     }
 
     private static void requireSameArchitecture(Path input, ModelConfig a, ModelConfig b) {
@@ -55,6 +66,7 @@ public final class HealFile {
                 float[] trained = r.vectors().get(t.name());
                 w.addTensor(trained == null ? t : Tensor.of(t.name(), t.dtype(), t.shape(), trained));
             }
+            for (QuantizedTensor q : file.quantized().values()) w.addQuantized(q);
             ObjectNode meta = file.metadata().isObject() ? ((ObjectNode) file.metadata()).deepCopy() : com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
             meta.put("created_by", "LoRT " + Version.current());
             meta.put("created", Instant.now().toString());

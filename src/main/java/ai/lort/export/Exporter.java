@@ -120,6 +120,7 @@ public final class Exporter {
     static List<TensorEntry> modelEntries(LortFile file, DType dtype, boolean lowRank, int threads) {
         TreeMap<String, TensorEntry> byName = new TreeMap<>(NATURAL);
         for (Tensor t : file.tensors().values()) byName.put(t.name(), TensorEntry.kept(t, dtype));
+        for (var q : file.quantized().values()) byName.put(q.name(), TensorEntry.quantized(q, dtype));
         for (CompressedLayer l : file.layers().values()) byName.put(l.name(), TensorEntry.layer(l.name(), l, dtype, true, lowRank, threads));
         return List.copyOf(byName.values());
     }

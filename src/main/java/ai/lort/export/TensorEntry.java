@@ -2,6 +2,7 @@ package ai.lort.export;
 
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFile;
+import ai.lort.format.QuantizedTensor;
 import ai.lort.load.DType;
 import ai.lort.load.SafetensorsWriter;
 import ai.lort.load.Tensor;
@@ -51,6 +52,23 @@ record TensorEntry(String name, DType dtype, long[] shape, Body body) {
             for (int from = 0; from < l.rows(); from += block) {
                 int to = Math.min(l.rows(), from + block);
                 float[] rows = LortFile.reconstructRows(l, from, to, ternary, lowRank, threads);
+                writeFloats(rows, rows.length, dt, out);
+            }
+        });
+    }
+
+    /** A group-quantized kept matrix, dequantized a block of rows at a time. */
+    static TensorEntry quantized(QuantizedTensor q, DType dtype) {
+        return new TensorEntry(q.name(), dtype, new long[] {q.rows(), q.cols()}, (dt, out) -> {
+            int block = Math.max(1, PART / q.cols());
+            float[] row = new float[q.cols()];
+            for (int from = 0; from < q.rows(); from += block) {
+                int to = Math.min(q.rows(), from + block);
+                float[] rows = new float[(to - from) * q.cols()];
+                for (int r = from; r < to; r++) {
+                    q.dequantizeRow(r, row);
+                    System.arraycopy(row, 0, rows, (r - from) * q.cols(), q.cols());
+                }
                 writeFloats(rows, rows.length, dt, out);
             }
         });

@@ -41,13 +41,14 @@ public final class LortFile implements AutoCloseable {
     private final Map<String, CompressedLayer> layers;
     private final Map<String, JsonNode> layerInfo;
     private final Map<String, Tensor> tensors;
+    private final Map<String, QuantizedTensor> quantized;
     private final Map<String, Section> files;
     private final List<Section> sections;
     private final Map<String, Section> codeSections;
 
     private LortFile(Path path, Arena arena, MemorySegment file, JsonNode index, int versionMinor,
                      Map<String, CompressedLayer> layers, Map<String, JsonNode> layerInfo, Map<String, Tensor> tensors,
-                     Map<String, Section> files, List<Section> sections, Map<String, Section> codeSections) {
+                     Map<String, QuantizedTensor> quantized, Map<String, Section> files, List<Section> sections, Map<String, Section> codeSections) {
         this.path = path;
         this.arena = arena;
         this.file = file;
@@ -56,6 +57,7 @@ public final class LortFile implements AutoCloseable {
         this.layers = layers;
         this.layerInfo = layerInfo;
         this.tensors = tensors;
+        this.quantized = quantized;
         this.files = files;
         this.sections = sections;
         this.codeSections = codeSections;
@@ -127,11 +129,11 @@ public final class LortFile implements AutoCloseable {
         } catch (LortException e) {
             throw bad(path, e.getMessage());
         }
-        if (x.layers.size() != layerCount || x.tensors.size() != tensorCount)
+        if (x.layers.size() != layerCount || x.tensors.size() + x.quantized.size() != tensorCount)
             throw bad(path, "preamble counts (" + layerCount + " layers, " + tensorCount + " tensors) disagree with the index ("
-                    + x.layers.size() + ", " + x.tensors.size() + ")");
+                    + x.layers.size() + ", " + (x.tensors.size() + x.quantized.size()) + ")");
         return new LortFile(path, arena, seg, index, minor, Collections.unmodifiableMap(x.layers), Collections.unmodifiableMap(x.layerInfo),
-                Collections.unmodifiableMap(x.tensors), Collections.unmodifiableMap(x.files), List.copyOf(x.sections), Map.copyOf(x.codeSections));
+                Collections.unmodifiableMap(x.tensors), Collections.unmodifiableMap(x.quantized), Collections.unmodifiableMap(x.files), List.copyOf(x.sections), Map.copyOf(x.codeSections));
     }
 
     private static LortException bad(Path path, String what) {
@@ -155,7 +157,11 @@ public final class LortFile implements AutoCloseable {
     /** Per-layer extra fields written by the compressor (errors, bits per weight). */
     public JsonNode layerInfo(String name) { return layerInfo.getOrDefault(name, com.fasterxml.jackson.databind.node.MissingNode.getInstance()); }
 
+    /** Tensors kept in a safetensors dtype (not the group-quantized ones: {@link #quantized()}). */
     public Map<String, Tensor> tensors() { return tensors; }
+
+    /** Kept matrices stored group-quantized (format 1.2): the embedding and output head by default. */
+    public Map<String, QuantizedTensor> quantized() { return quantized; }
 
     public java.util.Set<String> fileNames() { return files.keySet(); }
 

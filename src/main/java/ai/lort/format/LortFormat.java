@@ -8,10 +8,11 @@ public final class LortFormat {
     public static final int VERSION_MAJOR = 1;
     /**
      * The newest minor version this code reads and writes: 1.1 added {@code t3-b5} packing,
-     * {@code row-f16} scales and the Hadamard rotation. A file is written at the lowest minor
-     * version that holds everything in it.
+     * {@code row-f16} scales and the Hadamard rotation; 1.2 the group-quantized kept matrices
+     * ({@code q8-g32}, {@code q4-g32}). A file is written at the lowest minor version that holds
+     * everything in it.
      */
-    public static final int VERSION_MINOR = 1;
+    public static final int VERSION_MINOR = 2;
     /** Fixed-size preamble at offset 0. */
     public static final int PREAMBLE_BYTES = 64;
     /** Readers refuse a larger index: it would not fit a Java array, and no writer comes near it. */

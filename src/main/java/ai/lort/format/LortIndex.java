@@ -28,11 +28,14 @@ import java.util.regex.Pattern;
 final class LortIndex {
     /** Largest layer or tensor dimension (Java arrays and the kernels index with ints). */
     static final long MAX_DIM = Integer.MAX_VALUE;
+    /** Widest group-quantized row (its byte count stays an int). */
+    static final long MAX_QUANTIZED_COLS = 1L << 30;
     private static final Pattern DECIMAL = Pattern.compile("-?[0-9]{1,19}");
 
     final Map<String, CompressedLayer> layers = new LinkedHashMap<>();
     final Map<String, JsonNode> layerInfo = new LinkedHashMap<>();
     final Map<String, Tensor> tensors = new LinkedHashMap<>();
+    final Map<String, QuantizedTensor> quantized = new LinkedHashMap<>();
     final Map<String, LortFile.Section> files = new LinkedHashMap<>();
     final List<LortFile.Section> sections = new ArrayList<>();
     final Map<String, LortFile.Section> codeSections = new LinkedHashMap<>();
@@ -142,8 +145,13 @@ final class LortIndex {
         String name = name(t, "tensor");
         String what = "tensor " + name;
         String dt = StrictJson.text(t, "dtype", what);
+        Optional<GroupQuant> quant = GroupQuant.byId(dt);
+        if (quant.isPresent()) {
+            quantizedTensor(t, name, what, quant.get());
+            return;
+        }
         DType dtype = DType.parse(dt);
-        if (dtype == null) throw new LortException(what + " has unknown dtype '" + dt + "' (known: " + DType.names() + ")");
+        if (dtype == null) throw new LortException(what + " has unknown dtype '" + dt + "' (known: " + DType.names() + ", " + GroupQuant.ids() + ")");
         JsonNode shapeNode = t.get("shape");
         if (shapeNode == null || !shapeNode.isArray()) throw new LortException(what + " has no 'shape' array");
         long[] shape = new long[shapeNode.size()];
@@ -155,6 +163,24 @@ final class LortIndex {
         LortFile.Section s = section(what, t);
         expectLength(s, multiply(what, count, dtype.size()));
         tensors.put(name, new Tensor(name, dtype, shape, slice(s)));
+    }
+
+    /** A group-quantized matrix (format 1.2): its length is what its encoding gives for its shape. */
+    private void quantizedTensor(JsonNode t, String name, String what, GroupQuant q) {
+        since(what, q.id(), GroupQuant.SINCE_MINOR);
+        JsonNode shape = t.get("shape");
+        if (shape == null || !shape.isArray() || shape.size() != 2) throw new LortException(what + " (" + q + ") needs a 'shape' of two dimensions");
+        int rows = (int) StrictJson.integerValue(shape.get(0), 1, MAX_DIM, what + " shape[0]");
+        int cols = (int) StrictJson.integerValue(shape.get(1), 1, MAX_QUANTIZED_COLS, what + " shape[1]");
+        DType source = null;
+        if (t.has("source_dtype")) {
+            String sd = StrictJson.text(t, "source_dtype", what);
+            source = DType.parse(sd);
+            if (source == null) throw new LortException(what + " has unknown source_dtype '" + sd + "' (known: " + DType.names() + ")");
+        }
+        LortFile.Section s = section(what, t);
+        expectLength(s, q.bytes(rows, cols));
+        quantized.put(name, new QuantizedTensor(name, q, rows, cols, source, slice(s)));
     }
 
     private static long multiply(String what, long a, long b) {

@@ -147,6 +147,20 @@ public final class LortWriter implements AutoCloseable {
         section(n, t.data());
     }
 
+    /**
+     * Stores a kept matrix group-quantized (format 1.2): its entry in {@code tensors} has the
+     * encoding as {@code dtype} and the source's dtype as {@code source_dtype}.
+     */
+    public void addQuantized(QuantizedTensor t) {
+        ObjectNode n = tensors.addObject();
+        n.put("name", t.name());
+        n.put("dtype", t.encoding().id());
+        n.putArray("shape").add(t.rows()).add(t.cols());
+        if (t.sourceDtype() != null) n.put("source_dtype", t.sourceDtype().name());
+        minor = Math.max(minor, GroupQuant.SINCE_MINOR);
+        section(n, t.data());
+    }
+
     /** Writes the index (with {@code metadata}), the preamble, syncs, and renames into place. */
     public void finish(ObjectNode metadata) {
         index.set("metadata", metadata);

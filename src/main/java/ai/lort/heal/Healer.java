@@ -57,11 +57,20 @@ public final class Healer {
      */
     public static Result run(WeightSource source, Map<String, CompressedLayer> layers, HealOptions o, long seed, int threads,
                              Progress progress) {
+        return run(source, layers, Map.of(), o, seed, threads, progress);
+    }
+
+    /**
+     * As above, with the embedding and head as the file will store them ({@code stored}, floats by
+     * tensor name; a name not in it is the source's): the student runs them, the teacher the originals.
+     */
+    public static Result run(WeightSource source, Map<String, CompressedLayer> layers, Map<String, float[]> stored, HealOptions o,
+                             long seed, int threads, Progress progress) {
         long t0 = System.nanoTime();
         ModelConfig config = ModelConfig.load(source);
         int length = Math.min(o.length(), config.maxPositions());
         try (LlamaModel teacher = LlamaModel.load(source, new CpuBackend(threads), length, CHUNK)) {
-            Student student = new Student(config, source, layers, length, maxRows(config, o.batch(), length), threads);
+            Student student = new Student(config, source, layers, stored, length, maxRows(config, o.batch(), length), threads);
             int k = Math.min(o.topK(), student.vocab());
             int steps = o.stepsFor(config.parameters());
             Data data = o.data() != null ? Data.text(teacher, source, o, k, length, seed, threads)

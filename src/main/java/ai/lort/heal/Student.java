@@ -93,6 +93,12 @@ final class Student {
      * @param maxRows    the most tokens of one {@link #step} (its sequences stacked)
      */
     Student(ModelConfig config, WeightSource source, Map<String, CompressedLayer> compressed, int maxTokens, int maxRows, int threads) {
+        this(config, source, compressed, Map.of(), maxTokens, maxRows, threads);
+    }
+
+    /** @param stored the embedding and head as stored in the file (floats by name), where they differ from the source's */
+    Student(ModelConfig config, WeightSource source, Map<String, CompressedLayer> compressed, Map<String, float[]> stored,
+            int maxTokens, int maxRows, int threads) {
         this.config = config;
         this.hidden = config.hiddenSize();
         this.qDim = config.qDim();
@@ -101,10 +107,12 @@ final class Student {
         this.maxTokens = maxTokens;
         this.maxRows = Math.max(maxRows, maxTokens);
         this.threads = threads;
-        this.embedding = source.tensor("model.embed_tokens.weight").toFloats();
+        this.embedding = stored.containsKey("model.embed_tokens.weight") ? stored.get("model.embed_tokens.weight")
+                : source.tensor("model.embed_tokens.weight").toFloats();
         // A compressed head (--include-lm-head) runs as its reconstruction, frozen like a dense one.
         CompressedLayer compressedHead = compressed.get("lm_head.weight");
         this.head = compressedHead != null ? LortFile.reconstruct(compressedHead, threads)
+                : stored.containsKey("lm_head.weight") ? stored.get("lm_head.weight")
                 : source.has("lm_head.weight") ? source.tensor("lm_head.weight").toFloats() : embedding;
         this.vocab = head.length / hidden;
         RopeTable rope = RopeTable.of(config.rope(), config.headDim(), maxTokens);

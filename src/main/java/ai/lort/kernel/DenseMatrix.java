@@ -6,7 +6,7 @@ package ai.lort.kernel;
  * 2 × 8 tile ({@link DenseBatch}), from there the packed product ({@link DenseGemm}), which reads
  * a {@link PanelMatrix}'s panels in place. Each format keeps its own matvec kernel.
  */
-abstract sealed class DenseMatrix implements Matrix permits F32Matrix, F16Matrix, Bf16Matrix, PanelMatrix {
+abstract sealed class DenseMatrix implements Matrix permits F32Matrix, F16Matrix, Bf16Matrix, PanelMatrix, GroupQuantMatrix {
     final int rows, cols;
     /** {@link #decodeRow} as the products take it. */
     final DenseBatch.RowDecoder rowDecoder = this::decodeRow;

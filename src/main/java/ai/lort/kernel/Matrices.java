@@ -31,6 +31,11 @@ public final class Matrices {
         return WarmUp.run();
     }
 
+    /** A group-quantized kept matrix (q8-g32, q4-g32), run from its codes. */
+    public static Matrix quantized(ai.lort.format.QuantizedTensor t) {
+        return new GroupQuantMatrix(t);
+    }
+
     /** A compressed layer, run from its packed form. */
     public static Matrix compressed(CompressedLayer layer) {
         return new TernaryLowRankMatrix(layer);

@@ -28,6 +28,8 @@ final class WarmUp {
                 new F16Matrix(f16, rows, cols),
                 new F16Matrix(filled(arena, 2L * rows * cols, (byte) 0x01), rows, cols), // subnormal: exact decode
                 new Bf16Matrix(f16, rows, cols),
+                quantized(f32, rows, cols, ai.lort.format.GroupQuant.Q8_G32),
+                quantized(f32, rows, cols, ai.lort.format.GroupQuant.Q4_G32),
             };
             Matrix ternary = new TernaryLowRankMatrix(new CompressedLayer("warm-up", rows, cols, rank, Packing.T2_G64,
                     filled(arena, 4L * rows), filled(arena, 2L * rank * cols), filled(arena, 2L * rows * rank),
@@ -57,6 +59,12 @@ final class WarmUp {
             }
         }
         return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    /** The F32 weights at {@code w} group-quantized. */
+    private static Matrix quantized(MemorySegment w, int rows, int cols, ai.lort.format.GroupQuant q) {
+        var t = new ai.lort.load.Tensor("warm-up", ai.lort.load.DType.F32, new long[] {rows, cols}, w);
+        return new GroupQuantMatrix(ai.lort.format.QuantizedTensor.quantize(t, q, 1));
     }
 
     /** Bytes 0x15: normal finite values in F32, F16 and BF16, and valid ternary codes (1, 1, 1, 0). */

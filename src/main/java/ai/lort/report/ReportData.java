@@ -79,9 +79,14 @@ public record ReportData(FileInfo file, ModelInfo model, Totals totals, List<Lay
             keptParams += t.elementCount();
             keptBytes += t.byteSize();
         }
+        for (var q : f.quantized().values()) {
+            keptParams += q.elementCount();
+            keptBytes += q.byteSize();
+        }
         long sourceParams = compressedParams + keptParams;
         CompressedLayer head = f.layers().get("lm_head.weight");
-        if (head != null && model.tiedEmbeddings() && f.tensors().containsKey("model.embed_tokens.weight"))
+        if (head != null && model.tiedEmbeddings()
+                && (f.tensors().containsKey("model.embed_tokens.weight") || f.quantized().containsKey("model.embed_tokens.weight")))
             sourceParams -= (long) head.rows() * head.cols(); // a compressed copy of the tied embedding
         long sourceBytes = run.sourceBytes();
         boolean estimated = false;
@@ -89,7 +94,7 @@ public record ReportData(FileInfo file, ModelInfo model, Totals totals, List<Lay
             sourceBytes = sourceParams * dtypeBytes(model.torchDtype());
             estimated = true;
         }
-        Totals totals = new Totals(layers.size(), compressedParams, compressedBytes, f.tensors().size(), keptParams, keptBytes,
+        Totals totals = new Totals(layers.size(), compressedParams, compressedBytes, f.tensors().size() + f.quantized().size(), keptParams, keptBytes,
                 f.fileSize(), sourceParams, sourceBytes, estimated);
         RunRecord.Healing healing = run.healing() != null ? run.healing() : RunRecord.healing(meta.path("healing"));
         return new ReportData(info, model, totals, List.copyOf(layers), run, healing);

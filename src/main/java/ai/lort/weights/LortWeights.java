@@ -3,6 +3,7 @@ package ai.lort.weights;
 import ai.lort.LortException;
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.LortFile;
+import ai.lort.format.QuantizedTensor;
 import ai.lort.kernel.Matrices;
 import ai.lort.kernel.Matrix;
 import ai.lort.load.Tensor;
@@ -24,7 +25,9 @@ public final class LortWeights implements WeightSource {
     public Optional<byte[]> file(String name) { return file.file(name); }
 
     @Override
-    public boolean has(String tensor) { return file.layers().containsKey(tensor) || file.tensors().containsKey(tensor); }
+    public boolean has(String tensor) {
+        return file.layers().containsKey(tensor) || file.tensors().containsKey(tensor) || file.quantized().containsKey(tensor);
+    }
 
     @Override
     public java.util.Set<String> names() {
@@ -44,7 +47,9 @@ public final class LortWeights implements WeightSource {
     @Override
     public Matrix matrix(String name) {
         CompressedLayer layer = file.layers().get(name);
-        return layer != null ? Matrices.compressed(layer) : Matrices.dense(tensor(name));
+        if (layer != null) return Matrices.compressed(layer);
+        QuantizedTensor q = file.quantized().get(name);
+        return q != null ? Matrices.quantized(q) : Matrices.dense(tensor(name));
     }
 
     @Override
@@ -57,13 +62,21 @@ public final class LortWeights implements WeightSource {
     @Override
     public int rows(String name) {
         CompressedLayer layer = file.layers().get(name);
-        return layer != null ? layer.rows() : tensor(name).rows();
+        if (layer != null) return layer.rows();
+        QuantizedTensor q = file.quantized().get(name);
+        return q != null ? q.rows() : tensor(name).rows();
     }
 
     @Override
     public void embedding(String name, int token, float[] out) {
         if (file.layers().containsKey(name))
             throw new LortException(name + " was compressed, but an embedding table must be kept dense; compress again (embeddings are never selected)");
+        QuantizedTensor q = file.quantized().get(name);
+        if (q != null) {
+            if (token < 0 || token >= q.rows()) throw new LortException("token id " + token + " is outside the vocabulary (0.." + (q.rows() - 1) + ")");
+            q.dequantizeRow(token, out);
+            return;
+        }
         Tensor t = tensor(name);
         if (token < 0 || token >= t.rows()) throw new LortException("token id " + token + " is outside the vocabulary (0.." + (t.rows() - 1) + ")");
         t.readFloats((long) token * t.cols(), out);
@@ -76,7 +89,11 @@ public final class LortWeights implements WeightSource {
     public Optional<CompressedLayer> compressed(String name) { return Optional.ofNullable(file.layers().get(name)); }
 
     @Override
+    public Optional<QuantizedTensor> quantized(String name) { return Optional.ofNullable(file.quantized().get(name)); }
+
+    @Override
     public Tensor tensor(String name) {
+        if (file.quantized().containsKey(name)) throw new IllegalStateException(name + " is stored group-quantized; ask quantized(name)");
         Tensor t = file.tensors().get(name);
         if (t == null) throw new LortException(file.path() + " has no tensor '" + name + "'; was it compressed from a different architecture?");
         return t;

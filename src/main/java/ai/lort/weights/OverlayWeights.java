@@ -43,6 +43,10 @@ public final class OverlayWeights implements WeightSource {
         return replaced.containsKey(name) ? Optional.empty() : base.compressed(name);
     }
 
+    @Override public Optional<ai.lort.format.QuantizedTensor> quantized(String name) {
+        return replaced.containsKey(name) ? Optional.empty() : base.quantized(name);
+    }
+
     @Override public float[] vector(String name) { return base.vector(name); }
 
     @Override public int rows(String name) { return base.rows(name); }

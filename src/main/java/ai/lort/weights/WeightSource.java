@@ -38,6 +38,9 @@ public interface WeightSource extends AutoCloseable {
     /** The compressed layer stored under {@code name}, or empty when that weight is dense. */
     default Optional<CompressedLayer> compressed(String name) { return Optional.empty(); }
 
+    /** The kept matrix stored group-quantized under {@code name} (the embedding, the head), or empty. */
+    default Optional<ai.lort.format.QuantizedTensor> quantized(String name) { return Optional.empty(); }
+
     /** A small 1-D tensor (norm weight, bias) copied to heap floats. */
     float[] vector(String name);
 

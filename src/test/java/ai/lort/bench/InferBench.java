@@ -139,9 +139,12 @@ public final class InferBench {
     static long weightBytes(LortFile f) {
         long b = 0;
         for (var l : f.layers().values()) b += ai.lort.kernel.Matrices.compressed(l).weightBytes();
-        boolean ownHead = f.layers().containsKey("lm_head.weight") || f.tensors().containsKey("lm_head.weight");
+        boolean ownHead = f.layers().containsKey("lm_head.weight") || f.tensors().containsKey("lm_head.weight")
+                || f.quantized().containsKey("lm_head.weight");
         for (Tensor t : f.tensors().values())
             b += ownHead && t.name().equals("model.embed_tokens.weight") ? t.byteSize() / t.rows() : t.byteSize();
+        for (var q : f.quantized().values())
+            b += ownHead && q.name().equals("model.embed_tokens.weight") ? q.byteSize() / q.rows() : q.byteSize();
         return b;
     }
 

@@ -106,6 +106,63 @@ class CompressCommandTest {
         assertThat(ins.out()).contains("compressed 25 layers").contains("verify: all").contains("tokenizer.json");
     }
 
+    /** --embeddings: quantized embedding and head (one copy when tied), run and inspected; bf16 never widens. */
+    @Test
+    void embeddingsAreStoredAsAskedAndRun() throws IOException {
+        Path model = SharedData.require("models/tiny-llama3"); // F32, an untied head
+        for (String format : new String[] {"q4", "q8", "bf16"}) {
+            Path out = tmp.resolve(format + ".lort");
+            Cli.Result r = Cli.run("compress", "-m", model.toString(), "-o", out.toString(), "-q", "--rank", "2", "--method", "als",
+                    "--min-dim", "64", "--heal-steps", "0", "--embeddings", format);
+            assertThat(r.exitCode()).as(r.err()).isZero();
+            try (LortFile f = LortFile.open(out)) {
+                assertThat(f.verify()).isEmpty();
+                if (format.equals("bf16")) {
+                    assertThat(f.version()).isEqualTo("1.0");
+                    assertThat(f.tensors().get("model.embed_tokens.weight").dtype()).isEqualTo(DType.BF16);
+                    assertThat(f.tensors().get("lm_head.weight").dtype()).isEqualTo(DType.BF16);
+                    assertThat(f.tensors().get("model.norm.weight").dtype()).isEqualTo(DType.F32); // norms stay
+                } else {
+                    assertThat(f.version()).isEqualTo("1.2");
+                    assertThat(f.quantized()).containsOnlyKeys("model.embed_tokens.weight", "lm_head.weight");
+                    assertThat(f.quantized().get("lm_head.weight").encoding().id()).isEqualTo(format + "-g32");
+                    assertThat(f.tensors()).doesNotContainKeys("model.embed_tokens.weight", "lm_head.weight");
+                    assertThat(f.metadata().path("options").path("embeddings").asText()).isEqualTo(format);
+                }
+            }
+            Cli.Result inf = Cli.run("infer", "--model", out.toString(), "--prompt", "hi", "--max-tokens", "4", "--temperature", "0");
+            assertThat(inf.exitCode()).as(inf.err()).isZero();
+            Cli.Result ins = Cli.run("inspect", out.toString(), "--verify");
+            assertThat(ins.exitCode()).as(ins.err()).isZero();
+            assertThat(ins.out()).contains("bits per weight over all");
+        }
+        Path bf16 = TestModels.singleFile(tmp.resolve("b"), DType.BF16), same = tmp.resolve("same.lort");
+        assertThat(Cli.run("compress", "-m", bf16.toString(), "-o", same.toString(), "-q", "--rank", "2", "--method", "als", "--heal-steps", "0",
+                "--embeddings", "bf16").exitCode()).isZero();
+        try (LortFile f = LortFile.open(same); SourceModel src = SourceModel.open(LocalModel.resolve(bf16))) {
+            assertThat(f.tensors().get("lm_head.weight").data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE))
+                    .isEqualTo(src.tensor("lm_head.weight").data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        }
+        Cli.Result bad = Cli.run("compress", "-m", model.toString(), "-o", tmp.resolve("x.lort").toString(), "--embeddings", "q3");
+        assertThat(bad.exitCode()).isEqualTo(1);
+        assertThat(bad.err().strip()).contains("--embeddings q3 is not known").doesNotContain("\n");
+    }
+
+    @Test
+    void tiedQuantizedEmbeddingIsOneCopyForLookupAndHead() {
+        Path model = SharedData.require("models/stories260K"); // tie_word_embeddings: no lm_head.weight
+        Path out = tmp.resolve("tied.lort");
+        Cli.Result r = Cli.run("compress", "-m", model.toString(), "--min-dim", "64", "--method", "als", "--heal-steps", "0",
+                "--embeddings", "q8", "-q", "-o", out.toString());
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        try (LortFile f = LortFile.open(out)) {
+            assertThat(f.quantized()).containsOnlyKeys("model.embed_tokens.weight");
+            assertThat(f.tensors()).doesNotContainKey("lm_head.weight");
+        }
+        Cli.Result inf = Cli.run("infer", "--model", out.toString(), "--prompt", "Once upon a time", "--max-tokens", "8", "--temperature", "0");
+        assertThat(inf.exitCode()).as(inf.err()).isZero();
+    }
+
     @Test
     void includeLmHeadOnATiedModelCompressesACopyOfTheEmbedding() {
         Path model = SharedData.require("models/stories260K"); // tie_word_embeddings: no lm_head.weight

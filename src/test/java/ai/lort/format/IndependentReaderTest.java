@@ -113,6 +113,47 @@ class IndependentReaderTest {
         }
     }
 
+    /** Group-quantized kept matrices (format 1.2) decoded from docs/FORMAT.md alone. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"q4", "q8"})
+    void quantizedTensorsFollowTheDocumentedLayout(String embeddings) throws Exception {
+        Path model = TestModels.singleFile(tmp.resolve("m"), DType.BF16);
+        Path out = tmp.resolve("m-" + embeddings + ".lort");
+        Cli.Result r = Cli.run("compress", "-m", model.toString(), "-o", out.toString(), "-q", "--rank", "3", "--embeddings", embeddings);
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        ByteBuffer file = ByteBuffer.wrap(Files.readAllBytes(out)).order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(file.getShort(6)).isEqualTo((short) 2);
+        long indexOffset = file.getLong(16), indexLength = file.getLong(24);
+        JsonNode index = new ObjectMapper().readTree(new String(file.array(), (int) indexOffset, (int) indexLength, "UTF-8"));
+        assertThat(index.get("version").asText()).isEqualTo("1.2");
+        int seen = 0;
+        try (LortFile reference = LortFile.open(out)) {
+            for (JsonNode t : index.get("tensors")) {
+                String dtype = t.get("dtype").asText();
+                if (!dtype.startsWith("q")) continue;
+                seen++;
+                assertThat(dtype).isEqualTo(embeddings + "-g32");
+                assertThat(t.get("source_dtype").asText()).isEqualTo("BF16");
+                int rows = t.get("shape").get(0).asInt(), cols = t.get("shape").get(1).asInt(), bits = embeddings.equals("q4") ? 4 : 8;
+                int groups = (cols + 31) / 32, rowBytes = groups * 32 * bits / 8, at = t.get("offset").asInt();
+                assertThat(t.get("length").asLong()).isEqualTo((long) rows * rowBytes + 2L * rows * groups);
+                float[] expected = reference.quantized().get(t.get("name").asText()).dequantize();
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < cols; j++) {
+                        float d = Float.float16ToFloat(file.getShort(at + rows * rowBytes + 2 * (i * groups + j / 32)));
+                        int code;
+                        if (bits == 8) code = file.get(at + i * rowBytes + j);
+                        else {
+                            int k = j % 32, b = file.get(at + i * rowBytes + 16 * (j / 32) + k % 16) & 0xFF;
+                            code = (k < 16 ? b & 15 : b >> 4) - 8;
+                        }
+                        assertThat(d * code).isEqualTo(expected[i * cols + j]);
+                    }
+            }
+        }
+        assertThat(seen).isEqualTo(2); // the embedding and the untied head
+    }
+
     /**
      * The layer in the input basis, {@code Ŵ·R} with {@code R = H·D}, straight from docs/FORMAT.md:
      * Sylvester entries {@code H[a][b] = (−1)^popcount(a & b) / √block} per block, signs from the

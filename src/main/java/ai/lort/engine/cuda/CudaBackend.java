@@ -140,6 +140,8 @@ public final class CudaBackend implements Backend {
             weightBytes += t.byteSize();
             return new Mat(t.rows(), t.cols(), t.dtype(), uploadOnce(key, t.data()), 0, 0, 0, 0, 0);
         }
+        if (raw.quantized() != null)
+            throw new LortException(name + ": " + raw.quantized().encoding() + " has no CUDA kernel yet; run on the CPU (--device cpu)");
         CompressedLayer c = raw.compressed();
         String unsupported = unsupported(c);
         if (unsupported != null) throw new LortException(name + ": " + unsupported + " has no CUDA kernel yet; run on the CPU (--device cpu) or compress with --packing t2-g64 --scales row-f32 --rotation none");

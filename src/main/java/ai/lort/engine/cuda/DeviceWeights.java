@@ -1,6 +1,7 @@
 package ai.lort.engine.cuda;
 
 import ai.lort.format.CompressedLayer;
+import ai.lort.format.QuantizedTensor;
 import ai.lort.load.Tensor;
 import ai.lort.weights.WeightSource;
 import java.util.Optional;
@@ -13,12 +14,14 @@ import java.util.Optional;
 public final class DeviceWeights {
     private DeviceWeights() {}
 
-    /** A matrix's bytes: exactly one of {@code dense} and {@code compressed} is non-null. */
-    public record Raw(Tensor dense, CompressedLayer compressed) {}
+    /** A matrix's bytes: exactly one of {@code dense}, {@code compressed} and {@code quantized} is non-null. */
+    public record Raw(Tensor dense, CompressedLayer compressed, QuantizedTensor quantized) {}
 
     public static Raw matrix(WeightSource weights, String name) {
         Optional<CompressedLayer> c = weights.compressed(name);
-        return c.isPresent() ? new Raw(null, c.get()) : new Raw(weights.tensor(name), null);
+        if (c.isPresent()) return new Raw(null, c.get(), null);
+        Optional<QuantizedTensor> q = weights.quantized(name);
+        return q.isPresent() ? new Raw(null, null, q.get()) : new Raw(weights.tensor(name), null, null);
     }
 
     public static Tensor tensor(WeightSource weights, String name) { return weights.tensor(name); }
