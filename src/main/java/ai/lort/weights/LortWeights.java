@@ -33,6 +33,7 @@ public final class LortWeights implements WeightSource {
     public java.util.Set<String> names() {
         java.util.Set<String> all = new java.util.LinkedHashSet<>(file.layers().keySet());
         all.addAll(file.tensors().keySet());
+        all.addAll(file.quantized().keySet());
         return all;
     }
 
@@ -40,6 +41,8 @@ public final class LortWeights implements WeightSource {
     public Optional<Entry> entry(String name) {
         CompressedLayer l = file.layers().get(name);
         if (l != null) return Optional.of(new Entry(new long[] {l.rows(), l.cols()}, null));
+        QuantizedTensor q = file.quantized().get(name);
+        if (q != null) return Optional.of(new Entry(new long[] {q.rows(), q.cols()}, null, true));
         Tensor t = file.tensors().get(name);
         return t == null ? Optional.empty() : Optional.of(new Entry(t.shape(), t.dtype()));
     }

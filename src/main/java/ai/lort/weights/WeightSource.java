@@ -23,8 +23,14 @@ public interface WeightSource extends AutoCloseable {
     /** A weight's dimensions and dtype, or empty when absent. */
     Optional<Entry> entry(String name);
 
-    /** @param dtype the stored dtype of a dense tensor; null for a compressed layer (dims [out, in]) */
-    record Entry(long[] shape, ai.lort.load.DType dtype) {}
+    /**
+     * @param dtype     the stored dtype of a dense tensor; null for a compressed layer or a
+     *                  group-quantized matrix (dims [out, in])
+     * @param quantized a group-quantized matrix: not dense, but its rows can be looked up
+     */
+    record Entry(long[] shape, ai.lort.load.DType dtype, boolean quantized) {
+        public Entry(long[] shape, ai.lort.load.DType dtype) { this(shape, dtype, false); }
+    }
 
     /** A weight matrix, rows × cols = out × in, ready to multiply (dense or compressed kernel). */
     Matrix matrix(String name);
