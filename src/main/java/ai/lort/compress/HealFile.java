@@ -13,6 +13,7 @@ import ai.lort.load.Tensor;
 import ai.lort.model.ModelConfig;
 import ai.lort.weights.LortWeights;
 import ai.lort.weights.SafetensorsWeights;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -67,12 +68,12 @@ public final class HealFile {
                 w.addTensor(trained == null ? t : Tensor.of(t.name(), t.dtype(), t.shape(), trained));
             }
             for (QuantizedTensor q : file.quantized().values()) w.addQuantized(q);
-            ObjectNode meta = file.metadata().isObject() ? ((ObjectNode) file.metadata()).deepCopy() : com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+            ObjectNode meta = file.metadata().isObject() ? ((ObjectNode) file.metadata()).deepCopy() : JsonNodeFactory.instance.objectNode();
             meta.put("created_by", "LoRT " + Version.current());
             meta.put("created", Instant.now().toString());
             ObjectNode opts = meta.with("options");
-            opts.set("heal", Compressor.healOptionsJson(options, seed));
-            meta.set("healing", Compressor.healingJson(r));
+            opts.set("heal", FileMetadata.healOptions(options, seed));
+            meta.set("healing", FileMetadata.healing(r));
             w.finish(meta);
         }
     }

@@ -35,6 +35,9 @@ import jdk.incubator.vector.VectorSpecies;
  * from those products and row dot products.
  * Rows are independent in steps 2 and 3, so they are spread over threads; the result does not
  * depend on the thread count.
+ *
+ * <p>Over 400 lines on purpose: the steps above share the damped second moment, its Cholesky
+ * factors and the rotated weights, and split across classes they would pass a dozen arrays.
  */
 public final class CalibratedDecomposer {
     /** Damping added to H's diagonal, as a fraction of its mean diagonal (GPTQ's default). */

@@ -14,15 +14,19 @@ import java.util.Map;
 
 /**
  * The compressed model as healing trains it: the Llama-family decoder of {@code model.LlamaModel}
- * written out with the {@code heal} ops, forward and backward, on one sequence at a time. Trainable:
- * every compressed projection's row scales, low-rank factors and bias, every RMSNorm weight (q/k
- * norms included) and the biases of projections left dense. Frozen: ternary codes, rotations,
- * dense projections' weights, the embedding and the output head.
+ * written out with the {@code heal} ops, forward and backward, over a batch of sequences stacked
+ * into one pass. Trainable: every compressed projection's row scales, low-rank factors and bias,
+ * every RMSNorm weight (q/k norms included) and the biases of projections left dense. Frozen:
+ * rotations, dense projections' weights, the embedding and the output head; the ternary codes
+ * too, unless code updates are on ({@link #moveCodes}).
  *
  * <p>Activation checkpointing: the forward keeps only each block's input (the residual stream);
  * the backward runs each block's forward again, keeping its intermediates, just before going back
  * through it. Peak activation memory is then one block's intermediates plus (layers + 1) residual
  * rows per token, and the vocabulary-wide logits once.
+ *
+ * <p>Over 400 lines on purpose: the forward and the backward of a block sit in one file so that
+ * each backward step can be read against the forward step it undoes.
  */
 final class Student {
     final ModelConfig config;

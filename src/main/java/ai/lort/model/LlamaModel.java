@@ -15,6 +15,9 @@ import ai.lort.weights.WeightSource;
  * before the first token. The family's variations are data, not subclasses: optional biases on
  * any projection (Qwen2's q/k/v), optional per-head q/k RMSNorm (Qwen3), tied or separate output
  * head, explicit head_dim, sliding window (Mistral).
+ *
+ * <p>Over 400 lines on purpose: loading (weights, shapes against the config) and the forward step
+ * share the layer records, and the step reads as one piece, top to bottom.
  */
 public final class LlamaModel implements AutoCloseable {
     /** Tokens per batch when processing a prompt (matrix-matrix). */
