@@ -15,6 +15,7 @@ final class HealOption {
     private int batch = HealOptions.DEFAULT_BATCH, length = HealOptions.DEFAULT_LENGTH, topK = HealOptions.DEFAULT_TOP_K;
     private float rate = HealOptions.DEFAULT_RATE;
     private double codeShare = HealOptions.DEFAULT_CODE_SHARE;
+    private HealOptions.Trains trains = HealOptions.Trains.ALL;
     private Path data;
 
     @Option(names = "--heal-steps", paramLabel = "<N>",
@@ -60,6 +61,12 @@ final class HealOption {
         codeShare = share;
     }
 
+    @Option(names = "--heal-train", paramLabel = "<PARTS>", hidden = true,
+            description = "What healing trains: scales, low-rank (and the scales) or all (and the norms and biases) [default: all]")
+    void train(String parts) {
+        trains = HealOptions.Trains.byId(parts).orElseThrow(() -> new BadOptionValue(mixee, "--heal-train " + parts + " is not known; use scales, low-rank or all"));
+    }
+
     @Option(names = "--heal-data", paramLabel = "<FILE>",
             description = "Distil on this text (documents separated by <|endoftext|> lines; a tenth held out) instead of text the original samples")
     void data(Path file) {
@@ -69,6 +76,6 @@ final class HealOption {
 
     HealOptions options() {
         return new HealOptions(steps, batch, length, rate, topK, HealOptions.DEFAULT_EVAL_EVERY, HealOptions.DEFAULT_HELD_OUT,
-                HealOptions.DEFAULT_PATIENCE, data, codeShare);
+                HealOptions.DEFAULT_PATIENCE, data, codeShare, trains);
     }
 }

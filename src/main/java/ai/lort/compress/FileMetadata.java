@@ -95,6 +95,7 @@ final class FileMetadata {
         k.put("rate", h.rate());
         k.put("top_k", h.topK());
         if (h.codeShare() > 0) k.put("codes", h.codeShare());
+        if (h.trains() != HealOptions.Trains.ALL) k.put("trains", h.trains().id());
         k.put("data", h.data() == null ? "self" : h.data().getFileName().toString());
         k.put("seed", seed);
         return k;

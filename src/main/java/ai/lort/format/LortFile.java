@@ -43,12 +43,14 @@ public final class LortFile implements AutoCloseable {
     private final Map<String, Tensor> tensors;
     private final Map<String, QuantizedTensor> quantized;
     private final Map<String, Section> files;
+    private final Map<String, Integer> inflatedSizes;
     private final List<Section> sections;
     private final Map<String, Section> codeSections;
 
     private LortFile(Path path, Arena arena, MemorySegment file, JsonNode index, int versionMinor,
                      Map<String, CompressedLayer> layers, Map<String, JsonNode> layerInfo, Map<String, Tensor> tensors,
-                     Map<String, QuantizedTensor> quantized, Map<String, Section> files, List<Section> sections, Map<String, Section> codeSections) {
+                     Map<String, QuantizedTensor> quantized, Map<String, Section> files, Map<String, Integer> inflatedSizes,
+                     List<Section> sections, Map<String, Section> codeSections) {
         this.path = path;
         this.arena = arena;
         this.file = file;
@@ -59,6 +61,7 @@ public final class LortFile implements AutoCloseable {
         this.tensors = tensors;
         this.quantized = quantized;
         this.files = files;
+        this.inflatedSizes = inflatedSizes;
         this.sections = sections;
         this.codeSections = codeSections;
     }
@@ -133,7 +136,7 @@ public final class LortFile implements AutoCloseable {
             throw bad(path, "preamble counts (" + layerCount + " layers, " + tensorCount + " tensors) disagree with the index ("
                     + x.layers.size() + ", " + (x.tensors.size() + x.quantized.size()) + ")");
         return new LortFile(path, arena, seg, index, minor, Collections.unmodifiableMap(x.layers), Collections.unmodifiableMap(x.layerInfo),
-                Collections.unmodifiableMap(x.tensors), Collections.unmodifiableMap(x.quantized), Collections.unmodifiableMap(x.files), List.copyOf(x.sections), Map.copyOf(x.codeSections));
+                Collections.unmodifiableMap(x.tensors), Collections.unmodifiableMap(x.quantized), Collections.unmodifiableMap(x.files), Map.copyOf(x.inflatedSizes), List.copyOf(x.sections), Map.copyOf(x.codeSections));
     }
 
     private static LortException bad(Path path, String what) {
@@ -165,7 +168,7 @@ public final class LortFile implements AutoCloseable {
 
     public java.util.Set<String> fileNames() { return files.keySet(); }
 
-    /** An embedded file (config.json, tokenizer.json, ...), its CRC-32C checked. */
+    /** An embedded file (config.json, tokenizer.json, ...), its CRC-32C checked, inflated when stored compressed. */
     public Optional<byte[]> file(String name) {
         Section s = files.get(name);
         if (s == null) return Optional.empty();
@@ -173,7 +176,8 @@ public final class LortFile implements AutoCloseable {
         CRC32C crc = new CRC32C();
         crc.update(bytes);
         if (crc.getValue() != s.crc32c()) throw new LortException(path + ": embedded " + name + " fails its CRC-32C check (file corrupted); compress the model again");
-        return Optional.of(bytes);
+        Integer size = inflatedSizes.get(name);
+        return Optional.of(size == null ? bytes : EmbeddedFiles.inflate(bytes, size, path + ": embedded " + name));
     }
 
     /** A section that fails verification, and why. */
@@ -183,8 +187,9 @@ public final class LortFile implements AutoCloseable {
     }
 
     /**
-     * Checks every section's CRC-32C, and every compressed layer's codes (no invalid code, padding
-     * weights zero, docs/FORMAT.md); returns what fails, empty when the file is intact.
+     * Checks every section's CRC-32C, every compressed layer's codes (no invalid code, padding
+     * weights zero, docs/FORMAT.md) and that every compressed embedded file inflates to its stated
+     * size; returns what fails, empty when the file is intact.
      */
     public List<Problem> verify() {
         List<Problem> failed = new ArrayList<>();
@@ -198,6 +203,14 @@ public final class LortFile implements AutoCloseable {
         for (CompressedLayer l : layers.values()) {
             String invalid = l.packing().invalidCode(l.codes(), l.rows(), l.cols());
             if (invalid != null) failed.add(new Problem(codeSections.get(l.name()), invalid));
+        }
+        for (Map.Entry<String, Integer> e : inflatedSizes.entrySet()) {
+            Section s = files.get(e.getKey());
+            try {
+                EmbeddedFiles.inflate(file.asSlice(s.offset(), s.length()).toArray(ValueLayout.JAVA_BYTE), e.getValue(), "the zlib stream");
+            } catch (LortException x) {
+                failed.add(new Problem(s, x.getMessage()));
+            }
         }
         return failed;
     }

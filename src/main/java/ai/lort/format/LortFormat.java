@@ -29,4 +29,7 @@ public final class LortFormat {
     static long align(long offset) {
         return (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
     }
+
+    /** Embedded files from this size on are stored zlib-compressed when that saves a tenth (format 1.2). */
+    public static final int DEFLATE_FROM = 4096;
 }

@@ -37,6 +37,8 @@ final class LortIndex {
     final Map<String, Tensor> tensors = new LinkedHashMap<>();
     final Map<String, QuantizedTensor> quantized = new LinkedHashMap<>();
     final Map<String, LortFile.Section> files = new LinkedHashMap<>();
+    /** The inflated sizes of the zlib-compressed embedded files, by name. */
+    final Map<String, Integer> inflatedSizes = new LinkedHashMap<>();
     final List<LortFile.Section> sections = new ArrayList<>();
     final Map<String, LortFile.Section> codeSections = new LinkedHashMap<>();
     private final Set<String> names = new HashSet<>();
@@ -61,6 +63,7 @@ final class LortIndex {
         for (JsonNode f : array(index, "files")) {
             String name = x.name(f, "file");
             x.files.put(name, x.section("file " + name, f));
+            x.encoding(f, name);
         }
         for (JsonNode l : array(index, "layers")) x.layer(l);
         for (JsonNode t : array(index, "tensors")) x.tensor(t);
@@ -74,6 +77,17 @@ final class LortIndex {
         JsonNode n = index.get(field);
         if (n == null || !n.isArray()) throw new LortException("the index has no '" + field + "' array");
         return n;
+    }
+
+    /** A file's optional {@code encoding}: absent (verbatim) or zlib with its inflated {@code size}. */
+    private void encoding(JsonNode f, String name) {
+        String what = "file " + name;
+        if (!f.has("encoding")) return;
+        String enc = StrictJson.text(f, "encoding", what);
+        if (!enc.equals(EmbeddedFiles.ZLIB))
+            throw new LortException(what + " uses encoding '" + enc + "', which this LoRT does not know (it reads " + EmbeddedFiles.ZLIB + "); upgrade LoRT");
+        since(what, enc, EmbeddedFiles.SINCE_MINOR);
+        inflatedSizes.put(name, (int) StrictJson.integer(f, "size", 0, EmbeddedFiles.MAX_SIZE, what));
     }
 
     /** The entry's name: a non-empty string, unique among all files, layers and tensors. */

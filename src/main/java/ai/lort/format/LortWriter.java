@@ -101,11 +101,22 @@ public final class LortWriter implements AutoCloseable {
         }
     }
 
-    /** Embeds a source file (config.json, tokenizer.json, ...). */
+    /**
+     * Embeds a source file (config.json, tokenizer.json, ...): zlib-compressed (format 1.2) when it
+     * is at least {@link LortFormat#DEFLATE_FROM} bytes and that saves a tenth, else verbatim.
+     */
     public void addFile(String name, byte[] content) {
         ObjectNode n = files.addObject();
         n.put("name", name);
-        section(n, MemorySegment.ofArray(content));
+        byte[] packed = content.length >= LortFormat.DEFLATE_FROM ? EmbeddedFiles.deflate(content) : null;
+        if (packed != null && packed.length < content.length - content.length / 10) {
+            n.put("encoding", EmbeddedFiles.ZLIB);
+            n.put("size", content.length);
+            minor = Math.max(minor, EmbeddedFiles.SINCE_MINOR);
+            section(n, MemorySegment.ofArray(packed));
+        } else {
+            section(n, MemorySegment.ofArray(content));
+        }
     }
 
     /**

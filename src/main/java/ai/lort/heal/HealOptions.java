@@ -16,9 +16,37 @@ import java.nio.file.Path;
  * @param data      a text to distil on instead of sequences the teacher samples, or null
  * @param codeShare share of each compressed layer's ternary codes moved at the first step (decaying
  *                  to none at the last; 0: the codes stay as fitted)
+ * @param trains    which parameters train (all of them by default; fewer to measure what each adds)
  */
 public record HealOptions(int steps, int batch, int length, float rate, int topK, int evalEvery, int heldOut,
-                          int patience, Path data, double codeShare) {
+                          int patience, Path data, double codeShare, Trains trains) {
+    /** Which of the student's parameters train, each level adding to the one before. */
+    public enum Trains {
+        /** The compressed layers' row scales. */
+        SCALES("scales"),
+        /** ... and their low-rank factors. */
+        LOW_RANK("low-rank"),
+        /** ... and every norm weight and bias. */
+        ALL("all");
+
+        private final String id;
+
+        Trains(String id) { this.id = id; }
+
+        public String id() { return id; }
+
+        public static java.util.Optional<Trains> byId(String id) {
+            return java.util.Arrays.stream(values()).filter(t -> t.id.equals(id)).findFirst();
+        }
+
+        /** Whether the student's parameter of this name ({@code layer#scales}, {@code layer#a}, a norm...) trains. */
+        boolean trains(String param) {
+            if (param.endsWith("#scales")) return true;
+            if (param.endsWith("#a") || param.endsWith("#b")) return this != SCALES;
+            return this == ALL;
+        }
+    }
+
     public static final int DEFAULT_BATCH = 8, DEFAULT_LENGTH = 256, DEFAULT_TOP_K = 64, DEFAULT_EVAL_EVERY = 25,
             DEFAULT_HELD_OUT = 16, DEFAULT_PATIENCE = 4;
     public static final float DEFAULT_RATE = 1e-3f;
@@ -33,7 +61,7 @@ public record HealOptions(int steps, int batch, int length, float rate, int topK
 
     public static HealOptions defaults() {
         return new HealOptions(-1, DEFAULT_BATCH, DEFAULT_LENGTH, DEFAULT_RATE, DEFAULT_TOP_K, DEFAULT_EVAL_EVERY, DEFAULT_HELD_OUT,
-                DEFAULT_PATIENCE, null, DEFAULT_CODE_SHARE);
+                DEFAULT_PATIENCE, null, DEFAULT_CODE_SHARE, Trains.ALL);
     }
 
     public boolean enabled() { return steps != 0; }

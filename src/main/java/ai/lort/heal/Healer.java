@@ -77,7 +77,7 @@ public final class Healer {
                     : Data.sampled(teacher, source, config, o, k, length, seed, threads);
             List<TeacherTargets> held = data.heldOut;
             Adam adam = Adam.defaults();
-            student.params.forEach(adam::add);
+            for (Adam.Param p : student.params) if (o.trains().trains(p.name())) adam.add(p);
             if (o.codeShare() > 0) student.enableCodeUpdates();
             double before = meanLoss(student, held), best = before;
             float[][] bestValues = snapshot(student);

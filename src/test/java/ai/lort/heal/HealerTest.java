@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /** Healing on a tiny model: it lowers the held-out loss, keeps only what helped, and repeats exactly. */
 class HealerTest {
-    static final HealOptions OPTIONS = new HealOptions(16, 2, StudentTest.LENGTH, 3e-3f, 16, 4, 4, 4, null, 0);
+    static final HealOptions OPTIONS = new HealOptions(16, 2, StudentTest.LENGTH, 3e-3f, 16, 4, 4, 4, null, 0, HealOptions.Trains.ALL);
 
     @Test
     void healingLowersTheHeldOutLossAndRepeats() {
@@ -44,7 +44,7 @@ class HealerTest {
         try (SourceModel model = SourceModel.open(LocalModel.resolve(SharedData.require("models/tiny-llama3")))) {
             SafetensorsWeights w = new SafetensorsWeights(model);
             Map<String, CompressedLayer> layers = StudentTest.compressed(model, ModelConfig.load(w));
-            HealOptions withCodes = new HealOptions(16, 2, StudentTest.LENGTH, 3e-3f, 16, 4, 4, 4, null, 0.002);
+            HealOptions withCodes = new HealOptions(16, 2, StudentTest.LENGTH, 3e-3f, 16, 4, 4, 4, null, 0.002, HealOptions.Trains.ALL);
             Healer.Result r = Healer.run(w, layers, withCodes, 11, 2, null);
             assertThat(r.kept()).isTrue();
             assertThat(r.codesMoved()).isPositive();
@@ -65,7 +65,7 @@ class HealerTest {
             SafetensorsWeights w = new SafetensorsWeights(model);
             Map<String, CompressedLayer> layers = StudentTest.compressed(model, ModelConfig.load(w));
             // A learning rate this large only makes things worse.
-            HealOptions wild = new HealOptions(8, 2, StudentTest.LENGTH, 1f, 16, 4, 4, 1, null, 0);
+            HealOptions wild = new HealOptions(8, 2, StudentTest.LENGTH, 1f, 16, 4, 4, 1, null, 0, HealOptions.Trains.ALL);
             Healer.Result r = Healer.run(w, layers, wild, 11, 2, null);
             assertThat(r.kept()).isFalse();
             assertThat(r.after()).isEqualTo(r.before());
