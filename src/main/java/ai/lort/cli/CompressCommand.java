@@ -136,9 +136,9 @@ public final class CompressCommand implements Callable<Integer> {
     @Option(names = "--include-lm-head", description = "Also compress the output head (lm_head)")
     boolean includeLmHead;
 
-    @Option(names = "--embeddings", paramLabel = "<FORMAT>", defaultValue = "source",
-            description = "How the embedding and output head are stored when not compressed: q4 (4.5 bits per weight), q8 (8.5), "
-                    + "bf16 (F32 narrowed to BF16), source (as in the model) [default: ${DEFAULT-VALUE}]")
+    @Option(names = "--embeddings", paramLabel = "<FORMAT>", defaultValue = "q4",
+            description = "How the embedding and output head are stored when not compressed: q4 (4.5 bits per weight; healing "
+                    + "adapts the model to it), q8 (8.5), bf16 (F32 narrowed to BF16), source (as in the model) [default: ${DEFAULT-VALUE}]")
     String embeddings;
 
     @Mixin RevisionOption revision;
