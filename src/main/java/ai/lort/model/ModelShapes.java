@@ -70,7 +70,7 @@ public final class ModelShapes {
                 throw new LortException(name + " has shape " + Arrays.toString(shape) + " but config.json (" + fields(name)
                         + ") implies " + Arrays.toString(want.shape) + "; the config does not match the weights");
             DType dtype = got.get().dtype();
-            if (dtype == null && want.dense)
+            if (dtype == null && want.dense && w.quantized(name).isEmpty()) // group-quantized (q8/q4) runs as it is
                 throw new LortException(name + " is stored compressed, but the engine needs it dense; compress the model again");
             if (dtype != null && !dtype.isCompressible())
                 throw new LortException(name + " has dtype " + dtype + "; the engine reads F32, F16 and BF16 weights");

@@ -40,6 +40,8 @@ public final class LortWeights implements WeightSource {
     public Optional<Entry> entry(String name) {
         CompressedLayer l = file.layers().get(name);
         if (l != null) return Optional.of(new Entry(new long[] {l.rows(), l.cols()}, null));
+        QuantizedTensor q = file.quantized().get(name); // no file dtype: its encoding is quantized(name)'s
+        if (q != null) return Optional.of(new Entry(new long[] {q.rows(), q.cols()}, null));
         Tensor t = file.tensors().get(name);
         return t == null ? Optional.empty() : Optional.of(new Entry(t.shape(), t.dtype()));
     }
