@@ -230,36 +230,46 @@ public final class DecodeBench {
     }
 
     /**
-     * The ternary products' wall time cut by their steps: each compressed layer's matvec over the
-     * rows the first of {@code threads} threads takes, timed step by step on this thread (best of
-     * 10), summed over the layers; the shares then apply to the products' measured time.
+     * The ternary products' wall time cut by their steps: every compressed layer's matvec over the
+     * rows the first of {@code threads} threads takes, in the model's order (so each layer's codes
+     * come from memory, as in a step), its steps timed one by one on this thread; {@code PASSES}
+     * passes over the model, the median pass per step. The shares then apply to the products'
+     * measured time.
      */
     private static void phases(Path lort, Bench l, int threads) throws Exception {
-        long[] nanos = new long[TernaryPhases.NAMES.length];
-        int layers = 0;
+        final int passes = 7;
+        long[][] nanos = new long[passes][TernaryPhases.NAMES.length];
         Random rnd = new Random(7);
         try (LortFile f = LortFile.open(lort)) {
+            List<Matrix> ms = new ArrayList<>();
             for (CompressedLayer layer : f.layers().values()) {
                 Matrix m = Matrices.compressed(layer);
-                if (!TernaryPhases.applies(m)) continue;
-                float[] x = new float[m.cols()], y = new float[m.rows()];
-                for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-                TernaryPhases.time(m, x, y, 0, (m.rows() + threads - 1) / threads, 10, nanos);
-                layers++;
+                if (TernaryPhases.applies(m)) ms.add(m);
             }
+            if (ms.isEmpty()) return;
+            int width = ms.stream().mapToInt(m -> Math.max(m.rows(), m.cols())).max().orElseThrow();
+            float[] x = new float[width], y = new float[width];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+            for (int pass = -1; pass < passes; pass++) // pass -1 compiles and is not counted
+                for (Matrix m : ms)
+                    TernaryPhases.time(m, x, y, 0, (m.rows() + threads - 1) / threads, nanos[Math.max(pass, 0)]);
+            double[] median = new double[TernaryPhases.NAMES.length];
+            for (int i = 0; i < median.length; i++) {
+                final int step = i;
+                median[i] = Arrays.stream(nanos).mapToLong(n -> n[step]).sorted().toArray()[passes / 2];
+            }
+            double sum = Arrays.stream(median).sum();
+            double measured = l.timed.nanos.entrySet().stream().filter(e -> e.getKey().startsWith("matmul ternary"))
+                    .mapToLong(e -> e.getValue()[0]).sum() / 1e3 / l.steps;
+            double step = l.stepNanos / 1e3 / l.steps;
+            System.out.printf(Locale.ROOT, "ternary + low-rank products (%d layers in turn, each over one thread's share of rows, 1/%d), steps timed apart on one thread, median of %d passes: %.0f µs;%n",
+                    ms.size(), threads, passes, sum / 1e3);
+            System.out.printf(Locale.ROOT, "measured in the step (%d threads): %.0f µs. Split by those shares:%n", threads, measured);
+            System.out.printf(Locale.ROOT, "  %-32s %10s %8s %10s %8s%n", "step", "apart µs", "share", "in step µs", "of step");
+            for (int i = 0; i < median.length; i++)
+                System.out.printf(Locale.ROOT, "  %-32s %10.1f %7.1f%% %10.1f %7.1f%%%n", TernaryPhases.NAMES[i], median[i] / 1e3, 100 * median[i] / sum,
+                        measured * median[i] / sum, 100 * measured * median[i] / sum / step);
         }
-        if (layers == 0) return;
-        double sum = Arrays.stream(nanos).sum();
-        double measured = l.timed.nanos.entrySet().stream().filter(e -> e.getKey().startsWith("matmul ternary"))
-                .mapToLong(e -> e.getValue()[0]).sum() / 1e3 / l.steps;
-        double step = l.stepNanos / 1e3 / l.steps;
-        System.out.printf(Locale.ROOT, "ternary + low-rank products (%d layers), one thread's share of rows (1/%d), steps timed apart on one thread: %.0f µs;%n",
-                layers, threads, sum / 1e3);
-        System.out.printf(Locale.ROOT, "measured in the step: %.0f µs. Split by those shares:%n", measured);
-        System.out.printf(Locale.ROOT, "  %-32s %10s %8s %10s %8s%n", "step", "apart µs", "share", "in step µs", "of step");
-        for (int i = 0; i < nanos.length; i++)
-            System.out.printf(Locale.ROOT, "  %-32s %10.1f %7.1f%% %10.1f %7.1f%%%n", TernaryPhases.NAMES[i], nanos[i] / 1e3, 100 * nanos[i] / sum,
-                    measured * nanos[i] / sum, 100 * measured * nanos[i] / sum / step);
     }
 
     /** Median wall time of handing an empty task to the pool's threads and waiting for it. */

@@ -20,46 +20,40 @@ public final class TernaryPhases {
     public static boolean applies(Matrix m) { return m instanceof TernaryLowRankMatrix; }
 
     /**
-     * Adds to {@code nanos[i]} the time of step {@link #NAMES}[i] of {@code m.matvec(x, y, rowFrom, rowTo)},
-     * the fastest of {@code reps} repetitions of each step (after one untimed).
+     * Adds to {@code nanos[i]} the time of step {@link #NAMES}[i] of one {@code m.matvec(x, y, rowFrom, rowTo)}
+     * (no untimed run first: a caller that runs every layer in turn reads the codes from memory, as a step does).
      */
-    public static void time(Matrix matrix, float[] x, float[] y, int rowFrom, int rowTo, int reps, long[] nanos) {
+    public static void time(Matrix matrix, float[] x, float[] y, int rowFrom, int rowTo, long[] nanos) {
         TernaryLowRankMatrix m = (TernaryLowRankMatrix) matrix;
         boolean tables = TernaryLowRankMatrix.TABLES;
         int unit = tables ? BlockedCodes.BLOCK : TernaryLowRankMatrix.D.length(), units = TernaryLowRankMatrix.UNITS;
         int inputs = tables ? m.tripleChunks * TernaryLowRankMatrix.CHUNK_TABLES : m.chunks * BlockedCodes.CHUNK;
         MemorySegment codes = tables ? m.triples : m.blocked();
-        long[] best = new long[NAMES.length];
-        java.util.Arrays.fill(best, Long.MAX_VALUE);
-        for (int rep = 0; rep <= reps; rep++) {
-            long t0 = System.nanoTime();
-            float[] xr = m.rotated(x);
-            long t1 = System.nanoTime();
-            float[] work = TernaryLowRankMatrix.scratch(inputs + m.rank + units * unit);
-            int axAt = inputs, dotsAt = inputs + m.rank;
-            float sumX = tables ? 0 : m.padded(xr, work);
-            if (tables) m.tables(xr, work);
-            long t2 = System.nanoTime();
-            for (int j = 0; j < m.rank; j++)
-                work[axAt + j] = m.plainFactors ? F16Matrix.dotPlain(m.a, 2L * j * m.cols, xr, 0, m.cols) : F16Matrix.dot(m.a, 2L * j * m.cols, xr, 0, m.cols);
-            long t3 = System.nanoTime();
-            int first = rowFrom / unit, end = (rowTo - 1) / unit + 1;
-            long dots = 0, finish = 0;
-            for (int u = first; u < end; u += units) {
-                int u1 = Math.min(u + 1, end - 1), u2 = Math.min(u + 2, end - 1), u3 = Math.min(u + 3, end - 1);
-                long d0 = System.nanoTime();
-                if (tables) TernaryLowRankMatrix.tableDots(codes, m.tripleChunks, u, u1, u2, u3, work, work, dotsAt);
-                else TernaryLowRankMatrix.decodeDots(codes, m.chunks, u, u1, u2, u3, work, sumX, work, dotsAt);
-                long d1 = System.nanoTime();
-                for (int k = 0; k < units && u + k < end; k++)
-                    m.finish(work, dotsAt + k * unit, (u + k) * unit, unit, work, axAt, y, rowFrom, rowTo);
-                finish += System.nanoTime() - d1;
-                dots += d1 - d0;
-            }
-            if (rep == 0) continue;
-            long[] t = {t1 - t0, t2 - t1, dots, t3 - t2, finish};
-            for (int i = 0; i < t.length; i++) best[i] = Math.min(best[i], t[i]);
+        long t0 = System.nanoTime();
+        float[] xr = m.rotated(x);
+        long t1 = System.nanoTime();
+        float[] work = TernaryLowRankMatrix.scratch(inputs + m.rank + units * unit);
+        int axAt = inputs, dotsAt = inputs + m.rank;
+        float sumX = tables ? 0 : m.padded(xr, work);
+        if (tables) m.tables(xr, work);
+        long t2 = System.nanoTime();
+        for (int j = 0; j < m.rank; j++)
+            work[axAt + j] = m.plainFactors ? F16Matrix.dotPlain(m.a, 2L * j * m.cols, xr, 0, m.cols) : F16Matrix.dot(m.a, 2L * j * m.cols, xr, 0, m.cols);
+        long t3 = System.nanoTime();
+        int first = rowFrom / unit, end = (rowTo - 1) / unit + 1;
+        long dots = 0, finish = 0;
+        for (int u = first; u < end; u += units) {
+            int u1 = Math.min(u + 1, end - 1), u2 = Math.min(u + 2, end - 1), u3 = Math.min(u + 3, end - 1);
+            long d0 = System.nanoTime();
+            if (tables) TernaryLowRankMatrix.tableDots(codes, m.tripleChunks, u, u1, u2, u3, work, work, dotsAt);
+            else TernaryLowRankMatrix.decodeDots(codes, m.chunks, u, u1, u2, u3, work, sumX, work, dotsAt);
+            long d1 = System.nanoTime();
+            for (int k = 0; k < units && u + k < end; k++)
+                m.finish(work, dotsAt + k * unit, (u + k) * unit, unit, work, axAt, y, rowFrom, rowTo);
+            finish += System.nanoTime() - d1;
+            dots += d1 - d0;
         }
-        for (int i = 0; i < nanos.length; i++) nanos[i] += best[i];
+        long[] t = {t1 - t0, t2 - t1, dots, t3 - t2, finish};
+        for (int i = 0; i < t.length; i++) nanos[i] += t[i];
     }
 }
