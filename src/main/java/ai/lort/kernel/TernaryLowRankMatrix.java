@@ -38,15 +38,15 @@ import jdk.incubator.vector.VectorSpecies;
 public final class TernaryLowRankMatrix implements Matrix {
     private static final int BLOCK = BlockedCodes.BLOCK, CHUNK = BlockedCodes.CHUNK, CHUNK_BYTES = BlockedCodes.CHUNK_BYTES;
     /** Lanes of the table kernel's registers; floats of one column triple's table (27 used), and of a chunk's tables. */
-    private static final int TABLE = 16, TRIPLE = 32, TRIPLE_CHUNK = BlockedCodes.TRIPLE_CHUNK, CHUNK_TABLES = TRIPLE_CHUNK / 3 * TRIPLE;
+    static final int TABLE = 16, TRIPLE = 32, TRIPLE_CHUNK = BlockedCodes.TRIPLE_CHUNK, CHUNK_TABLES = TRIPLE_CHUNK / 3 * TRIPLE;
     /** Row units (blocks, or vectors of rows) a kernel call runs at once: independent add chains sharing the table or x loads. */
-    private static final int UNITS = 4;
+    static final int UNITS = 4;
     /** The table kernel: one block of 16 rows per vector. */
     private static final VectorSpecies<Float> BLOCK_F = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> BLOCK_I = IntVector.SPECIES_512;
     static final boolean TABLES = F.length() >= TABLE;
     /** The decode kernel (and the final scale and low-rank step of both): at most 8 lanes, a divisor of a block. */
-    private static final VectorSpecies<Float> D = TABLES ? FloatVector.SPECIES_256 : F;
+    static final VectorSpecies<Float> D = TABLES ? FloatVector.SPECIES_256 : F;
     private static final VectorSpecies<Integer> DI = D.withLanes(int.class);
     /**
      * Table entry i holds {@code (c0 − 1)·x0 + (c1 − 1)·x1 + (c2 − 1)·x2} for the codes
@@ -65,9 +65,10 @@ public final class TernaryLowRankMatrix implements Matrix {
     /** Per-thread tables (or padded x), {@code A x} and the kernel's row sums, grown to the largest layer seen. */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
-    private final int rows, cols, rank, chunks, tripleChunks, rowBytes;
+    // Package-private where TernaryPhases (test sources: the decode profile) times matvec's steps one by one.
+    final int rows, cols, rank, chunks, tripleChunks, rowBytes;
     /** A, B and the codes as in the file (the codes only for the scalar reference), and the table kernel's codes. */
-    private final MemorySegment a, b, codes, triples;
+    final MemorySegment a, b, codes, triples;
     /** The decode kernel's codes, built when it first runs (at load without AVX-512; in tests). */
     private volatile MemorySegment blocked;
     private final CompressedLayer layer;
@@ -79,7 +80,7 @@ public final class TernaryLowRankMatrix implements Matrix {
     private final float[] signs;
     private static final ThreadLocal<float[]> ROTATED = ThreadLocal.withInitial(() -> new float[0]);
     /** A holds only zero and normal halves: the fast F16 decode is exact (see F16Matrix). */
-    private final boolean plainFactors;
+    final boolean plainFactors;
     /**
      * B as floats, decoded once and laid out like the codes, {@code [block][k][16 rows]}, so that
      * {@code B (A x)} is rank multiply-adds per vector of rows. At 4·rank bytes a row it is a small
@@ -121,7 +122,7 @@ public final class TernaryLowRankMatrix implements Matrix {
     }
 
     /** The two-bit blocked codes of the decode kernel. */
-    private MemorySegment blocked() {
+    MemorySegment blocked() {
         MemorySegment m = blocked;
         if (m == null) {
             synchronized (this) {
@@ -223,7 +224,7 @@ public final class TernaryLowRankMatrix implements Matrix {
     }
 
     /** Table {@code p} (32 floats at {@code 32p}) for every column triple p; columns past the row count as zero. */
-    private void tables(float[] x, float[] out) {
+    void tables(float[] x, float[] out) {
         FloatVector w0 = FloatVector.fromArray(BLOCK_F, FIRST_WEIGHT, 0), w1 = FloatVector.fromArray(BLOCK_F, SECOND_WEIGHT, 0),
                 w2 = FloatVector.fromArray(BLOCK_F, THIRD_WEIGHT, 0), v0 = FloatVector.fromArray(BLOCK_F, FIRST_WEIGHT, TABLE),
                 v1 = FloatVector.fromArray(BLOCK_F, SECOND_WEIGHT, TABLE), v2 = FloatVector.fromArray(BLOCK_F, THIRD_WEIGHT, TABLE);
@@ -237,7 +238,7 @@ public final class TernaryLowRankMatrix implements Matrix {
     }
 
     /** x padded with zeros to whole chunks into {@code out}; returns {@code Σ x}. */
-    private float padded(float[] x, float[] out) {
+    float padded(float[] x, float[] out) {
         System.arraycopy(x, 0, out, 0, cols);
         java.util.Arrays.fill(out, cols, chunks * CHUNK, 0);
         float sum = 0;
@@ -318,7 +319,7 @@ public final class TernaryLowRankMatrix implements Matrix {
      * {@code y[r] = s[r]·dots[at + r − row0] + (B A x)[r]} for the {@code n} rows from {@code row0}
      * that lie in {@code [from, to)} ({@code A x} at {@code ax[axAt..]}), {@code D.length()} rows at a time.
      */
-    private void finish(float[] dots, int at, int row0, int n, float[] ax, int axAt, float[] y, int from, int to) {
+    void finish(float[] dots, int at, int row0, int n, float[] ax, int axAt, float[] y, int from, int to) {
         for (int i = 0, len = D.length(); i < n; i += len) {
             int r = row0 + i, bAt = (r / BLOCK) * rank * BLOCK + r % BLOCK;
             FloatVector lowRank = FloatVector.zero(D);
@@ -331,7 +332,7 @@ public final class TernaryLowRankMatrix implements Matrix {
     }
 
     /** {@code R·x} in a per-thread buffer for a rotated layer, else x itself. */
-    private float[] rotated(float[] x) {
+    float[] rotated(float[] x) {
         if (rotation == null) return x;
         float[] r = ROTATED.get();
         if (r.length < cols) ROTATED.set(r = new float[cols]);
@@ -341,7 +342,7 @@ public final class TernaryLowRankMatrix implements Matrix {
     }
 
     /** This thread's scratch buffer, at least {@code n} floats. */
-    private static float[] scratch(int n) {
+    static float[] scratch(int n) {
         float[] s = SCRATCH.get();
         if (s.length < n) SCRATCH.set(s = new float[n]);
         return s;

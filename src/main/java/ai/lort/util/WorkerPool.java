@@ -31,6 +31,8 @@ public final class WorkerPool implements AutoCloseable {
     private volatile Throwable failure;
     private volatile Task task;
     private volatile int size, chunks;
+    /** Calls of {@link #run} that woke the workers (the hand-offs), for profiles. Written by the calling thread only. */
+    private long handOffs;
 
     public WorkerPool(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1: " + threads);
@@ -47,6 +49,9 @@ public final class WorkerPool implements AutoCloseable {
 
     public int threads() { return threads; }
 
+    /** How many calls so far handed work to the workers (read by the thread that calls {@link #run}). */
+    public long handOffs() { return handOffs; }
+
     /** Runs {@code task} over {@code [0, size)} split across the threads; returns when all of it is done. */
     public void run(int size, Task task) { run(size, threads * CHUNKS_PER_THREAD, task); }
 
@@ -59,6 +64,7 @@ public final class WorkerPool implements AutoCloseable {
             task.run(0, size, 0);
             return;
         }
+        handOffs++;
         int gen = generation + 1;
         // The claim counter moves to the new generation first: a worker still in the last run's
         // claim loop may have read its counter, but its claim (a compare-and-set on that value)

@@ -29,6 +29,22 @@ class WorkerPoolTest {
         }
     }
 
+    /** Only runs that wake the workers count as hand-offs: one thread, one item or one part run on the caller. */
+    @Test
+    void handOffsCountTheRunsGivenToTheWorkers() {
+        WorkerPool.Task nothing = (from, to, worker) -> {};
+        try (WorkerPool one = new WorkerPool(1); WorkerPool two = new WorkerPool(2)) {
+            one.run(100, nothing);
+            assertThat(one.handOffs()).isZero();
+            two.run(1, nothing);
+            two.run(100, 1, nothing);
+            assertThat(two.handOffs()).isZero();
+            two.run(100, nothing);
+            two.run(100, 2, nothing);
+            assertThat(two.handOffs()).isEqualTo(2);
+        }
+    }
+
     /**
      * Many short runs whose chunk counts alternate, few and many: a worker still in one run's claim
      * loop when the next run starts must not claim, run or count a chunk of it. (It once could: it

@@ -46,6 +46,9 @@ public final class CpuBackend implements Backend {
 
     public int threads() { return pool.threads(); }
 
+    /** Operations so far that handed work to the pool's threads (a profile's count of hand-offs). */
+    public long handOffs() { return pool.handOffs(); }
+
     record Buf(float[][] data, int rows, int cols) implements Buffer {}
 
     record CpuWeight(Matrix matrix) implements Weight {
