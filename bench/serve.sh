@@ -4,10 +4,12 @@
 # and without healing: --method als --heal-steps 0).
 #   bench/serve.sh [tokens] [threads] [rounds] [streams]   (defaults 64 2 3 4)
 # The model has no tokenizer: prompts are 8 token ids, the same for infer and the server.
-# Per round: `lort infer` (its generated tokens/s), then one streamed request alone, then
-# [streams] at once; tokens/s aggregate and time to first token, medians at the end.
+# First `lort infer` [rounds] times (its generated tokens/s; a fresh JVM each), then per round one
+# streamed request alone and [streams] at once; tokens/s aggregate and time to first token,
+# medians at the end.
 # LORT_INFER_JAR=path/to/lort.jar times `lort infer` of another build (e.g. the one before the
-# server, whose infer ran Generator directly).
+# server, whose infer ran Generator directly). LORT_SERVE_LORT=path/to/file.lort benchmarks an
+# existing .lort instead (nothing is compressed then).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/bin/lort-env.sh"
@@ -15,7 +17,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 tokens=${1:-64} threads=${2:-2} rounds=${3:-3} streams=${4:-4}
 out=bench/out
-lort=$out/qwen2.5-0.5b-shaped.lort
+lort=${LORT_SERVE_LORT:-$out/qwen2.5-0.5b-shaped.lort}
 [ -f target/lort.jar ] || mvn -q -B -ntp -DskipTests package
 if [ ! -f "$lort" ]; then
   [ -f $out/qwen2.5-0.5b-shaped/model-00002-of-00002.safetensors ] || \

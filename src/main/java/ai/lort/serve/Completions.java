@@ -10,9 +10,12 @@ import ai.lort.api.Token;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.helidon.http.sse.SseEvent;
+import io.helidon.http.HeaderNames;
 import io.helidon.webserver.http.ServerResponse;
-import io.helidon.webserver.sse.SseSink;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -51,7 +54,11 @@ final class Completions {
             OpenAiServer.json(res, o);
             return;
         }
-        try (g; SseSink sink = res.sink(SseSink.TYPE)) {
+        // The events are written here rather than through Helidon's SSE sink, which refuses a request
+        // whose Accept header lacks text/event-stream (the Python openai client sends application/json).
+        res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
+        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+        try (g; OutputStream sink = res.outputStream()) {
             if (chat && !emit(sink, g, chunk(id, created, chat, r, "", true, null))) return;
             Completion c;
             try {
@@ -71,6 +78,8 @@ final class Completions {
                 if (!emit(sink, g, u.toString())) return;
             }
             emit(sink, g, "[DONE]");
+        } catch (IOException | UncheckedIOException e) {
+            // closing the stream to a client that has gone
         }
     }
 
@@ -93,12 +102,12 @@ final class Completions {
     }
 
     /** Sends one event; false (and the generation cancelled) when the client has gone. */
-    private static boolean emit(SseSink sink, Generation g, String data) {
+    private static boolean emit(OutputStream sink, Generation g, String data) {
         try {
-            // Helidon writes "data:" and the value: the space makes the "data: {...}" lines of the OpenAI API (SSE readers drop it).
-            sink.emit(SseEvent.create(" " + data));
+            sink.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+            sink.flush();
             return true;
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             g.cancel();
             return false;
         }

@@ -113,6 +113,19 @@ class OpenAiServerTest {
     }
 
     @Test
+    void aStreamIsSentWhateverTheRequestAccepts() throws Exception {
+        // The Python openai client sends Accept: application/json with stream: true too.
+        String body = "{\"model\":\"" + id() + "\",\"prompt\":\"Once upon a time\",\"max_tokens\":5,\"temperature\":0,\"stream\":true}";
+        for (String accept : new String[] {"application/json", "text/event-stream", "*/*"}) {
+            HttpResponse<String> r = fx.raw("POST", "/v1/completions", body, ServerFixture.KEY, "Accept", accept);
+            assertThat(r.statusCode()).as(accept + ": " + r.body()).isEqualTo(200);
+            assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+            assertThat(r.body()).startsWith("data: {").endsWith("\n\ndata: [DONE]\n\n");
+            assertThat(r.body().split("\n\n")).hasSize(5 + 2); // a chunk per token, the finish reason, [DONE]
+        }
+    }
+
+    @Test
     void aStopSequenceEndsTheText() {
         String prompt = "Once upon a time";
         String full = infer(prompt, 30);

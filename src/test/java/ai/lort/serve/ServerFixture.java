@@ -46,10 +46,11 @@ final class ServerFixture implements AutoCloseable {
         return OpenAIOkHttpClient.builder().baseUrl(base() + "/v1").apiKey(key).maxRetries(0).timeout(Duration.ofSeconds(60)).build();
     }
 
-    /** A raw request (for what the client never sends): status and body. */
-    HttpResponse<String> raw(String method, String path, String body, String key) throws Exception {
+    /** A raw request (for what the client never sends), with header name-value pairs: status and body. */
+    HttpResponse<String> raw(String method, String path, String body, String key, String... headers) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base() + path)).timeout(Duration.ofSeconds(60))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) b.headers(headers);
         return send(b, key);
     }
 
