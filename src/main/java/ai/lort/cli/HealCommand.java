@@ -71,6 +71,7 @@ public final class HealCommand implements Callable<Integer> {
             });
         }
         if (bar[0] != null) bar[0].finish(r.steps());
+        if (r.codeUpdatesOff() != null && !quiet) System.err.println("heal: ternary code updates were off: " + r.codeUpdatesOff());
         if (json) {
             ObjectNode o = JsonNodeFactory.instance.objectNode();
             o.put("output", output.toString());

@@ -251,6 +251,7 @@ public final class Compressor {
                     bar[0].update(step);
                 });
         if (bar[0] != null) bar[0].finish(r.steps());
+        if (r.codeUpdatesOff() != null && !options.quiet()) report.println("heal: ternary code updates were off: " + r.codeUpdatesOff());
         return r;
     }
 

@@ -15,6 +15,8 @@ import ai.lort.util.Parallel;
 final class CodeUpdates {
     /** Weight of the past in the moving average of the gradient. */
     static final float MOMENTUM = 0.9f;
+    /** Heap per weight of the layer: this step's gradient, its moving average and the gains. */
+    static final int BYTES_PER_WEIGHT = 12;
 
     private final int rows, cols;
     /** The gradient of this step, accumulated by the backward ({@code [rows × cols]}). */

@@ -15,7 +15,8 @@ import java.nio.file.Path;
  * @param patience  evaluations without a better held-out loss before stopping early
  * @param data      a text to distil on instead of sequences the teacher samples, or null
  * @param codeShare share of each compressed layer's ternary codes moved at the first step (decaying
- *                  to none at the last; 0: the codes stay as fitted)
+ *                  to none at the last; 0: the codes stay as fitted). Off, whatever it says, where
+ *                  their gradients would take over a quarter of the heap
  * @param trains    which parameters train (all of them by default; fewer to measure what each adds)
  */
 public record HealOptions(int steps, int batch, int length, float rate, int topK, int evalEvery, int heldOut,
@@ -50,7 +51,7 @@ public record HealOptions(int steps, int batch, int length, float rate, int topK
     public static final int DEFAULT_BATCH = 8, DEFAULT_LENGTH = 256, DEFAULT_TOP_K = 64, DEFAULT_EVAL_EVERY = 25,
             DEFAULT_HELD_OUT = 16, DEFAULT_PATIENCE = 4;
     public static final float DEFAULT_RATE = 3e-3f;
-    public static final double DEFAULT_CODE_SHARE = 0;
+    public static final double DEFAULT_CODE_SHARE = 0.001;
     /**
      * The default compute budget, in floating-point operations: a step costs about 8 multiply-adds
      * per parameter and token (the student's forward, its forward again inside the backward, and

@@ -47,7 +47,8 @@ public final class Healer {
      * @param kept    whether the healed parameters were kept
      */
     public record Result(Map<String, CompressedLayer> layers, Map<String, float[]> vectors, double before, double after,
-                         int steps, int plannedSteps, long tokens, long codesMoved, double seconds, double sampleSeconds, boolean kept) {}
+                         int steps, int plannedSteps, long tokens, long codesMoved, double seconds, double sampleSeconds, boolean kept,
+                         String codeUpdatesOff) {}
 
     private Healer() {}
 
@@ -78,7 +79,9 @@ public final class Healer {
             List<TeacherTargets> held = data.heldOut;
             Adam adam = Adam.defaults();
             for (Adam.Param p : student.params) if (o.trains().trains(p.name())) adam.add(p);
-            if (o.codeShare() > 0) student.enableCodeUpdates();
+            // Code updates need a gradient of every compressed weight; past a quarter of the heap they stay off.
+            boolean codes = o.codeShare() > 0 && student.codeUpdateBytes() <= Runtime.getRuntime().maxMemory() / 4;
+            if (codes) student.enableCodeUpdates();
             double before = meanLoss(student, held), best = before;
             float[][] bestValues = snapshot(student);
             long moved = 0;
@@ -105,7 +108,7 @@ public final class Healer {
                 adam.scaleGrad(1f / o.batch());
                 adam.step(Adam.rate(o.rate(), s, steps, warmup));
                 // Codes move most at first and not at all at the end, where the scales settle.
-                if (o.codeShare() > 0) moved += student.moveCodes(o.codeShare() * (1 - (double) s / steps));
+                if (codes) moved += student.moveCodes(o.codeShare() * (1 - (double) s / steps));
                 trainLoss = sum / o.batch();
                 done = s + 1;
                 if (done % o.evalEvery() == 0 || done == steps) {
@@ -122,9 +125,11 @@ public final class Healer {
                 if (progress != null) progress.step(done, steps, trainLoss, heldLoss);
             }
             boolean kept = best < before;
-            if (!kept) return new Result(layers, Map.of(), before, before, done, steps, tokens, 0, seconds(t0), data.sampleSeconds, false);
+            String off = o.codeShare() > 0 && !codes ? String.format("their gradients (%.1f GB) would pass a quarter of the %.1f GB heap; raise LORT_HEAP to have them",
+                    student.codeUpdateBytes() / 1e9, Runtime.getRuntime().maxMemory() / 1e9) : null;
+            if (!kept) return new Result(layers, Map.of(), before, before, done, steps, tokens, 0, seconds(t0), data.sampleSeconds, false, off);
             restore(student, bestValues);
-            return new Result(student.layers(), student.vectors(), before, best, done, steps, tokens, moved, seconds(t0), data.sampleSeconds, true);
+            return new Result(student.layers(), student.vectors(), before, best, done, steps, tokens, moved, seconds(t0), data.sampleSeconds, true, off);
         }
     }
 

@@ -394,6 +394,13 @@ final class Student {
         for (Projection p : compressedProjections()) p.updates = new CodeUpdates(p.rows, p.cols);
     }
 
+    /** Heap that {@link #enableCodeUpdates} takes: {@link CodeUpdates#BYTES_PER_WEIGHT} per compressed weight. */
+    long codeUpdateBytes() {
+        long n = 0;
+        for (Projection p : compressedProjections()) n += (long) p.rows * p.cols;
+        return n * CodeUpdates.BYTES_PER_WEIGHT;
+    }
+
     /** Moves {@code share} of every compressed layer's codes ({@link CodeUpdates}); returns how many moved. */
     long moveCodes(double share) {
         long moved = 0;
