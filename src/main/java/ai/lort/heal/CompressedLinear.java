@@ -98,6 +98,11 @@ public final class CompressedLinear {
 
     /** Saved activations for up to {@code tokens} tokens. */
     public Activations activations(int tokens) {
+        return activations(tokens, rows, cols, rank);
+    }
+
+    /** Activations of {@code tokens} tokens for any rows × cols layer of rank at most {@code rank}. */
+    public static Activations activations(int tokens, int rows, int cols, int rank) {
         return new Activations(new float[tokens * cols], new float[tokens * rows], new float[tokens * rank]);
     }
 

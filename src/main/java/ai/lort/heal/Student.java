@@ -40,6 +40,7 @@ final class Student {
     private final Workspace ws;
     /** Every trainable array with its gradient, in a fixed order. */
     final List<Adam.Param> params = new ArrayList<>();
+    private final Map<String, CompressedLinear.Activations> activationsBySlot = new java.util.HashMap<>();
 
     /** An RMSNorm weight and its gradient. */
     record Norm(String name, float[] w, float[] grad) {}
@@ -55,7 +56,7 @@ final class Student {
         final float[] weight, bias, biasGrad;  // dense: weight; both: bias (may be null)
         CodeUpdates updates;                   // compressed, when its codes move
 
-        Projection(String name, CompressedLayer stored, float[] bias, int maxTokens) {
+        Projection(String name, CompressedLayer stored, float[] bias, CompressedLinear.Activations saved) {
             this.name = name;
             this.stored = stored;
             this.rows = stored.rows();
@@ -63,7 +64,7 @@ final class Student {
             this.linear = CompressedLinear.of(stored);
             this.p = CompressedLinear.params(stored, bias);
             this.g = p.zerosLike();
-            this.saved = linear.activations(maxTokens);
+            this.saved = saved;
             this.weight = null;
             this.bias = bias;
             this.biasGrad = g.bias();
@@ -159,9 +160,27 @@ final class Student {
     private Projection projection(WeightSource source, Map<String, CompressedLayer> compressed, String name) {
         float[] bias = source.has(name + ".bias") ? source.vector(name + ".bias") : null;
         CompressedLayer c = compressed.get(name + ".weight");
-        if (c != null) return new Projection(name + ".weight", c, bias, maxRows);
+        if (c != null) return new Projection(name + ".weight", c, bias, sharedActivations(compressed, name, c));
         Tensor t = source.tensor(name + ".weight");
         return new Projection(name + ".weight", t.toFloats(), t.rows(), t.cols(), bias);
+    }
+
+    /**
+     * The saved activations of a compressed projection, one set per position in the block (q, k,
+     * ..., down) shared by every block: only the block the backward is in keeps its intermediates
+     * (it runs that block's forward again first), so one set, sized for the largest rank of that
+     * position, serves them all.
+     */
+    private CompressedLinear.Activations sharedActivations(Map<String, CompressedLayer> compressed, String name, CompressedLayer c) {
+        String slot = name.replaceFirst("^model\\.layers\\.\\d+\\.", "");
+        return activationsBySlot.computeIfAbsent(slot, k -> {
+            int rank = 0;
+            for (int l = 0; l < config.layers(); l++) {
+                CompressedLayer other = compressed.get("model.layers." + l + "." + slot + ".weight");
+                if (other != null) rank = Math.max(rank, other.rank());
+            }
+            return CompressedLinear.activations(maxRows, c.rows(), c.cols(), rank);
+        });
     }
 
     private void addNorm(Norm n) { params.add(new Adam.Param(n.name, n.w, n.grad, false)); }
