@@ -2,6 +2,7 @@ package ai.lort.kernel;
 
 import static ai.lort.kernel.VectorSpecs.F;
 import static ai.lort.kernel.VectorSpecs.I;
+import static ai.lort.kernel.VectorSpecs.S;
 import static ai.lort.kernel.VectorSpecs.SHORT_LE;
 
 import ai.lort.format.QuantizedTensor;
@@ -12,6 +13,7 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -20,21 +22,25 @@ import jdk.incubator.vector.VectorSpecies;
  * A group-quantized kept matrix ({@code q8-g32} or {@code q4-g32}, {@link QuantizedTensor}): the
  * output head and the embedding table, read in place, each code byte once per product.
  *
- * <p>The matvec sums each 32-weight group's codes times x in a vector ({@code Σ code·x}), then
- * adds it times the group's scale into the row's accumulator. 4-bit codes are nibbles
- * {@code c + 8}: a 16-byte load widened to ints gives 16 low nibbles (weights 0-15 of the group)
- * with one mask and 16 high ones (weights 16-31) with a shift and a mask; the offset is taken out
- * once per group as {@code 8·d·Σx} (the group sums of x are computed once per call). Two rows run
- * together (each x load serves both) with two accumulators each, so the adds of consecutive groups
- * do not wait on each other. Batched products decode rows to floats ({@link #decodeRow}) for the
- * dense tile and packed product.
+ * <p>The matvec takes rows four at a time (each x load serves four rows, and four independent
+ * accumulator chains keep the FMAs apart). Per row and 32-weight group it sums codes times x in
+ * float lanes, then adds that times the group's scale to the row's accumulator. 4-bit codes are
+ * nibbles {@code c + 8}: a 16-byte load (16 float lanes) zero-extended to ints gives the 16 low
+ * nibbles (weights 0-15 of the group) with a mask and the 16 high ones (weights 16-31) with a shift; each group's
+ * lane sums start from {@code -8·x} summed per lane ({@link #offsets}, once per call), so the
+ * offset costs no operation per row. The scales of a block of rows are converted to floats
+ * together before its groups. Every row takes the same operations in a block or alone, so a row
+ * split changes no bit. Batched products decode rows to floats ({@link #decodeRow}) for the dense
+ * tile and packed product.
  */
 public final class GroupQuantMatrix extends DenseMatrix {
     private static final int GROUP = GroupQuantizer.GROUP, HALF = GROUP / 2;
     /** As many bytes as {@link VectorSpecs#F} has floats. */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(F.length() * 8));
     private static final int LEN = F.length();
-    /** Per-thread x padded to whole groups, then the group sums of x. */
+    /** Rows per block of the matvec. */
+    private static final int ROWS = 4;
+    /** Per-thread x padded to whole groups, the 4-bit offsets ({@link #offsets}), a block's scales, its accumulators. */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
     private final QuantizedTensor t;
@@ -56,130 +62,169 @@ public final class GroupQuantMatrix extends DenseMatrix {
     @Override
     public void matvec(float[] x, float[] y, int rowFrom, int rowTo) {
         if (rowFrom >= rowTo) return;
-        int padded = groups * GROUP;
+        int padded = groups * GROUP, offsets = padded, block = offsets + groups * LEN, sums = block + ROWS * groups;
         float[] s = SCRATCH.get();
-        if (s.length < padded + groups) SCRATCH.set(s = new float[padded + groups]);
+        if (s.length < sums + ROWS * LEN) SCRATCH.set(s = new float[sums + ROWS * LEN]);
         System.arraycopy(x, 0, s, 0, cols);
         java.util.Arrays.fill(s, cols, padded, 0);
-        if (bits == 4) for (int g = 0; g < groups; g++) s[padded + g] = groupSum(s, g * GROUP);
+        if (bits == 4) offsets(s, offsets);
         int r = rowFrom;
-        for (; r + 1 < rowTo; r += 2) {
-            if (bits == 4) dots4(r, s, padded, y);
-            else dots8(r, s, y);
+        for (; r + ROWS <= rowTo; r += ROWS) {
+            scales(r, ROWS, s, block);
+            if (bits == 4) dots4(r, s, offsets, block, sums);
+            else dots8(r, s, block, sums);
+            sum(s, sums, ROWS, y, r);
         }
-        if (r < rowTo) {
-            // A lone last row: the same operations as its half of a pair, so the split changes no bit.
-            if (bits == 4) dots4Single(r, s, padded, y);
-            else dots8Single(r, s, y);
+        // The last rows one at a time: the same operations as in a block, so the split changes no bit.
+        for (; r < rowTo; r++) {
+            scales(r, 1, s, block);
+            if (bits == 4) dot4(r, s, offsets, block, sums);
+            else dot8(r, s, block, sums);
+            sum(s, sums, 1, y, r);
         }
     }
 
-    /** {@code Σ x} over one group, in a fixed order. */
-    private static float groupSum(float[] x, int at) {
-        float sum = 0;
-        for (int j = 0; j < GROUP; j++) sum += x[at + j];
-        return sum;
+    /**
+     * {@code y[r + k]} = the lanes of the k-th accumulator at {@code s[at + k·LEN]} summed. Apart
+     * from the large kernels: a vector passed to a call that C2 does not inline is boxed, and
+     * {@link Lanes#sum} inlines into this small loop.
+     */
+    private static void sum(float[] s, int at, int n, float[] y, int r) {
+        for (int k = 0; k < n; k++) y[r + k] = Lanes.sum(FloatVector.fromArray(F, s, at + k * LEN));
+    }
+
+    /**
+     * The 4-bit offset per group, in vector lanes: lane i of group g holds {@code -8 · Σ x_j} over
+     * the group's columns j with {@code j ≡ i (mod LEN)}, the columns that lane i multiplies. A
+     * group's product starts from it, so the nibbles enter unshifted.
+     */
+    private void offsets(float[] s, int at) {
+        for (int g = 0; g < groups; g++) {
+            FloatVector sum = FloatVector.fromArray(F, s, g * GROUP);
+            for (int c = LEN; c < GROUP; c += LEN) sum = sum.add(FloatVector.fromArray(F, s, g * GROUP + c));
+            sum.mul(-8f).intoArray(s, at + g * LEN);
+        }
+    }
+
+    /**
+     * The scales of rows r..r+n-1 as floats at {@code s[at + k·groups + g]} (they are contiguous in
+     * the file). Exact either way: vector conversion ({@link VectorSpecs#halfToFloat}, inline) where
+     * a whole vector lies inside the scales, {@link Float#float16ToFloat} for the rest.
+     */
+    private void scales(int r, int n, float[] s, int at) {
+        long from = (long) r * groups, total = (long) rows * groups;
+        int count = n * groups, i = 0;
+        for (; i + LEN <= count && from + i + LEN <= total; i += LEN) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, scales, 2 * (from + i), ByteOrder.LITTLE_ENDIAN).castShape(I, 0);
+            IntVector em = h.and(0x7FFF);
+            IntVector normal = em.lanewise(VectorOperators.LSHL, 13).add(112 << 23);
+            IntVector sub = ((FloatVector) em.convert(VectorOperators.I2F, 0)).mul(0x1p-24f).reinterpretAsInts();
+            IntVector bits = normal.blend(sub, em.compare(VectorOperators.LT, 0x400)).blend(normal.add(112 << 23), em.compare(VectorOperators.GE, 0x7C00));
+            bits.or(h.and(0x8000_0000)).reinterpretAsFloats().intoArray(s, at + i);
+        }
+        for (; i < count; i++) s[at + i] = Float.float16ToFloat(scales.getAtIndex(SHORT_LE, from + i));
     }
 
     private float scale(int row, int g) { return Float.float16ToFloat(scales.getAtIndex(SHORT_LE, (long) row * groups + g)); }
 
-    /** Rows r and r + 1 of a 4-bit matrix into y. */
-    private void dots4(int r, float[] x, int sumsAt, float[] y) {
-        long o0 = (long) r * rowBytes, o1 = o0 + rowBytes;
-        FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0;
-        float c0 = 0, c1 = 0;
+    /** The zero-extended code bytes at {@code off}, one per int lane. */
+    private IntVector bytes(long off) {
+        return (IntVector) ByteVector.fromMemorySegment(B, codes, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+    }
+
+    /** The sign-extended code bytes at {@code off}, one per int lane. */
+    private IntVector signedBytes(long off) {
+        return (IntVector) ByteVector.fromMemorySegment(B, codes, off, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
+    }
+
+    private static FloatVector low(IntVector v) { return (FloatVector) v.and(15).convert(VectorOperators.I2F, 0); }
+
+    private static FloatVector high(IntVector v) { return (FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0); }
+
+    /**
+     * Rows r..r+3 of a 4-bit matrix: x at {@code s[0..)}, offsets at {@code s[off..)}, the rows'
+     * scales at {@code s[sc..)}; each row's accumulator (lanes still to sum) to {@code s[acc..)}. Per row and group: {@code t = off_g + Σ nibble·x} in lanes,
+     * then {@code acc += d·t}. Four rows share each x load and keep four independent chains.
+     */
+    private void dots4(int r, float[] s, int off, int sc, int acc) {
+        long o0 = (long) r * rowBytes, o1 = o0 + rowBytes, o2 = o1 + rowBytes, o3 = o2 + rowBytes;
+        int g1 = sc + groups, g2 = g1 + groups, g3 = g2 + groups;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int g = 0; g < groups; g++) {
-            FloatVector t0 = FloatVector.zero(F), t1 = t0;
+            FloatVector t0 = FloatVector.fromArray(F, s, off + g * LEN), t1 = t0, t2 = t0, t3 = t0;
             for (int h = 0; h < HALF; h += LEN) {
                 long at = (long) g * HALF + h;
-                FloatVector xl = FloatVector.fromArray(F, x, g * GROUP + h), xh = FloatVector.fromArray(F, x, g * GROUP + HALF + h);
-                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B, codes, o0 + at, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
-                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B, codes, o1 + at, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
-                t0 = ((FloatVector) v0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t0);
-                t0 = ((FloatVector) v0.lanewise(VectorOperators.ASHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(xh, t0);
-                t1 = ((FloatVector) v1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t1);
-                t1 = ((FloatVector) v1.lanewise(VectorOperators.ASHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(xh, t1);
+                FloatVector xl = FloatVector.fromArray(F, s, g * GROUP + h), xh = FloatVector.fromArray(F, s, g * GROUP + HALF + h);
+                IntVector v0 = bytes(o0 + at), v1 = bytes(o1 + at), v2 = bytes(o2 + at), v3 = bytes(o3 + at);
+                t0 = high(v0).fma(xh, low(v0).fma(xl, t0));
+                t1 = high(v1).fma(xh, low(v1).fma(xl, t1));
+                t2 = high(v2).fma(xh, low(v2).fma(xl, t2));
+                t3 = high(v3).fma(xh, low(v3).fma(xl, t3));
             }
-            float d0 = scale(r, g), d1 = scale(r + 1, g), sx = x[sumsAt + g];
-            c0 += d0 * sx;
-            c1 += d1 * sx;
-            if ((g & 1) == 0) {
-                a0 = t0.fma(FloatVector.broadcast(F, d0), a0);
-                a1 = t1.fma(FloatVector.broadcast(F, d1), a1);
-            } else {
-                b0 = t0.fma(FloatVector.broadcast(F, d0), b0);
-                b1 = t1.fma(FloatVector.broadcast(F, d1), b1);
-            }
+            a0 = t0.fma(FloatVector.broadcast(F, s[sc + g]), a0);
+            a1 = t1.fma(FloatVector.broadcast(F, s[g1 + g]), a1);
+            a2 = t2.fma(FloatVector.broadcast(F, s[g2 + g]), a2);
+            a3 = t3.fma(FloatVector.broadcast(F, s[g3 + g]), a3);
         }
-        y[r] = Lanes.sum(a0.add(b0)) - 8 * c0;
-        y[r + 1] = Lanes.sum(a1.add(b1)) - 8 * c1;
+        a0.intoArray(s, acc);
+        a1.intoArray(s, acc + LEN);
+        a2.intoArray(s, acc + 2 * LEN);
+        a3.intoArray(s, acc + 3 * LEN);
     }
 
     /** Row r alone, the arithmetic of {@link #dots4} for one row. */
-    private void dots4Single(int r, float[] x, int sumsAt, float[] y) {
+    private void dot4(int r, float[] s, int off, int sc, int acc) {
         long o0 = (long) r * rowBytes;
-        FloatVector a0 = FloatVector.zero(F), b0 = a0;
-        float c0 = 0;
+        FloatVector a0 = FloatVector.zero(F);
         for (int g = 0; g < groups; g++) {
-            FloatVector t0 = FloatVector.zero(F);
+            FloatVector t0 = FloatVector.fromArray(F, s, off + g * LEN);
             for (int h = 0; h < HALF; h += LEN) {
-                long at = (long) g * HALF + h;
-                FloatVector xl = FloatVector.fromArray(F, x, g * GROUP + h), xh = FloatVector.fromArray(F, x, g * GROUP + HALF + h);
-                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B, codes, o0 + at, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
-                t0 = ((FloatVector) v0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, t0);
-                t0 = ((FloatVector) v0.lanewise(VectorOperators.ASHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(xh, t0);
+                FloatVector xl = FloatVector.fromArray(F, s, g * GROUP + h), xh = FloatVector.fromArray(F, s, g * GROUP + HALF + h);
+                IntVector v0 = bytes(o0 + (long) g * HALF + h);
+                t0 = high(v0).fma(xh, low(v0).fma(xl, t0));
             }
-            float d0 = scale(r, g);
-            c0 += d0 * x[sumsAt + g];
-            if ((g & 1) == 0) a0 = t0.fma(FloatVector.broadcast(F, d0), a0);
-            else b0 = t0.fma(FloatVector.broadcast(F, d0), b0);
+            a0 = t0.fma(FloatVector.broadcast(F, s[sc + g]), a0);
         }
-        y[r] = Lanes.sum(a0.add(b0)) - 8 * c0;
+        a0.intoArray(s, acc);
     }
 
-    /** Rows r and r + 1 of an 8-bit matrix into y. */
-    private void dots8(int r, float[] x, float[] y) {
-        long o0 = (long) r * rowBytes, o1 = o0 + rowBytes;
-        FloatVector a0 = FloatVector.zero(F), b0 = a0, a1 = a0, b1 = a0;
+    /** Rows r..r+3 of an 8-bit matrix; the layout of {@link #dots4}, without offsets. */
+    private void dots8(int r, float[] s, int sc, int acc) {
+        long o0 = (long) r * rowBytes, o1 = o0 + rowBytes, o2 = o1 + rowBytes, o3 = o2 + rowBytes;
+        int g1 = sc + groups, g2 = g1 + groups, g3 = g2 + groups;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int g = 0; g < groups; g++) {
-            FloatVector t0 = FloatVector.zero(F), t1 = t0;
+            FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
             for (int h = 0; h < GROUP; h += LEN) {
                 long at = (long) g * GROUP + h;
-                FloatVector xv = FloatVector.fromArray(F, x, g * GROUP + h);
-                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B, codes, o0 + at, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
-                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B, codes, o1 + at, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
-                t0 = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(xv, t0);
-                t1 = ((FloatVector) v1.convert(VectorOperators.I2F, 0)).fma(xv, t1);
+                FloatVector xv = FloatVector.fromArray(F, s, g * GROUP + h);
+                t0 = ((FloatVector) signedBytes(o0 + at).convert(VectorOperators.I2F, 0)).fma(xv, t0);
+                t1 = ((FloatVector) signedBytes(o1 + at).convert(VectorOperators.I2F, 0)).fma(xv, t1);
+                t2 = ((FloatVector) signedBytes(o2 + at).convert(VectorOperators.I2F, 0)).fma(xv, t2);
+                t3 = ((FloatVector) signedBytes(o3 + at).convert(VectorOperators.I2F, 0)).fma(xv, t3);
             }
-            float d0 = scale(r, g), d1 = scale(r + 1, g);
-            if ((g & 1) == 0) {
-                a0 = t0.fma(FloatVector.broadcast(F, d0), a0);
-                a1 = t1.fma(FloatVector.broadcast(F, d1), a1);
-            } else {
-                b0 = t0.fma(FloatVector.broadcast(F, d0), b0);
-                b1 = t1.fma(FloatVector.broadcast(F, d1), b1);
-            }
+            a0 = t0.fma(FloatVector.broadcast(F, s[sc + g]), a0);
+            a1 = t1.fma(FloatVector.broadcast(F, s[g1 + g]), a1);
+            a2 = t2.fma(FloatVector.broadcast(F, s[g2 + g]), a2);
+            a3 = t3.fma(FloatVector.broadcast(F, s[g3 + g]), a3);
         }
-        y[r] = Lanes.sum(a0.add(b0));
-        y[r + 1] = Lanes.sum(a1.add(b1));
+        a0.intoArray(s, acc);
+        a1.intoArray(s, acc + LEN);
+        a2.intoArray(s, acc + 2 * LEN);
+        a3.intoArray(s, acc + 3 * LEN);
     }
 
     /** Row r alone, the arithmetic of {@link #dots8} for one row. */
-    private void dots8Single(int r, float[] x, float[] y) {
+    private void dot8(int r, float[] s, int sc, int acc) {
         long o0 = (long) r * rowBytes;
-        FloatVector a0 = FloatVector.zero(F), b0 = a0;
+        FloatVector a0 = FloatVector.zero(F);
         for (int g = 0; g < groups; g++) {
             FloatVector t0 = FloatVector.zero(F);
-            for (int h = 0; h < GROUP; h += LEN) {
-                FloatVector xv = FloatVector.fromArray(F, x, g * GROUP + h);
-                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B, codes, o0 + (long) g * GROUP + h, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2I, I, 0);
-                t0 = ((FloatVector) v0.convert(VectorOperators.I2F, 0)).fma(xv, t0);
-            }
-            float d0 = scale(r, g);
-            if ((g & 1) == 0) a0 = t0.fma(FloatVector.broadcast(F, d0), a0);
-            else b0 = t0.fma(FloatVector.broadcast(F, d0), b0);
+            for (int h = 0; h < GROUP; h += LEN)
+                t0 = ((FloatVector) signedBytes(o0 + (long) g * GROUP + h).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, s, g * GROUP + h), t0);
+            a0 = t0.fma(FloatVector.broadcast(F, s[sc + g]), a0);
         }
-        y[r] = Lanes.sum(a0.add(b0));
+        a0.intoArray(s, acc);
     }
 
     /** Weights (row, from..to) as floats: {@code d · code}, exact in float32. */
