@@ -20,7 +20,7 @@ final class HealOption {
 
     @Option(names = "--heal-steps", paramLabel = "<N>",
             description = "Healing steps, 0 or more: distil the compressed model toward the original end to end; 0 turns healing off "
-                    + "[default: what a fixed compute budget buys for the model's size, 20 to 400]")
+                    + "[default: what a fixed compute budget buys for the model's size, 4 to 400]")
     void steps(int n) {
         if (n < 0) throw new BadOptionValue(mixee, "--heal-steps must be 0 or more");
         steps = n;

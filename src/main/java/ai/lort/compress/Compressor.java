@@ -243,6 +243,12 @@ public final class Compressor {
         kept.forEach((name, k) -> {
             if (k.quantized() != null || k.plain().dtype() != model.tensor(name).dtype()) stored.put(name, k.floats());
         });
+        String shortfall = Healer.heapShortfall(ModelConfig.load(new SafetensorsWeights(model)), model.tensors().containsKey("lm_head.weight"),
+                layers, options.heal());
+        if (shortfall != null) {
+            if (!options.quiet()) report.println("heal skipped: " + shortfall);
+            return null;
+        }
         ProgressBar[] bar = new ProgressBar[1]; // made at the first step, when the planned steps are known
         Healer.Result r = Healer.run(new SafetensorsWeights(model), layers, stored, options.heal(), options.encoding().seed(), options.threads(),
                 (step, steps, train, held) -> {

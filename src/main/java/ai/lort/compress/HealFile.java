@@ -36,6 +36,8 @@ public final class HealFile {
             requireSameArchitecture(input, ModelConfig.load(new LortWeights(file)), ModelConfig.load(original));
             for (String name : file.layers().keySet())
                 if (!original.has(name)) throw new LortException(input + " holds layer '" + name + "', which the source model does not have; give the model it was compressed from");
+            String shortfall = Healer.heapShortfall(ModelConfig.load(original), original.has("lm_head.weight"), file.layers(), options);
+            if (shortfall != null) throw new LortException(shortfall.replace(" (or --heal-steps 0)", ""));
             Healer.Result r = Healer.run(original, file.layers(), stored(file, original), options, seed, threads, progress);
             write(file, r, output, options, seed);
             return r;

@@ -58,7 +58,7 @@ public record HealOptions(int steps, int batch, int length, float rate, int topK
      * the backward, with the head's share).
      */
     static final double DEFAULT_BUDGET = 4e13;
-    static final int MIN_STEPS = 20, MAX_STEPS = 400;
+    static final int MIN_STEPS = 4, MAX_STEPS = 400;
 
     public static HealOptions defaults() {
         return new HealOptions(-1, DEFAULT_BATCH, DEFAULT_LENGTH, DEFAULT_RATE, DEFAULT_TOP_K, DEFAULT_EVAL_EVERY, DEFAULT_HELD_OUT,
@@ -67,7 +67,7 @@ public record HealOptions(int steps, int batch, int length, float rate, int topK
 
     public boolean enabled() { return steps != 0; }
 
-    /** Steps that spend {@link #DEFAULT_BUDGET} on a model of {@code parameters} weights (clamped to 20..400). */
+    /** Steps that spend {@link #DEFAULT_BUDGET} on a model of {@code parameters} weights (clamped to 4..400). */
     public int defaultSteps(long parameters) {
         double perStep = 8.0 * parameters * batch * length;
         return (int) Math.max(MIN_STEPS, Math.min(MAX_STEPS, Math.round(DEFAULT_BUDGET / perStep)));

@@ -62,6 +62,29 @@ public final class Healer {
     }
 
     /**
+     * Why healing {@code layers} of this model would not fit the JVM's heap, or null when it does:
+     * an estimate of what it holds at once (the codes and the embedding as floats, the step's
+     * workspace, the teacher's caches for a chunk of samples, the logits), against the heap.
+     */
+    public static String heapShortfall(ModelConfig c, boolean untiedHead, Map<String, CompressedLayer> layers, HealOptions o) {
+        int length = Math.min(o.length(), c.maxPositions());
+        long vocab = c.vocabSize(), hidden = c.hiddenSize();
+        long floats = 0;
+        for (CompressedLayer l : layers.values()) floats += (long) l.rows() * l.cols();
+        floats += vocab * hidden * (untiedHead ? 2 : 1);
+        int rows = maxRows(c, o.batch(), length);
+        floats += (long) rows * hidden * (16 + c.layers()) + 2L * rows * (c.qDim() + 3L * c.intermediateSize()); // workspace and saved activations
+        floats += 3L * length * vocab;                                                                           // the student's logits and loss
+        floats += (long) CHUNK * (2L * length * c.layers() * c.kvDim() + vocab);                                  // the teacher's caches and logits
+        long need = 4 * floats + (256L << 20);
+        long have = Runtime.getRuntime().maxMemory();
+        if (need <= have) return null;
+        long gb = (need + (1L << 30) - 1) >> 30;
+        return String.format(java.util.Locale.ROOT, "healing this model needs about %.1f GB of heap and the JVM has %.1f GB; run with LORT_HEAP=%dg (or --heal-steps 0)",
+                need / 1e9, have / 1e9, gb + 1);
+    }
+
+    /**
      * As above, with the embedding and head as the file will store them ({@code stored}, floats by
      * tensor name; a name not in it is the source's): the student runs them, the teacher the originals.
      */
