@@ -51,7 +51,7 @@ public record HealOptions(int steps, int batch, int length, float rate, int topK
     public static final int DEFAULT_BATCH = 8, DEFAULT_LENGTH = 256, DEFAULT_TOP_K = 64, DEFAULT_EVAL_EVERY = 25,
             DEFAULT_HELD_OUT = 16, DEFAULT_PATIENCE = 4;
     public static final float DEFAULT_RATE = 3e-3f;
-    public static final double DEFAULT_CODE_SHARE = 0.001;
+    public static final double DEFAULT_CODE_SHARE = 0;
     /**
      * The default compute budget, in floating-point operations: a step costs about 8 multiply-adds
      * per parameter and token (the student's forward, its forward again inside the backward, and
