@@ -6,6 +6,7 @@ import ai.lort.compress.HealFile;
 import ai.lort.heal.HealOptions;
 import ai.lort.heal.Healer;
 import ai.lort.load.SourceModel;
+import ai.lort.report.RunRecord;
 import ai.lort.util.ProgressBar;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -75,13 +76,7 @@ public final class HealCommand implements Callable<Integer> {
         if (json) {
             ObjectNode o = JsonNodeFactory.instance.objectNode();
             o.put("output", output.toString());
-            ObjectNode h = o.putObject("healing");
-            h.put("loss_before", r.before());
-            h.put("loss_after", r.after());
-            h.put("steps", r.steps());
-            h.put("seconds", r.seconds());
-            h.put("kept", r.kept());
-            h.put("tokens", r.tokens());
+            RunRecord.putHealing(o, RunRecord.Healing.of(r));
             try {
                 System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o));
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

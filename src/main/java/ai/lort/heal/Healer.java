@@ -73,7 +73,7 @@ public final class Healer {
         for (CompressedLayer l : layers.values()) floats += (long) l.rows() * l.cols();
         floats += vocab * hidden * (untiedHead ? 2 : 1);
         int rows = maxRows(c, o.batch(), length);
-        floats += (long) rows * hidden * (16 + c.layers()) + 2L * rows * (c.qDim() + 3L * c.intermediateSize()); // workspace and saved activations
+        floats += rows * (floatsPerRow(c, length) + 2L * (c.qDim() + 3L * c.intermediateSize())); // workspace and saved activations
         floats += 3L * length * vocab;                                                                           // the student's logits and loss
         floats += (long) CHUNK * (2L * length * c.layers() * c.kvDim() + vocab);                                  // the teacher's caches and logits
         long need = 4 * floats + (256L << 20);
@@ -176,14 +176,18 @@ public final class Healer {
         return set.isEmpty() ? Double.NaN : sum / set.size();
     }
 
+    /** Floats of a step's workspace per stacked token (the residual stream per layer, the block's intermediates, attention scores). */
+    private static long floatsPerRow(ModelConfig c, int length) {
+        return (long) c.hiddenSize() * (16 + c.layers()) + 8L * (c.qDim() + c.kvDim()) + 8L * c.intermediateSize()
+                + 4L * c.hiddenSize() + 3L * c.intermediateSize() + (long) c.heads() * length;
+    }
+
     /**
      * The most tokens the student takes in one pass: a whole batch, unless its activations would
      * take more than a quarter of the heap (then fewer, never less than one sequence).
      */
     static int maxRows(ModelConfig c, int batch, int length) {
-        long perRow = (long) c.hiddenSize() * (16 + c.layers()) + 8L * (c.qDim() + c.kvDim()) + 8L * c.intermediateSize()
-                + 4L * c.hiddenSize() + 3L * c.intermediateSize() + (long) c.heads() * length;
-        long fit = Runtime.getRuntime().maxMemory() / 4 / (4 * perRow);
+        long fit = Runtime.getRuntime().maxMemory() / 4 / (4 * floatsPerRow(c, length));
         return (int) Math.max(length, Math.min((long) batch * length, fit));
     }
 

@@ -1,6 +1,7 @@
 package ai.lort.report;
 
 import ai.lort.compress.Compressor;
+import ai.lort.heal.Healer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -37,7 +38,12 @@ public record RunRecord(List<Stage> stages, double seconds, long sourceBytes, lo
      * The healing stage: its held-out distillation loss (KL to the original, nats per token) before
      * and after, whether the healed model was kept, its steps and the tokens it trained on, and time.
      */
-    public record Healing(double lossBefore, double lossAfter, int steps, double seconds, boolean kept, long tokens) {}
+    public record Healing(double lossBefore, double lossAfter, int steps, double seconds, boolean kept, long tokens) {
+        /** What {@code r} says, or null for no healing. */
+        public static Healing of(Healer.Result r) {
+            return r == null ? null : new Healing(r.before(), r.after(), r.steps(), r.seconds(), r.kept(), r.tokens());
+        }
+    }
 
     public static RunRecord empty() { return new RunRecord(List.of(), Double.NaN, -1, 0, null, null, null); }
 
@@ -56,8 +62,7 @@ public record RunRecord(List<Stage> stages, double seconds, long sourceBytes, lo
         stages.addAll(after);
         Evaluation eval = s.evaluation() == null ? null : new Evaluation(s.evaluation().file(), s.evaluation().documents(),
                 s.evaluation().tokens(), s.evaluation().original(), s.evaluation().compressed());
-        Healing healing = s.heal() == null ? null
-                : new Healing(s.heal().before(), s.heal().after(), s.heal().steps(), s.heal().seconds(), s.heal().kept(), s.heal().tokens());
+        Healing healing = Healing.of(s.heal());
         return new RunRecord(stages, s.seconds(), s.sourceBytes(), s.calibration() == null ? 0 : s.calibration().tokens(), eval, sample, healing);
     }
 
@@ -85,7 +90,7 @@ public record RunRecord(List<Stage> stages, double seconds, long sourceBytes, lo
     }
 
     /** {@code o.healing}: loss_before, loss_after, steps, seconds, kept, tokens. */
-    static void putHealing(ObjectNode o, Healing healing) {
+    public static void putHealing(ObjectNode o, Healing healing) {
         ObjectNode h = o.putObject("healing");
         h.put("loss_before", healing.lossBefore());
         h.put("loss_after", healing.lossAfter());
