@@ -243,14 +243,14 @@ public final class Compressor {
         kept.forEach((name, k) -> {
             if (k.quantized() != null || k.plain().dtype() != model.tensor(name).dtype()) stored.put(name, k.floats());
         });
-        String shortfall = Healer.heapShortfall(ModelConfig.load(new SafetensorsWeights(model)), model.tensors().containsKey("lm_head.weight"),
-                layers, options.heal());
+        SafetensorsWeights teacher = new SafetensorsWeights(model); // not closed: the caller owns the model
+        String shortfall = Healer.heapShortfall(ModelConfig.load(teacher), teacher.has("lm_head.weight"), layers, options.heal());
         if (shortfall != null) {
             if (!options.quiet()) report.println("heal skipped: " + shortfall);
             return null;
         }
         ProgressBar[] bar = new ProgressBar[1]; // made at the first step, when the planned steps are known
-        Healer.Result r = Healer.run(new SafetensorsWeights(model), layers, stored, options.heal(), options.encoding().seed(), options.threads(),
+        Healer.Result r = Healer.run(teacher, layers, stored, options.heal(), options.encoding().seed(), options.threads(),
                 (step, steps, train, held) -> {
                     if (bar[0] == null) bar[0] = new ProgressBar("heal", steps, false, options.quiet());
                     bar[0].suffix(String.format(Locale.ROOT, "loss %.4f, held-out %.4f", train, held));
