@@ -14,7 +14,7 @@ final class HealOption {
     private int steps = -1;
     private int batch = HealOptions.DEFAULT_BATCH, length = HealOptions.DEFAULT_LENGTH, topK = HealOptions.DEFAULT_TOP_K;
     private float rate = HealOptions.DEFAULT_RATE;
-    private double codeShare = HealOptions.DEFAULT_CODE_SHARE;
+    private double codeBudget = HealOptions.DEFAULT_CODE_BUDGET;
     private HealOptions.Trains trains = HealOptions.Trains.ALL;
     private Path data;
 
@@ -54,11 +54,12 @@ final class HealOption {
     }
 
     @Option(names = "--heal-codes", paramLabel = "<SHARE>",
-            description = "Share of each layer's ternary codes healing may move at its first step, 0 to 0.01, decaying to none at the last "
-                    + "(where the gradient promises most); 0 keeps the codes as fitted [default: " + HealOptions.DEFAULT_CODE_SHARE + "]")
+            description = "Ternary code moves per healing step: at most one per row, the most promising first, while their predicted "
+                    + "loss decrease stays within this share of the step's loss, 0 to 1 (decaying to none at the last step); "
+                    + "0 keeps the codes as fitted [default: " + HealOptions.DEFAULT_CODE_BUDGET + "]")
     void codes(double share) {
-        if (!(share >= 0 && share <= 0.01)) throw new BadOptionValue(mixee, "--heal-codes must be between 0 and 0.01");
-        codeShare = share;
+        if (!(share >= 0 && share <= 1)) throw new BadOptionValue(mixee, "--heal-codes must be between 0 and 1");
+        codeBudget = share;
     }
 
     @Option(names = "--heal-train", paramLabel = "<PARTS>", hidden = true,
@@ -76,6 +77,6 @@ final class HealOption {
 
     HealOptions options() {
         return new HealOptions(steps, batch, length, rate, topK, HealOptions.DEFAULT_EVAL_EVERY, HealOptions.DEFAULT_HELD_OUT,
-                HealOptions.DEFAULT_PATIENCE, data, codeShare, trains);
+                HealOptions.DEFAULT_PATIENCE, data, codeBudget, trains);
     }
 }

@@ -94,7 +94,7 @@ final class FileMetadata {
         k.put("length", h.length());
         k.put("rate", h.rate());
         k.put("top_k", h.topK());
-        if (h.codeShare() > 0) k.put("codes", h.codeShare());
+        if (h.codeBudget() > 0) k.put("code_budget", h.codeBudget());
         if (h.trains() != HealOptions.Trains.ALL) k.put("trains", h.trains().id());
         k.put("data", h.data() == null ? "self" : h.data().getFileName().toString());
         k.put("seed", seed);

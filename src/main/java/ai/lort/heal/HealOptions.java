@@ -14,13 +14,14 @@ import java.nio.file.Path;
  * @param heldOut   held-out sequences (sampled from the teacher, never trained on)
  * @param patience  evaluations without a better held-out loss before stopping early
  * @param data      a text to distil on instead of sequences the teacher samples, or null
- * @param codeShare share of each compressed layer's ternary codes moved at the first step (decaying
- *                  to none at the last; 0: the codes stay as fitted). Off, whatever it says, where
- *                  their gradients would take over a quarter of the heap
+ * @param codeBudget the ternary code moves of a step may together promise to lower the step's loss
+ *                  by at most this share of it (decaying to none at the last step; 0: the codes stay
+ *                  as fitted). Off, whatever it says, where their gradients would take over a
+ *                  quarter of the heap
  * @param trains    which parameters train (all of them by default; fewer to measure what each adds)
  */
 public record HealOptions(int steps, int batch, int length, float rate, int topK, int evalEvery, int heldOut,
-                          int patience, Path data, double codeShare, Trains trains) {
+                          int patience, Path data, double codeBudget, Trains trains) {
     /** Which of the student's parameters train, each level adding to the one before. */
     public enum Trains {
         /** The compressed layers' row scales. */
@@ -51,7 +52,7 @@ public record HealOptions(int steps, int batch, int length, float rate, int topK
     public static final int DEFAULT_BATCH = 8, DEFAULT_LENGTH = 256, DEFAULT_TOP_K = 64, DEFAULT_EVAL_EVERY = 25,
             DEFAULT_HELD_OUT = 16, DEFAULT_PATIENCE = 4;
     public static final float DEFAULT_RATE = 3e-3f;
-    public static final double DEFAULT_CODE_SHARE = 0;
+    public static final double DEFAULT_CODE_BUDGET = 0.05;
     /**
      * The default compute budget, in floating-point operations: a step costs about 8 multiply-adds
      * per parameter and token (the student's forward, its forward again inside the backward, and
@@ -62,7 +63,7 @@ public record HealOptions(int steps, int batch, int length, float rate, int topK
 
     public static HealOptions defaults() {
         return new HealOptions(-1, DEFAULT_BATCH, DEFAULT_LENGTH, DEFAULT_RATE, DEFAULT_TOP_K, DEFAULT_EVAL_EVERY, DEFAULT_HELD_OUT,
-                DEFAULT_PATIENCE, null, DEFAULT_CODE_SHARE, Trains.ALL);
+                DEFAULT_PATIENCE, null, DEFAULT_CODE_BUDGET, Trains.ALL);
     }
 
     public boolean enabled() { return steps != 0; }

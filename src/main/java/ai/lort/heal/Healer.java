@@ -103,7 +103,7 @@ public final class Healer {
             Adam adam = Adam.defaults();
             for (Adam.Param p : student.params) if (o.trains().trains(p.name())) adam.add(p);
             // Code updates need a gradient of every compressed weight; past a quarter of the heap they stay off.
-            boolean codes = o.codeShare() > 0 && student.codeUpdateBytes() <= Runtime.getRuntime().maxMemory() / 4;
+            boolean codes = o.codeBudget() > 0 && student.codeUpdateBytes() <= Runtime.getRuntime().maxMemory() / 4;
             if (codes) student.enableCodeUpdates();
             double before = meanLoss(student, held), best = before;
             float[][] bestValues = snapshot(student);
@@ -131,7 +131,8 @@ public final class Healer {
                 adam.scaleGrad(1f / o.batch());
                 adam.step(Adam.rate(o.rate(), s, steps, warmup));
                 // Codes move most at first and not at all at the end, where the scales settle.
-                if (codes) moved += student.moveCodes(o.codeShare() * (1 - (double) s / steps));
+                // The moves may take a share of the step's loss, most at first and none at the end, where the scales settle.
+                if (codes) moved += student.moveCodes(o.codeBudget() * sum * (1 - (double) s / steps));
                 trainLoss = sum / o.batch();
                 done = s + 1;
                 if (done % o.evalEvery() == 0 || done == steps) {
@@ -148,7 +149,7 @@ public final class Healer {
                 if (progress != null) progress.step(done, steps, trainLoss, heldLoss);
             }
             boolean kept = best < before;
-            String off = o.codeShare() > 0 && !codes ? String.format("their gradients (%.1f GB) would pass a quarter of the %.1f GB heap; raise LORT_HEAP to have them",
+            String off = o.codeBudget() > 0 && !codes ? String.format("their gradients (%.1f GB) would pass a quarter of the %.1f GB heap; raise LORT_HEAP to have them",
                     student.codeUpdateBytes() / 1e9, Runtime.getRuntime().maxMemory() / 1e9) : null;
             if (!kept) return new Result(layers, Map.of(), before, before, done, steps, tokens, 0, seconds(t0), data.sampleSeconds, false, off);
             restore(student, bestValues);

@@ -420,11 +420,39 @@ final class Student {
         return n * CodeUpdates.BYTES_PER_WEIGHT;
     }
 
-    /** Moves {@code share} of every compressed layer's codes ({@link CodeUpdates}); returns how many moved. */
-    long moveCodes(double share) {
-        long moved = 0;
-        for (Projection p : compressedProjections()) moved += p.updates.step(p.linear.codes(), p.p.scales(), share, threads);
-        return moved;
+    /**
+     * Moves codes of every compressed layer ({@link CodeUpdates}): each row's best move, the best
+     * over all rows first, while their predicted decreases (gradient units: the loss summed over
+     * the step's sequences) sum to at most {@code budget}; returns how many moved.
+     */
+    long moveCodes(double budget) {
+        List<Projection> layers = compressedProjections();
+        int total = 0;
+        for (Projection p : layers) total += p.rows;
+        float[] gain = new float[total];
+        int[] column = new int[total];
+        for (int l = 0, at = 0; l < layers.size(); at += layers.get(l++).rows) {
+            Projection p = layers.get(l);
+            float[] g = new float[p.rows];
+            int[] c = new int[p.rows];
+            p.updates.offers(p.linear.codes(), p.p.scales(), g, c, threads);
+            System.arraycopy(g, 0, gain, at, p.rows);
+            System.arraycopy(c, 0, column, at, p.rows);
+        }
+        // Offers by decreasing gain; ties in layer and row order.
+        Integer[] order = new Integer[total];
+        for (int i = 0; i < total; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> gain[a] != gain[b] ? Float.compare(gain[b], gain[a]) : Integer.compare(a, b));
+        float[] sorted = new float[total];
+        for (int i = 0; i < total; i++) sorted[i] = gain[order[i]];
+        int k = CodeUpdates.select(sorted, total, budget);
+        for (int m = 0; m < k; m++) {
+            int r = order[m], l = 0;
+            while (r >= layers.get(l).rows) r -= layers.get(l++).rows;
+            Projection p = layers.get(l);
+            p.updates.move(r, column[order[m]], p.linear.codes(), p.p.scales());
+        }
+        return k;
     }
 
     /** Every array that training changes: the parameters, and the codes when they move. */

@@ -2,40 +2,47 @@ package ai.lort.heal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.util.Arrays;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** Code moves go where the gradient promises most, one level at a time, and never leave {−1, 0, +1}. */
+/** Each row offers its most promising downhill move; moves are taken within a budget; codes never leave {−1, 0, +1}. */
 class CodeUpdatesTest {
     @Test
-    void movesTheCodesWithTheLargestPromisedDecreaseOneLevelDownhill() {
+    void eachRowOffersItsBestDownhillMoveAndAMoveForgetsTheRowsAverage() {
         int rows = 3, cols = 4;
         CodeUpdates u = new CodeUpdates(rows, cols);
         float[] codes = {-1, 0, 1, 0, 1, 1, -1, 0, 0, -1, 1, 1};
         float[] scales = {1, 2, 0.5f};
         // dL/dt_ij = s_i·G_ij (after the average's first step: (1 − momentum)·G).
-        float[] g = {5, -9, 3, 0.1f, 4, -1, -2, 0, 7, 8, -6, 0};
+        float[] g = {50, -9, 3, 0.1f, 4, -1, -2, 0, 0, 0, 0, 0};
         System.arraycopy(g, 0, u.grad, 0, g.length);
-        int moved = u.step(codes, scales, 3.0 / 12, 1);
-        assertThat(moved).isEqualTo(3);
-        // Gains s·|G|/10 where the move is possible (G > 0: down, G < 0: up): row 0: 0 (t = −1 cannot go down), 0.9 up,
-        // 0.3 down, 0.01 down; row 1: 0.8 down, 0 (t = 1 cannot go up), 0.4 up, 0; row 2: 0.35 down, 0, 0, 0.
-        assertThat(codes).containsExactly(-1, 1, 1, 0, 0, 1, 0, 0, 0, -1, 1, 1);
+        float[] gain = new float[rows];
+        int[] column = new int[rows];
+        u.offers(codes, scales, gain, column, 1);
+        // Row 0: t = −1 cannot go down, so the best is 0.9 up at column 1; row 1: 0.8 down at column 0; row 2: nothing.
+        assertThat(gain[0]).isCloseTo(0.9f, org.assertj.core.data.Offset.offset(1e-6f));
+        assertThat(column[0]).isEqualTo(1);
+        assertThat(gain[1]).isCloseTo(0.8f, org.assertj.core.data.Offset.offset(1e-6f));
+        assertThat(column[1]).isEqualTo(0);
+        assertThat(gain[2]).isZero();
         assertThat(u.grad).containsOnly(0f);
+
+        u.move(0, 1, codes, scales);
+        u.move(1, 0, codes, scales);
+        assertThat(codes).containsExactly(-1, 1, 1, 0, 0, 1, -1, 0, 0, -1, 1, 1);
         for (float c : codes) assertThat(c).isIn(-1f, 0f, 1f);
+        // The moved rows start their average afresh: with no new gradient they offer nothing.
+        u.offers(codes, scales, gain, column, 1);
+        assertThat(gain).containsExactly(0f, 0f, 0f);
     }
 
     @Test
-    void kthLargestAgreesWithSorting() {
-        SplittableRandom rnd = new SplittableRandom(4);
-        for (int trial = 0; trial < 50; trial++) {
-            float[] v = new float[1 + rnd.nextInt(300)];
-            for (int i = 0; i < v.length; i++) v[i] = rnd.nextInt(20) / 4f; // many ties
-            int k = 1 + rnd.nextInt(v.length);
-            float[] sorted = v.clone();
-            Arrays.sort(sorted);
-            assertThat(CodeUpdates.kthLargest(v, k)).isEqualTo(sorted[v.length - k]);
-        }
+    void selectTakesTheBestGainsWhileTheirSumFitsTheBudget() {
+        float[] sorted = {0.5f, 0.3f, 0.2f, 0.1f, 0f, 0f};
+        assertThat(CodeUpdates.select(sorted, sorted.length, 0)).isZero();
+        assertThat(CodeUpdates.select(sorted, sorted.length, 0.49)).isZero();
+        assertThat(CodeUpdates.select(sorted, sorted.length, 0.85)).isEqualTo(2);
+        assertThat(CodeUpdates.select(sorted, sorted.length, 0.95)).isEqualTo(2);
+        assertThat(CodeUpdates.select(sorted, sorted.length, 10)).isEqualTo(4); // never the zero gains
+        assertThat(CodeUpdates.select(sorted, 3, 10)).isEqualTo(3);
     }
 }

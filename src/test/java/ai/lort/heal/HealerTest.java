@@ -44,7 +44,7 @@ class HealerTest {
         try (SourceModel model = SourceModel.open(LocalModel.resolve(SharedData.require("models/tiny-llama3")))) {
             SafetensorsWeights w = new SafetensorsWeights(model);
             Map<String, CompressedLayer> layers = StudentTest.compressed(model, ModelConfig.load(w));
-            HealOptions withCodes = new HealOptions(16, 2, StudentTest.LENGTH, 3e-3f, 16, 4, 4, 4, null, 0.002, HealOptions.Trains.ALL);
+            HealOptions withCodes = new HealOptions(16, 2, StudentTest.LENGTH, 3e-3f, 16, 4, 4, 4, null, 0.05, HealOptions.Trains.ALL);
             Healer.Result r = Healer.run(w, layers, withCodes, 11, 2, null);
             assertThat(r.kept()).isTrue();
             assertThat(r.codesMoved()).isPositive();
