@@ -43,7 +43,7 @@ final class CodeUpdates {
      * promises the largest decrease: its gain {@code s_i·|avg G_ij|} into {@code gain[i]} (0 when no
      * code of the row can move downhill) and its column into {@code column[i]}.
      */
-    void offers(float[] codes, float[] scales, float[] gain, int[] column, int threads) {
+    void offers(byte[] codes, float[] scales, float[] gain, int[] column, int threads) {
         Parallel.forRanges(rows, 16, threads, (from, to) -> {
             for (int i = from; i < to; i++) {
                 float best = 0f;
@@ -54,7 +54,7 @@ final class CodeUpdates {
                     grad[j] = 0f;
                     float g = scales[i] * a; // dL/dt_ij
                     // Down when the loss grows with t (and t can go down), up when it falls.
-                    float promise = g > 0 ? (codes[j] > -1f ? g : 0f) : (codes[j] < 1f ? -g : 0f);
+                    float promise = g > 0 ? (codes[j] > -1 ? g : 0f) : (codes[j] < 1 ? -g : 0f);
                     if (promise > best) {
                         best = promise;
                         at = j - i * cols;
@@ -67,9 +67,9 @@ final class CodeUpdates {
     }
 
     /** Moves code (row, column) one level downhill and clears the row's averaged gradient. */
-    void move(int row, int column, float[] codes, float[] scales) {
+    void move(int row, int column, byte[] codes, float[] scales) {
         int j = row * cols + column;
-        codes[j] += scales[row] * average[j] > 0 ? -1f : 1f;
+        codes[j] += (byte) (scales[row] * average[j] > 0 ? -1 : 1);
         java.util.Arrays.fill(average, row * cols, (row + 1) * cols, 0f);
     }
 
@@ -82,12 +82,5 @@ final class CodeUpdates {
         int k = 0;
         while (k < n && sortedGains[k] > 0 && sum + sortedGains[k] <= budget) sum += sortedGains[k++];
         return k;
-    }
-
-    /** The codes as bytes −1/0/+1, for packing. */
-    static byte[] bytes(float[] codes) {
-        byte[] t = new byte[codes.length];
-        for (int i = 0; i < codes.length; i++) t[i] = (byte) codes[i];
-        return t;
     }
 }

@@ -15,7 +15,7 @@ import java.nio.ByteOrder;
  *   v = z·Aᵀ         [tokens × rank]
  *   y = s ∘ u + v·Bᵀ (+ bias)
  * </pre>
- * T {@code [rows × cols]} holds the frozen ternary codes as floats −1/0/+1, R the layer's Hadamard
+ * T {@code [rows × cols]} holds the ternary codes as bytes −1/0/+1 (widened as the products pack them), R the layer's Hadamard
  * rotation of the input (or none); s {@code [rows]}, A {@code [rank × cols]}, B
  * {@code [rows × rank]} and the bias {@code [rows]} are the {@link Params} that train.
  */
@@ -25,7 +25,7 @@ public final class CompressedLinear {
     private static final int COLUMNS_PER_ITEM = 256;
 
     private final int rows, cols, rank;
-    private final float[] codes;
+    private final byte[] codes;
     private final Hadamard rotation;
     private final float[] signs;
 
@@ -51,10 +51,10 @@ public final class CompressedLinear {
     public record Activations(float[] z, float[] u, float[] v) {}
 
     /**
-     * @param codes    ternary values −1/0/+1 as floats, {@code [rows × cols]} row-major
+     * @param codes    ternary values −1/0/+1, {@code [rows × cols]} row-major
      * @param rotation the rotation of the input the codes were fitted in, or null
      */
-    public CompressedLinear(int rows, int cols, int rank, float[] codes, Hadamard rotation) {
+    public CompressedLinear(int rows, int cols, int rank, byte[] codes, Hadamard rotation) {
         if (codes.length != rows * cols) throw new IllegalArgumentException(codes.length + " codes for " + rows + " × " + cols);
         if (rotation != null && rotation.cols() != cols) throw new IllegalArgumentException("rotation of " + rotation.cols() + " inputs, layer of " + cols);
         this.rows = rows;
@@ -65,14 +65,14 @@ public final class CompressedLinear {
         this.signs = rotation == null ? null : rotation.signVector();
     }
 
-    /** The frozen part of a stored layer: its codes, decoded to floats, and its rotation. */
+    /** The codes part of a stored layer, unpacked to a byte per code, and its rotation. */
     public static CompressedLinear of(CompressedLayer layer) {
         int m = layer.rows(), n = layer.cols();
-        float[] codes = new float[m * n];
+        byte[] codes = new byte[m * n];
         byte[] packed = new byte[layer.packing().rowBytes(n)], row = new byte[n];
         for (int i = 0; i < m; i++) {
             layer.ternaryRow(i, packed, row);
-            for (int j = 0; j < n; j++) codes[i * n + j] = row[j];
+            System.arraycopy(row, 0, codes, i * n, n);
         }
         return new CompressedLinear(m, n, layer.rank(), codes, layer.rotation());
     }
@@ -93,8 +93,8 @@ public final class CompressedLinear {
 
     public int rank() { return rank; }
 
-    /** The codes as floats −1/0/+1, {@code [rows × cols]}: healing may move them (the products read this array). */
-    float[] codes() { return codes; }
+    /** The codes −1/0/+1, {@code [rows × cols]}: healing may move them (the products read this array). */
+    byte[] codes() { return codes; }
 
     /** Saved activations for up to {@code tokens} tokens. */
     public Activations activations(int tokens) {

@@ -63,20 +63,20 @@ public final class Healer {
 
     /**
      * Why healing {@code layers} of this model would not fit the JVM's heap, or null when it does:
-     * an estimate of what it holds at once (the codes and the embedding as floats, the step's
+     * an estimate of what it holds at once (the codes as bytes, the embedding as floats, the step's
      * workspace, the teacher's caches for a chunk of samples, the logits), against the heap.
      */
     public static String heapShortfall(ModelConfig c, boolean untiedHead, Map<String, CompressedLayer> layers, HealOptions o) {
         int length = Math.min(o.length(), c.maxPositions());
         long vocab = c.vocabSize(), hidden = c.hiddenSize();
-        long floats = 0;
-        for (CompressedLayer l : layers.values()) floats += (long) l.rows() * l.cols();
+        long codes = 0, floats = 0;
+        for (CompressedLayer l : layers.values()) codes += (long) l.rows() * l.cols();
         floats += vocab * hidden * (untiedHead ? 2 : 1);
         int rows = maxRows(c, o.batch(), length);
         floats += rows * (floatsPerRow(c, length) + 2L * (c.qDim() + 3L * c.intermediateSize())); // workspace and saved activations
         floats += 3L * length * vocab;                                                                           // the student's logits and loss
         floats += (long) CHUNK * (2L * length * c.layers() * c.kvDim() + vocab);                                  // the teacher's caches and logits
-        long need = 4 * floats + (256L << 20);
+        long need = codes + 4 * floats + (256L << 20);
         long have = Runtime.getRuntime().maxMemory();
         if (need <= have) return null;
         long gb = (need + (1L << 30) - 1) >> 30;
@@ -106,7 +106,7 @@ public final class Healer {
             boolean codes = o.codeBudget() > 0 && student.codeUpdateBytes() <= Runtime.getRuntime().maxMemory() / 4;
             if (codes) student.enableCodeUpdates();
             double before = meanLoss(student, held), best = before;
-            float[][] bestValues = snapshot(student);
+            Snapshot bestValues = snapshot(student);
             long moved = 0;
             int sinceBest = 0, done = 0, warmup = Math.max(1, Math.min(50, steps / 10));
             long tokens = 0;
@@ -192,13 +192,19 @@ public final class Healer {
         return (int) Math.max(length, Math.min((long) batch * length, fit));
     }
 
-    private static float[][] snapshot(Student student) {
-        return student.state().stream().map(float[]::clone).toArray(float[][]::new);
+    /** A copy of what training changes: the parameters and the moving codes. */
+    private record Snapshot(float[][] values, byte[][] codes) {}
+
+    private static Snapshot snapshot(Student student) {
+        return new Snapshot(student.state().stream().map(float[]::clone).toArray(float[][]::new),
+                student.movingCodes().stream().map(byte[]::clone).toArray(byte[][]::new));
     }
 
-    private static void restore(Student student, float[][] values) {
+    private static void restore(Student student, Snapshot snapshot) {
         List<float[]> state = student.state();
-        for (int i = 0; i < values.length; i++) System.arraycopy(values[i], 0, state.get(i), 0, values[i].length);
+        for (int i = 0; i < snapshot.values.length; i++) System.arraycopy(snapshot.values[i], 0, state.get(i), 0, snapshot.values[i].length);
+        List<byte[]> codes = student.movingCodes();
+        for (int i = 0; i < snapshot.codes.length; i++) System.arraycopy(snapshot.codes[i], 0, codes.get(i), 0, snapshot.codes[i].length);
     }
 
     /** The training stream and the held-out set. */

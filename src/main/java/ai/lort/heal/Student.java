@@ -455,10 +455,16 @@ final class Student {
         return k;
     }
 
-    /** Every array that training changes: the parameters, and the codes when they move. */
+    /** Every parameter array that training changes. */
     List<float[]> state() {
         List<float[]> out = new ArrayList<>();
         for (Adam.Param p : params) out.add(p.value());
+        return out;
+    }
+
+    /** The code arrays that training changes (those of layers whose codes move). */
+    List<byte[]> movingCodes() {
+        List<byte[]> out = new ArrayList<>();
         for (Projection p : compressedProjections()) if (p.updates != null) out.add(p.linear.codes());
         return out;
     }
@@ -471,7 +477,7 @@ final class Student {
             out.put(p.name, p.updates == null ? s.withFactors(p.p.scales(), p.p.a(), p.p.b())
                     : CompressedLayer.encode(s.name(), s.rows(), s.cols(), s.rank(), s.packing(), s.scaleEncoding(),
                             s.scaleEncoding() == ai.lort.format.ScaleEncoding.ROW_F16 ? ai.lort.util.Half.roundToHalf(p.p.scales()) : p.p.scales(),
-                            CodeUpdates.bytes(p.linear.codes()), p.p.a(), p.p.b(), s.rotation()));
+                            p.linear.codes().clone(), p.p.a(), p.p.b(), s.rotation()));
         }
         return out;
     }

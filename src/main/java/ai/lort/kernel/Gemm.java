@@ -57,6 +57,16 @@ public final class Gemm {
     }
 
     /**
+     * {@link #gemm} with B given as bytes (small integers such as ternary codes), widened to float
+     * as op(B) is packed, so that B is never held as floats.
+     */
+    public static void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                            float[] a, int aOff, int lda, byte[] b, int bOff, int ldb,
+                            float beta, float[] c, int cOff, int ldc, int threads) {
+        new Product(transA, transB, m, n, k, alpha, a, aOff, lda, null, bOff, ldb, beta, c, cOff, ldc, Shape.FULL).withByteB(b).run(threads);
+    }
+
+    /**
      * {@code C = alpha·AᵀA + beta·C} for A of k × n (rows are samples: {@code AᵀA} is their Gram
      * matrix, n × n, symmetric); both triangles of C are written. As in BLAS, only the upper
      * triangle of the old C is read (C is symmetric in every use, e.g. a running sum over batches).
@@ -117,6 +127,8 @@ public final class Gemm {
         final int m, n, k, aOff, lda, bOff, ldb, cOff, ldc;
         final float alpha, beta;
         final float[] a, b, c;
+        /** B as bytes instead of {@link #b} (then b is null). */
+        byte[] bBytes;
         final Shape shape;
         final int tileM, tileN, rowTiles, colTiles, slices;
         /** The row blocks to compute, the most work first (it balances the threads). tileM = ROW_BLOCK. */
@@ -158,6 +170,11 @@ public final class Gemm {
             this.tiles = tiles();
             this.claimed = new AtomicIntegerArray(2 * slices + 1);
             this.done = new AtomicIntegerArray(2 * slices + 1);
+        }
+
+        Product withByteB(byte[] bytes) {
+            this.bBytes = bytes;
+            return this;
         }
 
         /** The row blocks, sorted by decreasing work (kernel calls × depth). */
@@ -297,7 +314,16 @@ public final class Gemm {
          */
         private void packB(int p0, int kc, int j0, int cols, float[] dst, int off) {
             int stride = strideB(kc), tail = cols % NR, full = cols - tail;
-            if (transB) {
+            if (bBytes != null) {
+                byte[] bb = bBytes; // both ways along B's rows, as below
+                if (transB) {
+                    for (int q = 0; q < cols; q++)
+                        for (int p = 0, src = bOff + (j0 + q) * ldb + p0, d = off + q / NR * stride + q % NR; p < kc; p++) dst[d + p * NR] = bb[src + p];
+                } else {
+                    for (int p = 0; p < kc; p++)
+                        for (int q = 0, src = bOff + (p0 + p) * ldb + j0; q < cols; q++) dst[off + q / NR * stride + q % NR + p * NR] = bb[src + q];
+                }
+            } else if (transB) {
                 for (int q = 0; q < cols; q++) {
                     int src = bOff + (j0 + q) * ldb + p0, d = off + q / NR * stride + q % NR;
                     for (int p = 0; p < kc; p++) dst[d + p * NR] = b[src + p];

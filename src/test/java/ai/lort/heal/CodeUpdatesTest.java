@@ -10,7 +10,7 @@ class CodeUpdatesTest {
     void eachRowOffersItsBestDownhillMoveAndAMoveForgetsTheRowsAverage() {
         int rows = 3, cols = 4;
         CodeUpdates u = new CodeUpdates(rows, cols);
-        float[] codes = {-1, 0, 1, 0, 1, 1, -1, 0, 0, -1, 1, 1};
+        byte[] codes = {-1, 0, 1, 0, 1, 1, -1, 0, 0, -1, 1, 1};
         float[] scales = {1, 2, 0.5f};
         // dL/dt_ij = s_i·G_ij (after the average's first step: (1 − momentum)·G).
         float[] g = {50, -9, 3, 0.1f, 4, -1, -2, 0, 0, 0, 0, 0};
@@ -29,7 +29,7 @@ class CodeUpdatesTest {
         u.move(0, 1, codes, scales);
         u.move(1, 0, codes, scales);
         assertThat(codes).containsExactly(-1, 1, 1, 0, 0, 1, -1, 0, 0, -1, 1, 1);
-        for (float c : codes) assertThat(c).isIn(-1f, 0f, 1f);
+        for (byte c : codes) assertThat(c).isBetween((byte) -1, (byte) 1);
         // The moved rows start their average afresh: with no new gradient they offer nothing.
         u.offers(codes, scales, gain, column, 1);
         assertThat(gain).containsExactly(0f, 0f, 0f);

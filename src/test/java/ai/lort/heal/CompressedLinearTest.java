@@ -69,7 +69,9 @@ class CompressedLinearTest {
             String what = java.util.Arrays.toString(c);
             Hadamard rotation = rotated ? Hadamard.of(n, 5 + n) : null;
             float[] codes = ternary(rnd, m * n);
-            var layer = new CompressedLinear(m, n, r, codes, rotation);
+            byte[] codeBytes = new byte[codes.length];
+            for (int i = 0; i < codes.length; i++) codeBytes[i] = (byte) codes[i];
+            var layer = new CompressedLinear(m, n, r, codeBytes, rotation);
             var p = new CompressedLinear.Params(gaussian(rnd, m, 0.5), gaussian(rnd, r * n, 0.5), gaussian(rnd, m * r, 0.5),
                     withBias ? gaussian(rnd, m, 1) : null);
             float[] x = gaussian(rnd, tokens * n, 1), dy = gaussian(rnd, tokens * m, 1), y = new float[tokens * m];

@@ -120,6 +120,24 @@ class GemmTest {
     }
 
     @Test
+    void byteBGivesTheBitsOfTheSameBAsFloats() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        for (int[] size : new int[][] {{3, 5, 7}, {17, 100, 257}, {40, 33, 600}}) {
+            int m = size[0], n = size[1], k = size[2];
+            for (boolean transB : new boolean[] {false, true}) {
+                byte[] bytes = new byte[n * k];
+                float[] floats = new float[n * k];
+                for (int i = 0; i < bytes.length; i++) floats[i] = bytes[i] = (byte) (rnd.nextInt(3) - 1);
+                float[] a = random(m * k, m + n), want = random(m * n, 5), got = want.clone();
+                int ldb = transB ? k : n;
+                Gemm.gemm(false, transB, m, n, k, 0.5f, a, 0, k, floats, 0, ldb, 1f, want, 0, n, 2);
+                Gemm.gemm(false, transB, m, n, k, 0.5f, a, 0, k, bytes, 0, ldb, 1f, got, 0, n, 2);
+                assertThat(got).as("%s transB %s", Arrays.toString(size), transB).containsExactly(want);
+            }
+        }
+    }
+
+    @Test
     void alphaZeroOnlyScalesC() {
         float[] c = random(5 * 7, 11), want = c.clone();
         for (int i = 0; i < want.length; i++) want[i] *= 0.5f;
