@@ -56,6 +56,10 @@ public record RunRecord(List<Stage> stages, double seconds, long sourceBytes, lo
                 var c = s.calibration();
                 parts = List.of(new Stage("data", c.dataSeconds(), List.of()), new Stage("forward", c.timings().forward(), List.of()),
                         new Stage("statistics", c.timings().statistics(), List.of()), new Stage("decompositions", c.timings().compression(), List.of()));
+            } else if (e.getKey().equals("heal") && s.heal() != null) {
+                // The teacher's sampling and targets, then the rest: the student's steps and held-out evaluations.
+                var h = s.heal();
+                parts = List.of(new Stage("data", h.sampleSeconds(), List.of()), new Stage("training", Math.max(0, h.seconds() - h.sampleSeconds()), List.of()));
             }
             stages.add(new Stage(e.getKey(), e.getValue(), parts));
         }

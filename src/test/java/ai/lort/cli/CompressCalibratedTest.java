@@ -41,6 +41,14 @@ class CompressCalibratedTest {
         assertThat(heal.get("steps").asInt()).isEqualTo(12);
         assertThat(heal.get("kept").asBoolean()).isTrue();
         assertThat(heal.get("loss_after").asDouble()).isLessThan(heal.get("loss_before").asDouble());
+        // The heal stage's parts: the teacher's data, then the training; together at most the stage.
+        JsonNode stage = null;
+        for (JsonNode st : s.get("stages")) if (st.get("name").asText().equals("heal")) stage = st;
+        assertThat(stage).isNotNull();
+        assertThat(stage.get("parts")).extracting(p -> p.get("name").asText()).containsExactly("data", "training");
+        double parts = stage.get("parts").get(0).get("seconds").asDouble() + stage.get("parts").get(1).get("seconds").asDouble();
+        assertThat(stage.get("parts").get(0).get("seconds").asDouble()).isPositive();
+        assertThat(parts).isLessThanOrEqualTo(stage.get("seconds").asDouble() + 1e-6);
 
         // Same seed, same file (threads 1 this time: neither the fits nor healing depend on the split).
         Cli.Result again = Cli.run(concat(common, "-o", b.toString(), "--threads", "1"));

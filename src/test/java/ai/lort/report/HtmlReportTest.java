@@ -89,9 +89,9 @@ class HtmlReportTest {
         assertThat(d.select("div.sample.original").text()).startsWith(PROMPT).isEqualTo(normalized(PROMPT + summary.at("/sample/original").asText()));
         assertThat(d.select("div.sample.compressed").text()).isEqualTo(normalized(PROMPT + summary.at("/sample/compressed").asText()));
         assertThat(d.select("div.sample b")).isEmpty();
-        // Every stage that ran before the report, with calibration's parts.
+        // Every stage that ran before the report, with the parts of calibration and of healing.
         assertThat(d.select("table.stages tr.stage td:first-child").eachText()).containsExactly("select", "plan", "calibrate", "heal", "write", "evaluate", "sample");
-        assertThat(d.select("table.stages tr.part td:first-child").eachText()).containsExactly("data", "forward", "statistics", "decompositions");
+        assertThat(d.select("table.stages tr.part td:first-child").eachText()).containsExactly("data", "forward", "statistics", "decompositions", "data", "training");
         List<String> stages = new ArrayList<>();
         summary.get("stages").forEach(s -> stages.add(s.get("name").asText()));
         assertThat(stages).containsExactly("select", "plan", "calibrate", "heal", "write", "evaluate", "sample", "report");
