@@ -40,14 +40,14 @@ final class CodeUpdates {
 
     /**
      * Folds this step's gradient into the average and clears it; then, per row, the move that
-     * promises the largest decrease: its gain {@code s_i·|avg G_ij|} into {@code gain[i]} (0 when no
-     * code of the row can move downhill) and its column into {@code column[i]}.
+     * promises the largest decrease: its gain {@code s_i·|avg G_ij|} into {@code gain[at + i]} (0 when
+     * no code of the row can move downhill) and its column into {@code column[at + i]}.
      */
-    void offers(byte[] codes, float[] scales, float[] gain, int[] column, int threads) {
+    void offers(byte[] codes, float[] scales, float[] gain, int[] column, int at, int threads) {
         Parallel.forRanges(rows, 16, threads, (from, to) -> {
             for (int i = from; i < to; i++) {
                 float best = 0f;
-                int at = -1;
+                int bestColumn = -1;
                 for (int j = i * cols, end = j + cols; j < end; j++) {
                     float a = MOMENTUM * average[j] + (1 - MOMENTUM) * grad[j];
                     average[j] = a;
@@ -57,11 +57,11 @@ final class CodeUpdates {
                     float promise = g > 0 ? (codes[j] > -1 ? g : 0f) : (codes[j] < 1 ? -g : 0f);
                     if (promise > best) {
                         best = promise;
-                        at = j - i * cols;
+                        bestColumn = j - i * cols;
                     }
                 }
-                gain[i] = best;
-                column[i] = at;
+                gain[at + i] = best;
+                column[at + i] = bestColumn;
             }
         });
     }

@@ -130,7 +130,6 @@ public final class Healer {
                 sum += student.step(micro, true);
                 adam.scaleGrad(1f / o.batch());
                 adam.step(Adam.rate(o.rate(), s, steps, warmup));
-                // Codes move most at first and not at all at the end, where the scales settle.
                 // The moves may take a share of the step's loss, most at first and none at the end, where the scales settle.
                 if (codes) moved += student.moveCodes(o.codeBudget() * sum * (1 - (double) s / steps));
                 trainLoss = sum / o.batch();

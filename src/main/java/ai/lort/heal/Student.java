@@ -431,13 +431,11 @@ final class Student {
         for (Projection p : layers) total += p.rows;
         float[] gain = new float[total];
         int[] column = new int[total];
+        int[] first = new int[layers.size()]; // each layer's first row in gain and column
         for (int l = 0, at = 0; l < layers.size(); at += layers.get(l++).rows) {
             Projection p = layers.get(l);
-            float[] g = new float[p.rows];
-            int[] c = new int[p.rows];
-            p.updates.offers(p.linear.codes(), p.p.scales(), g, c, threads);
-            System.arraycopy(g, 0, gain, at, p.rows);
-            System.arraycopy(c, 0, column, at, p.rows);
+            first[l] = at;
+            p.updates.offers(p.linear.codes(), p.p.scales(), gain, column, at, threads);
         }
         // Offers by decreasing gain; ties in layer and row order.
         Integer[] order = new Integer[total];
@@ -447,10 +445,10 @@ final class Student {
         for (int i = 0; i < total; i++) sorted[i] = gain[order[i]];
         int k = CodeUpdates.select(sorted, total, budget);
         for (int m = 0; m < k; m++) {
-            int r = order[m], l = 0;
-            while (r >= layers.get(l).rows) r -= layers.get(l++).rows;
+            int i = order[m], l = Arrays.binarySearch(first, i);
+            if (l < 0) l = -l - 2; // the layer whose rows hold i (every layer has rows: first[] rises strictly)
             Projection p = layers.get(l);
-            p.updates.move(r, column[order[m]], p.linear.codes(), p.p.scales());
+            p.updates.move(i - first[l], column[i], p.linear.codes(), p.p.scales());
         }
         return k;
     }

@@ -17,7 +17,7 @@ class CodeUpdatesTest {
         System.arraycopy(g, 0, u.grad, 0, g.length);
         float[] gain = new float[rows];
         int[] column = new int[rows];
-        u.offers(codes, scales, gain, column, 1);
+        u.offers(codes, scales, gain, column, 0, 1);
         // Row 0: t = −1 cannot go down, so the best is 0.9 up at column 1; row 1: 0.8 down at column 0; row 2: nothing.
         assertThat(gain[0]).isCloseTo(0.9f, org.assertj.core.data.Offset.offset(1e-6f));
         assertThat(column[0]).isEqualTo(1);
@@ -31,7 +31,7 @@ class CodeUpdatesTest {
         assertThat(codes).containsExactly(-1, 1, 1, 0, 0, 1, -1, 0, 0, -1, 1, 1);
         for (byte c : codes) assertThat(c).isBetween((byte) -1, (byte) 1);
         // The moved rows start their average afresh: with no new gradient they offer nothing.
-        u.offers(codes, scales, gain, column, 1);
+        u.offers(codes, scales, gain, column, 0, 1);
         assertThat(gain).containsExactly(0f, 0f, 0f);
     }
 
