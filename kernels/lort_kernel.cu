@@ -20,6 +20,12 @@
 // 8j..8j+7, so code k of byte j is (word >> (8j + 2k)) & 3 and belongs to column
 // 64g + 16k + 4q + j. A warp reads 32 consecutive words (128 bytes), fully coalesced.
 // Since the code is t + 1, sum(t * x) = sum(code * x) - sum(x): one multiply-add per weight.
+//
+// t3-b5 (format 1.1) packs five weights to a byte, base 3: weight 5g + k of a row is digit k of
+// byte g (byte = sum_k code_k 3^k, code = t + 1), rows of ceil(cols / 5) bytes, so a row starts on
+// any byte; a warp reads 32 consecutive bytes. row-f16 scales are binary16 instead of float32. A
+// layer stored in a Hadamard-rotated basis gets its input rotated first (lort_hadamard). Kept
+// tensors quantized in groups of 32 (q8-g32, q4-g32) have their own matvec and embedding kernels.
 
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
@@ -124,9 +130,45 @@ __device__ __forceinline__ void ternary_row(const unsigned int* __restrict__ cr,
     }
 }
 
+// One lane's share of a t3-b5 row (bytes lane, lane + 32, ...): acc += sum code*x, sx += sum x.
+// The padding digits of a row's last byte (columns >= cols) are skipped.
+__device__ __forceinline__ void trit_row(const unsigned char* __restrict__ cr, const float* __restrict__ x,
+                                         int cols, int lane, float& acc, float& sx) {
+    int bytes = (cols + 4) / 5;
+    for (int g = lane; g < bytes; g += 32) {
+        unsigned int v = __ldg(cr + g);
+        int c = 5 * g;
+        for (int k = 0; k < 5; k++, c++) {
+            unsigned int digit = v % 3u;
+            v /= 3u;
+            if (c < cols) {
+                float xv = x[c];
+                acc += (float)digit * xv;
+                sx += xv;
+            }
+        }
+    }
+}
+
+// The packings, as row readers: Packing::row(codes, row, ...) adds one lane's share of the row.
+struct T2G64 {
+    static __device__ __forceinline__ void row(const void* codes, int row, const float* x, int cols, int lane,
+                                               float& acc, float& sx) {
+        ternary_row(reinterpret_cast<const unsigned int*>(codes) + (size_t)row * ((cols + 63) / 64 * 4), x, cols, lane, acc, sx);
+    }
+};
+
+struct T3B5 {
+    static __device__ __forceinline__ void row(const void* codes, int row, const float* x, int cols, int lane,
+                                               float& acc, float& sx) {
+        trit_row(reinterpret_cast<const unsigned char*>(codes) + (size_t)row * ((cols + 4) / 5), x, cols, lane, acc, sx);
+    }
+};
+
 // Phase 2: y[r] = s[r] * (sum code*x - sum x) + sum_j B[r][j] u[j]. One warp per row; token blockIdx.y.
-extern "C" __global__ void lort_ternary_matvec(const unsigned int* __restrict__ codes,
-                                               const float* __restrict__ scales,
+// S is the scales' type: float (row-f32) or __half (row-f16).
+template <typename P, typename S>
+__device__ __forceinline__ void ternary_matvec(const void* __restrict__ codes, const S* __restrict__ scales,
                                                const __half* __restrict__ b, const float* __restrict__ u,
                                                const float* __restrict__ x, float* __restrict__ y,
                                                int rows, int cols, int rank) {
@@ -137,23 +179,23 @@ extern "C" __global__ void lort_ternary_matvec(const unsigned int* __restrict__ 
     u += (size_t)blockIdx.y * rank;
     y += (size_t)blockIdx.y * rows;
     float acc = 0.0f, sx = 0.0f;
-    ternary_row(codes + (size_t)row * ((cols + 63) / 64 * 4), x, cols, lane, acc, sx);
+    P::row(codes, row, x, cols, lane, acc, sx);
     float lr = 0.0f;
     const __half* br = b + (size_t)row * rank;
     for (int j = lane; j < rank; j += 32) lr += __half2float(br[j]) * u[j];
     acc = warp_sum(acc);
     sx = warp_sum(sx);
     lr = warp_sum(lr);
-    if (lane == 0) y[row] = scales[row] * (acc - sx) + lr;
+    if (lane == 0) y[row] = load_f(scales, row) * (acc - sx) + lr;
 }
 
 // Both phases in one launch (at 0.5B parameters a step is bound by the number of launches, not by
 // bytes): every block first computes all of u = A x into shared memory, its warps taking the rows
-// of A in turn, then each warp does one output row as lort_ternary_matvec does. The cost is A read
+// of A in turn, then each warp does one output row as ternary_matvec does. The cost is A read
 // once per block, from L2; blocks of FUSED_THREADS (32 rows) keep that to rank/16 bytes per weight.
 // Dynamic shared memory: rank floats.
-extern "C" __global__ void __launch_bounds__(FUSED_THREADS) lort_ternary_fused(const unsigned int* __restrict__ codes,
-                                              const float* __restrict__ scales,
+template <typename P, typename S>
+__device__ __forceinline__ void ternary_fused(const void* __restrict__ codes, const S* __restrict__ scales,
                                               const __half* __restrict__ a, const __half* __restrict__ b,
                                               const float* __restrict__ x, float* __restrict__ y,
                                               int rows, int cols, int rank) {
@@ -178,14 +220,57 @@ extern "C" __global__ void __launch_bounds__(FUSED_THREADS) lort_ternary_fused(c
     int row = blockIdx.x * warps + warp;
     if (row >= rows) return;  // after the barrier: every thread reached it
     float acc = 0.0f, sx = 0.0f;
-    ternary_row(codes + (size_t)row * ((cols + 63) / 64 * 4), x, cols, lane, acc, sx);
+    P::row(codes, row, x, cols, lane, acc, sx);
     float lr = 0.0f;
     const __half* br = b + (size_t)row * rank;
     for (int j = lane; j < rank; j += 32) lr += __half2float(br[j]) * su[j];
     acc = warp_sum(acc);
     sx = warp_sum(sx);
     lr = warp_sum(lr);
-    if (lane == 0) y[row] = scales[row] * (acc - sx) + lr;
+    if (lane == 0) y[row] = load_f(scales, row) * (acc - sx) + lr;
+}
+
+// One kernel per packing and scale encoding; the Java side (CudaKernels.ternarySuffix) picks the name.
+#define LORT_TERNARY_KERNELS(SUFFIX, P, S)                                                                              \
+    extern "C" __global__ void lort_ternary_matvec##SUFFIX(const void* __restrict__ codes, const S* __restrict__ scales,  \
+            const __half* __restrict__ b, const float* __restrict__ u, const float* __restrict__ x, float* __restrict__ y, \
+            int rows, int cols, int rank) {                                                                            \
+        ternary_matvec<P, S>(codes, scales, b, u, x, y, rows, cols, rank);                                             \
+    }                                                                                                                  \
+    extern "C" __global__ void __launch_bounds__(FUSED_THREADS) lort_ternary_fused##SUFFIX(const void* __restrict__ codes, \
+            const S* __restrict__ scales, const __half* __restrict__ a, const __half* __restrict__ b,                  \
+            const float* __restrict__ x, float* __restrict__ y, int rows, int cols, int rank) {                        \
+        ternary_fused<P, S>(codes, scales, a, b, x, y, rows, cols, rank);                                              \
+    }
+
+LORT_TERNARY_KERNELS(, T2G64, float)
+LORT_TERNARY_KERNELS(_t2_f16, T2G64, __half)
+LORT_TERNARY_KERNELS(_t3_f32, T3B5, float)
+LORT_TERNARY_KERNELS(_t3_f16, T3B5, __half)
+
+// The seeded Hadamard rotation of a layer's input, R = H D (docs/FORMAT.md, rotation "hadamard"):
+// out[t] = R x[t], cols = a whole number of blocks of `block` inputs (a power of two). One CUDA block
+// per rotation block (blockIdx.x) and token (blockIdx.y): signs, then the butterflies (j, j + len)
+// for len = 1, 2, ..., block / 2, then the scale norm = 1/sqrt(block), each element through the same
+// operations in the same order as the CPU's Hadamard.rotate (so the same bits). Dynamic shared
+// memory: block floats.
+extern "C" __global__ void lort_hadamard(const float* __restrict__ x, const float* __restrict__ signs,
+                                         float* __restrict__ out, int cols, int block, float norm) {
+    extern __shared__ float v[];
+    size_t at = (size_t)blockIdx.y * cols + (size_t)blockIdx.x * block;
+    const float* sb = signs + (size_t)blockIdx.x * block;
+    for (int i = threadIdx.x; i < block; i += blockDim.x) v[i] = x[at + i] * sb[i];
+    __syncthreads();
+    for (int len = 1; len < block; len <<= 1) {
+        for (int p = threadIdx.x; p < (block >> 1); p += blockDim.x) {
+            int j = (p / len) * (len << 1) + p % len;  // the lower element of pair p
+            float a = v[j], b = v[j + len];
+            v[j] = a + b;
+            v[j + len] = a - b;
+        }
+        __syncthreads();
+    }
+    for (int i = threadIdx.x; i < block; i += blockDim.x) out[at + i] = v[i] * norm;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -244,6 +329,89 @@ extern "C" __global__ void lort_matvec_f32(const float* __restrict__ w, const fl
     }
     acc = warp_sum(acc);
     if (lane == 0) y[row] = acc;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Group-quantized kept tensors (the output head, the embedding): q8-g32 and q4-g32. A row is
+// `groups` groups of 32 weights (the last padded), each with a binary16 scale d; the scales of all
+// rows follow all rows' codes. q8-g32: byte 32g + k of a row is the int8 code of weight 32g + k.
+// q4-g32: byte 16g + k (k < 16) holds weight 32g + k in its low nibble and weight 32g + 16 + k in
+// its high one, as n = code + 8. Weight = d * code. Rows are a multiple of 16 bytes, so with the
+// host's 256-byte aligned allocations every row is 16-byte aligned and read as 32-bit words.
+// ---------------------------------------------------------------------------------------------
+
+// y = W x, one warp per row, token blockIdx.y; lane reads word w = lane, lane + 32, ...: q8 columns
+// 4w..4w+3 (group w / 8).
+extern "C" __global__ void lort_matvec_q8(const int* __restrict__ codes, const __half* __restrict__ scales,
+                                          const float* __restrict__ x, float* __restrict__ y,
+                                          int rows, int cols, int groups) {
+    int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    int lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    x += (size_t)blockIdx.y * cols;
+    y += (size_t)blockIdx.y * rows;
+    const int* cr = codes + (size_t)row * groups * 8;
+    const __half* sr = scales + (size_t)row * groups;
+    float acc = 0.0f;
+    for (int w = lane; w < groups * 8; w += 32) {
+        int c = 4 * w;
+        if (c >= cols) break;
+        int v = __ldg(cr + w);
+        float s = 0.0f;
+        for (int j = 0; j < 4; j++)
+            if (c + j < cols) s += (float)(signed char)(v >> (8 * j)) * x[c + j];
+        acc += __half2float(sr[w >> 3]) * s;
+    }
+    acc = warp_sum(acc);
+    if (lane == 0) y[row] = acc;
+}
+
+// q4: word w = 4g + q holds bytes 16g + 4q + j (j < 4): columns 32g + 4q + j (low nibbles) and
+// 32g + 16 + 4q + j (high nibbles).
+extern "C" __global__ void lort_matvec_q4(const unsigned int* __restrict__ codes, const __half* __restrict__ scales,
+                                          const float* __restrict__ x, float* __restrict__ y,
+                                          int rows, int cols, int groups) {
+    int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    int lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    x += (size_t)blockIdx.y * cols;
+    y += (size_t)blockIdx.y * rows;
+    const unsigned int* cr = codes + (size_t)row * groups * 4;
+    const __half* sr = scales + (size_t)row * groups;
+    float acc = 0.0f;
+    for (int w = lane; w < groups * 4; w += 32) {
+        int c = 32 * (w >> 2) + 4 * (w & 3);
+        if (c >= cols) break;
+        unsigned int v = __ldg(cr + w);
+        float s = 0.0f;
+        for (int j = 0; j < 4; j++) {
+            if (c + j < cols) s += (float)((int)((v >> (8 * j)) & 15u) - 8) * x[c + j];
+            if (c + 16 + j < cols) s += (float)((int)((v >> (8 * j + 4)) & 15u) - 8) * x[c + 16 + j];
+        }
+        acc += __half2float(sr[w >> 2]) * s;
+    }
+    acc = warp_sum(acc);
+    if (lane == 0) y[row] = acc;
+}
+
+// out[t] = the dequantized row tokens[t] of a q8-g32 / q4-g32 table; token t is blockIdx.y.
+extern "C" __global__ void lort_embed_q8(const signed char* __restrict__ codes, const __half* __restrict__ scales,
+                                         const int* tokens, float* out, int cols, int groups) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= cols) return;
+    size_t row = (size_t)tokens[blockIdx.y];
+    out[(size_t)blockIdx.y * cols + i] = __half2float(scales[row * groups + (i >> 5)]) * (float)codes[row * groups * 32 + i];
+}
+
+extern "C" __global__ void lort_embed_q4(const unsigned char* __restrict__ codes, const __half* __restrict__ scales,
+                                         const int* tokens, float* out, int cols, int groups) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= cols) return;
+    size_t row = (size_t)tokens[blockIdx.y];
+    int g = i >> 5, k = i & 31;
+    unsigned int byte = codes[row * groups * 16 + 16 * g + (k & 15)];
+    int code = (int)(k < 16 ? byte & 15u : byte >> 4) - 8;
+    out[(size_t)blockIdx.y * cols + i] = __half2float(scales[row * groups + g]) * (float)code;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,9 +7,11 @@ import ai.lort.LortException;
 import ai.lort.engine.Backend;
 import ai.lort.format.CompressedLayer;
 import ai.lort.format.Packing;
+import ai.lort.format.QuantizedTensor;
 import ai.lort.format.ScaleEncoding;
 import ai.lort.load.DType;
 import ai.lort.load.Tensor;
+import ai.lort.pack.Hadamard;
 import ai.lort.weights.WeightSource;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,8 +22,10 @@ import java.util.Map;
 
 /**
  * The {@link Backend} on an NVIDIA GPU. Weights are uploaded once, unchanged (dense tensors in their
- * file dtype, compressed layers as their packed t2-g64 codes, scales and FP16 factors); activations
- * and the KV cache are float32 device buffers. A token step queues its kernels on one stream and
+ * file dtype, compressed layers as their packed t2-g64 or t3-b5 codes, float32 or binary16 scales
+ * and FP16 factors, group-quantized tensors as their codes and scales); activations and the KV
+ * cache are float32 device buffers. A layer fitted in a Hadamard-rotated basis gets its input
+ * rotated into a scratch buffer first (the signs uploaded once per rotation). A token step queues its kernels on one stream and
  * copies nothing but its token ids in (one copy, with the step's position: the previous one plus the
  * previous batch, corrected by a second copy when the caller jumps) and, when the caller reads
  * them, the logits out. With graphs on ({@code LORT_CUDA_GRAPH=1}), one-token steps are
@@ -52,6 +56,9 @@ public final class CudaBackend implements Backend {
     private long argmaxOut;
     private long scratch;
     private long scratchFloats;
+    /** The rotated input of a Hadamard layer: n × cols floats, grown once to the largest need. */
+    private long rotated;
+    private long rotatedFloats;
     private MemorySegment hostStep = MemorySegment.NULL, hostRow = MemorySegment.NULL;
     /** The value of the position in device memory ({@code step[0]}); -1 before the first step. */
     private int positionOnDevice = -1;
@@ -62,11 +69,21 @@ public final class CudaBackend implements Backend {
 
     record Vec(long ptr, int length) implements Vector {}
 
-    record Table(long ptr, DType dtype, int rows, int cols) implements Embedding {}
+    /** An embedding table: dense ({@code bits} 0, of {@code dtype}) or group-quantized ({@code bits} 8 or 4, scales at {@code scales}). */
+    record Table(long ptr, DType dtype, int bits, long scales, int groups, int rows, int cols) implements Embedding {}
 
-    /** A dense matrix (codes == 0) or a ternary + low-rank layer. */
-    record Mat(int rows, int cols, DType dtype, long dense, long codes, long scales, long a, long b, int rank)
-            implements Weight {}
+    /** A dense matrix in its file dtype. */
+    record Dense(int rows, int cols, DType dtype, long ptr) implements Weight {}
+
+    /**
+     * A ternary + low-rank layer; {@code suffix} names its kernels ({@link CudaKernels#ternarySuffix}),
+     * {@code signs} (0 for none) its input rotation's signs with {@code block} and {@code norm}.
+     */
+    record Ternary(int rows, int cols, long codes, long scales, long a, long b, int rank, String suffix,
+                   long signs, int block, float norm) implements Weight {}
+
+    /** A group-quantized matrix (q8-g32 or q4-g32): codes, then {@code groups} binary16 scales per row. */
+    record Quantized(int rows, int cols, int bits, long codes, long scales, int groups) implements Weight {}
 
     public CudaBackend(Gpu device, boolean graphs) {
         this.device = device;
@@ -120,12 +137,14 @@ public final class CudaBackend implements Backend {
 
     /**
      * What of a layer's encoding the CUDA kernels cannot run, or null when they run it all: they read
-     * format 1.0 layers (t2-g64, row-f32, no rotation); format 1.1 encodings are refused, never misread.
+     * t2-g64 and t3-b5 codes, row-f32 and row-f16 scales, and a Hadamard rotation whose block fits a
+     * GPU block's shared memory ({@link CudaKernels#MAX_HADAMARD_BLOCK}); anything else is refused, never misread.
      */
     public static String unsupported(CompressedLayer c) {
-        if (c.packing() != Packing.T2_G64) return "packing " + c.packing().id();
-        if (c.scaleEncoding() != ScaleEncoding.ROW_F32) return "scales " + c.scaleEncoding().id();
-        if (c.rotation() != null) return "rotation hadamard";
+        if (c.packing() != Packing.T2_G64 && c.packing() != Packing.T3_B5) return "packing " + c.packing().id();
+        if (c.scaleEncoding() != ScaleEncoding.ROW_F32 && c.scaleEncoding() != ScaleEncoding.ROW_F16) return "scales " + c.scaleEncoding().id();
+        if (c.rotation() != null && c.rotation().block() > CudaKernels.MAX_HADAMARD_BLOCK)
+            return "a Hadamard rotation block of " + c.rotation().block() + " inputs (the CUDA kernel holds at most " + CudaKernels.MAX_HADAMARD_BLOCK + ")";
         return null;
     }
 
@@ -138,16 +157,39 @@ public final class CudaBackend implements Backend {
             if (t.rank() != 2) throw new LortException("tensor " + t + " should be a matrix");
             kernelDtype(t);
             weightBytes += t.byteSize();
-            return new Mat(t.rows(), t.cols(), t.dtype(), uploadOnce(key, t.data()), 0, 0, 0, 0, 0);
+            return new Dense(t.rows(), t.cols(), t.dtype(), uploadOnce(key, t.data()));
         }
-        if (raw.quantized() != null)
-            throw new LortException(name + ": " + raw.quantized().encoding() + " has no CUDA kernel yet; run on the CPU (--device cpu)");
+        if (raw.quantized() != null) {
+            QuantizedTensor q = raw.quantized();
+            weightBytes += q.byteSize();
+            long p = uploadOnce(key, q.data());
+            return new Quantized(q.rows(), q.cols(), q.encoding().bits(), p, p + (long) q.rows() * q.rowBytes(), q.groups());
+        }
         CompressedLayer c = raw.compressed();
         String unsupported = unsupported(c);
-        if (unsupported != null) throw new LortException(name + ": " + unsupported + " has no CUDA kernel yet; run on the CPU (--device cpu) or compress with --packing t2-g64 --scales row-f32 --rotation none");
+        if (unsupported != null) throw new LortException(name + ": " + unsupported + " has no CUDA kernel; run on the CPU (--device cpu)");
         weightBytes += c.codes().byteSize() + c.scales().byteSize() + c.a().byteSize() + c.b().byteSize();
         long a = c.rank() > 0 ? upload(c.a()) : 0, b = c.rank() > 0 ? upload(c.b()) : 0;
-        return new Mat(c.rows(), c.cols(), null, 0, upload(c.codes()), upload(c.scales()), a, b, c.rank());
+        String suffix = CudaKernels.ternarySuffix(c.packing() == Packing.T3_B5, c.scaleEncoding() == ScaleEncoding.ROW_F16);
+        Hadamard r = c.rotation();
+        long signs = r == null ? 0 : signs(r);
+        return new Ternary(c.rows(), c.cols(), upload(c.codes()), upload(c.scales()), a, b, c.rank(), suffix, signs,
+                r == null ? 0 : r.block(), r == null ? 0 : (float) (1 / Math.sqrt(r.block())));
+    }
+
+    /** The rotation's signs (±1 per input, float32) on the device, uploaded once per rotation (q, k and v share theirs). */
+    private long signs(Hadamard r) {
+        String key = "hadamard:" + r.cols() + ":" + r.seed();
+        Long p = uploaded.get(key);
+        if (p == null) {
+            float[] s = r.signVector();
+            MemorySegment staged = host.allocate(JAVA_FLOAT, s.length);
+            MemorySegment.copy(s, 0, staged, JAVA_FLOAT, 0, s.length);
+            p = upload(staged);
+            device.synchronize();  // the staging copy is done; staged stays in the arena until close
+            uploaded.put(key, p);
+        }
+        return p;
     }
 
     private static DType kernelDtype(Tensor t) {
@@ -168,10 +210,18 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Embedding embedding(WeightSource weights, String name) {
+        String key = System.identityHashCode(weights) + ":" + name;
+        java.util.Optional<QuantizedTensor> q = weights.quantized(name);
+        if (q.isPresent()) {
+            // the same key as the tied head's matrix(): one copy of the bytes on the device
+            QuantizedTensor t = q.get();
+            long p = uploadOnce(key, t.data());
+            return new Table(p, null, t.encoding().bits(), p + (long) t.rows() * t.rowBytes(), t.groups(), t.rows(), t.cols());
+        }
         Tensor t = DeviceWeights.tensor(weights, name);
         kernelDtype(t);
-        long p = uploadOnce(System.identityHashCode(weights) + ":" + name, t.data());
-        return new Table(p, t.dtype(), t.rows(), t.cols());
+        long p = uploadOnce(key, t.data());
+        return new Table(p, t.dtype(), 0, 0, 0, t.rows(), t.cols());
     }
 
     @Override
@@ -191,7 +241,8 @@ public final class CudaBackend implements Backend {
         device.copyToDevice(step, hostStep, (n + 1L) * Integer.BYTES);
         positionOnDevice = predicted;
         lastBatch = n;
-        k.embed(t.dtype, t.ptr, step + Integer.BYTES, ((Buf) out).ptr, t.cols, n);
+        if (t.bits != 0) k.embedQuantized(t.bits, t.ptr, t.scales, step + Integer.BYTES, ((Buf) out).ptr, t.cols, t.groups, n);
+        else k.embed(t.dtype, t.ptr, step + Integer.BYTES, ((Buf) out).ptr, t.cols, n);
     }
 
     private void ensureStep(int n) {
@@ -215,15 +266,32 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void matmul(Buffer out, Weight w, Buffer x, int n) {
-        Mat m = (Mat) w;
         long xp = ((Buf) x).ptr, yp = ((Buf) out).ptr;
-        if (m.codes == 0) {
-            k.matvec(m.dtype, m.dense, xp, yp, m.rows, m.cols, n);
-        } else if (fusedLowRank && (long) m.rows * m.cols * m.rank <= FUSED_MAX_WORK) {
-            k.ternaryFused(m.codes, m.scales, m.a, m.b, xp, yp, m.rows, m.cols, m.rank, n);
-        } else {
-            k.ternary(m.codes, m.scales, m.a, m.b, lowRankScratch((long) n * m.rank), xp, yp, m.rows, m.cols, m.rank, n);
+        switch (w) {
+            case Dense d -> k.matvec(d.dtype, d.ptr, xp, yp, d.rows, d.cols, n);
+            case Quantized q -> k.matvecQuantized(q.bits, q.codes, q.scales, xp, yp, q.rows, q.cols, q.groups, n);
+            case Ternary m -> {
+                if (m.signs != 0) {
+                    long r = rotatedScratch((long) n * m.cols);
+                    k.hadamard(xp, m.signs, r, m.cols, m.block, m.norm, n);
+                    xp = r;
+                }
+                if (fusedLowRank && (long) m.rows * m.cols * m.rank <= FUSED_MAX_WORK)
+                    k.ternaryFused(m.suffix, m.codes, m.scales, m.a, m.b, xp, yp, m.rows, m.cols, m.rank, n);
+                else
+                    k.ternary(m.suffix, m.codes, m.scales, m.a, m.b, lowRankScratch((long) n * m.rank), xp, yp, m.rows, m.cols, m.rank, n);
+            }
+            default -> throw new IllegalArgumentException("not a CUDA weight: " + w);
         }
+    }
+
+    /** The rotated input of a Hadamard layer: n × cols floats, grown once to the largest need. */
+    private long rotatedScratch(long floats) {
+        if (floats > rotatedFloats) {
+            rotatedFloats = Math.max(floats, 1024);
+            rotated = alloc(rotatedFloats * Float.BYTES);
+        }
+        return rotated;
     }
 
     /** {@code u = A x} of a ternary layer: n × rank floats, grown once to the largest need. */

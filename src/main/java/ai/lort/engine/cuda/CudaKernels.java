@@ -30,15 +30,30 @@ public final class CudaKernels {
     private static int blocks(long count, int perBlock) { return Math.toIntExact((count + perBlock - 1) / perBlock); }
 
     /**
-     * {@code y[t] = s ∘ (T x[t]) + B (A x[t])} for a t2-g64 layer: {@code u} is scratch of
-     * {@code n × rank} floats; {@code a}, {@code b} and {@code u} are unused when rank is 0.
+     * The suffix of the ternary kernels for a packing and scale encoding: {@code ""} for t2-g64 with
+     * row-f32 scales (format 1.0), else {@code _t2_f16}, {@code _t3_f32} or {@code _t3_f16}.
+     */
+    public static String ternarySuffix(boolean base3, boolean halfScales) {
+        if (!base3 && !halfScales) return "";
+        return (base3 ? "_t3" : "_t2") + (halfScales ? "_f16" : "_f32");
+    }
+
+    /**
+     * {@code y[t] = s ∘ (T x[t]) + B (A x[t])} for a t2-g64 layer with float32 scales: {@code u} is
+     * scratch of {@code n × rank} floats; {@code a}, {@code b} and {@code u} are unused when rank is 0.
      */
     public void ternary(long codes, long scales, long a, long b, long u, long x, long y,
+                        int rows, int cols, int rank, int n) {
+        ternary("", codes, scales, a, b, u, x, y, rows, cols, rank, n);
+    }
+
+    /** {@link #ternary} for the packing and scales that {@code suffix} ({@link #ternarySuffix}) names. */
+    public void ternary(String suffix, long codes, long scales, long a, long b, long u, long x, long y,
                         int rows, int cols, int rank, int n) {
         if (rank > 0)
             launcher.launch("lort_lowrank_a", blocks(rank, ROWS_PER_BLOCK), n, MATVEC_THREADS, 0,
                     args.clear().ptr(a).ptr(x).ptr(u).i32(rank).i32(cols));
-        launcher.launch("lort_ternary_matvec", blocks(rows, ROWS_PER_BLOCK), n, MATVEC_THREADS, 0,
+        launcher.launch("lort_ternary_matvec" + suffix, blocks(rows, ROWS_PER_BLOCK), n, MATVEC_THREADS, 0,
                 args.clear().ptr(codes).ptr(scales).ptr(b).ptr(u).ptr(x).ptr(y).i32(rows).i32(cols).i32(rank));
     }
 
@@ -47,8 +62,45 @@ public final class CudaKernels {
 
     /** {@link #ternary} in one launch: every block computes {@code A x} into shared memory first. */
     public void ternaryFused(long codes, long scales, long a, long b, long x, long y, int rows, int cols, int rank, int n) {
-        launcher.launch("lort_ternary_fused", blocks(rows, FUSED_THREADS / 32), n, FUSED_THREADS, rank * Float.BYTES,
+        ternaryFused("", codes, scales, a, b, x, y, rows, cols, rank, n);
+    }
+
+    /** {@link #ternaryFused} for the packing and scales that {@code suffix} names. */
+    public void ternaryFused(String suffix, long codes, long scales, long a, long b, long x, long y, int rows, int cols, int rank, int n) {
+        launcher.launch("lort_ternary_fused" + suffix, blocks(rows, FUSED_THREADS / 32), n, FUSED_THREADS, rank * Float.BYTES,
                 args.clear().ptr(codes).ptr(scales).ptr(a).ptr(b).ptr(x).ptr(y).i32(rows).i32(cols).i32(rank));
+    }
+
+    /** Largest Hadamard block the rotation kernel holds in shared memory: 32 KiB, which every GPU gives a block without opting in. */
+    public static final int MAX_HADAMARD_BLOCK = 8192;
+
+    /**
+     * {@code out[t] = R x[t]} for the n tokens, R the Hadamard rotation with these signs (cols
+     * floats on the device) and block (a power of two dividing cols, at most {@link #MAX_HADAMARD_BLOCK}).
+     */
+    public void hadamard(long x, long signs, long out, int cols, int block, float norm, int n) {
+        if (block < 1 || Integer.bitCount(block) != 1 || cols % block != 0 || block > MAX_HADAMARD_BLOCK)
+            throw new IllegalArgumentException("Hadamard block " + block + " of " + cols + " columns");
+        int threads = Math.min(256, Math.max(32, block / 2));
+        launcher.launch("lort_hadamard", cols / block, n, threads, block * Float.BYTES,
+                args.clear().ptr(x).ptr(signs).ptr(out).i32(cols).i32(block).f32(norm));
+    }
+
+    /** {@code y[t] = W x[t]} for a q8-g32 ({@code bits} 8) or q4-g32 (4) matrix: codes, then binary16 scales, {@code groups} per row. */
+    public void matvecQuantized(int bits, long codes, long scales, long x, long y, int rows, int cols, int groups, int n) {
+        launcher.launch(quantizedKernel("lort_matvec_q", bits), blocks(rows, ROWS_PER_BLOCK), n, MATVEC_THREADS, 0,
+                args.clear().ptr(codes).ptr(scales).ptr(x).ptr(y).i32(rows).i32(cols).i32(groups));
+    }
+
+    /** {@code out[t] = table[tokens[t]]} dequantized, for a q8-g32 or q4-g32 table. */
+    public void embedQuantized(int bits, long codes, long scales, long tokens, long out, int cols, int groups, int n) {
+        launcher.launch(quantizedKernel("lort_embed_q", bits), blocks(cols, ELEMENTWISE_THREADS), n, ELEMENTWISE_THREADS, 0,
+                args.clear().ptr(codes).ptr(scales).ptr(tokens).ptr(out).i32(cols).i32(groups));
+    }
+
+    private static String quantizedKernel(String prefix, int bits) {
+        if (bits != 8 && bits != 4) throw new IllegalArgumentException("no CUDA kernel for " + bits + "-bit groups");
+        return prefix + bits;
     }
 
     /** {@code y[t] = W x[t]} for a dense F32, F16 or BF16 matrix (rows × cols). */

@@ -9,7 +9,7 @@ import java.util.Optional;
 /**
  * How a device backend reaches the bytes behind a {@link WeightSource} matrix, which the CPU's
  * {@link ai.lort.kernel.Matrix} hides: a dense tensor as the file stores it, or a compressed layer
- * in its packed t2-g64 form, both uploaded unchanged.
+ * in its packed form (t2-g64 or t3-b5), or a group-quantized one, all uploaded unchanged.
  */
 public final class DeviceWeights {
     private DeviceWeights() {}

@@ -59,17 +59,22 @@ public final class Devices {
      * then fails with that reason before anything is uploaded.
      */
     public static Backend backend(DeviceChoice choice, int cpuThreads, PrintStream stderr, ai.lort.weights.WeightSource weights) {
-        if (choice != DeviceChoice.CPU) {
-            for (ai.lort.format.CompressedLayer c : weights.compressedLayers()) {
-                String why = CudaBackend.unsupported(c);
-                if (why == null) continue;
-                if (choice == DeviceChoice.CUDA)
-                    throw new LortException("--device cuda: layer " + c.name() + " uses " + why + ", which the CUDA kernels do not run yet; use --device cpu");
-                stderr.println("lort: device cpu (this model's layers use " + why + ", which the CUDA kernels do not run yet)");
-                return new CpuBackend(cpuThreads);
-            }
+        String why = choice == DeviceChoice.CPU ? null : unsupportedLayers(weights);
+        if (why != null) {
+            if (choice == DeviceChoice.CUDA) throw new LortException("--device cuda: " + why + ", which the CUDA kernels do not run; use --device cpu");
+            stderr.println("lort: device cpu (" + why + ", which the CUDA kernels do not run)");
+            return new CpuBackend(cpuThreads);
         }
         return backend(choice, cpuThreads, stderr);
+    }
+
+    /** Why the CUDA kernels cannot run this model's compressed layers ("layer NAME uses ..."), or null when they run them all. */
+    public static String unsupportedLayers(ai.lort.weights.WeightSource weights) {
+        for (ai.lort.format.CompressedLayer c : weights.compressedLayers()) {
+            String why = CudaBackend.unsupported(c);
+            if (why != null) return "layer " + c.name() + " uses " + why;
+        }
+        return null;
     }
 
     /** Why CUDA cannot be used here, or null when a GPU is usable (driver loads, cuInit works, one device at least). */

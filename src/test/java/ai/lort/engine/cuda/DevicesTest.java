@@ -23,11 +23,11 @@ class DevicesTest {
         assertThatThrownBy(() -> DeviceChoice.parse("gpu")).isInstanceOf(LortException.class).hasMessageContaining("auto, cpu or cuda");
     }
 
-    /** A model whose one compressed layer uses row-f16 scales, which the CUDA kernels do not run. */
-    private static ai.lort.weights.WeightSource modelWithF16Scales() {
+    /** A model whose one compressed layer has a Hadamard block of 16384 inputs, more than the CUDA kernel holds. */
+    private static ai.lort.weights.WeightSource modelWithAWideRotation() {
         java.lang.foreign.MemorySegment none = java.lang.foreign.MemorySegment.ofArray(new byte[0]);
-        ai.lort.format.CompressedLayer layer = new ai.lort.format.CompressedLayer("model.layers.0.mlp.up_proj.weight", 1, 64, 0,
-                Packing.T2_G64, none, none, none, none, ScaleEncoding.ROW_F16, null);
+        ai.lort.format.CompressedLayer layer = new ai.lort.format.CompressedLayer("model.layers.0.mlp.up_proj.weight", 1, 16384, 0,
+                Packing.T3_B5, none, none, none, none, ScaleEncoding.ROW_F16, ai.lort.pack.Hadamard.of(16384, 1));
         return (ai.lort.weights.WeightSource) java.lang.reflect.Proxy.newProxyInstance(DevicesTest.class.getClassLoader(),
                 new Class<?>[] {ai.lort.weights.WeightSource.class}, (proxy, method, args) -> {
                     if (method.getName().equals("compressedLayers")) return java.util.List.of(layer);
@@ -37,12 +37,13 @@ class DevicesTest {
 
     @Test
     void autoStaysOnTheCpuForLayersTheGpuKernelsDoNotRun() throws Exception {
-        try (ai.lort.engine.Backend b = Devices.backend(DeviceChoice.AUTO, 1, stderr, modelWithF16Scales())) {
+        try (ai.lort.engine.Backend b = Devices.backend(DeviceChoice.AUTO, 1, stderr, modelWithAWideRotation())) {
             assertThat(b).isInstanceOf(ai.lort.engine.cpu.CpuBackend.class);
         }
-        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("lort: device cpu (this model's layers use scales row-f16");
-        assertThatThrownBy(() -> Devices.backend(DeviceChoice.CUDA, 1, stderr, modelWithF16Scales()))
-                .isInstanceOf(LortException.class).hasMessageContaining("model.layers.0.mlp.up_proj.weight uses scales row-f16");
+        assertThat(err.toString(StandardCharsets.UTF_8))
+                .startsWith("lort: device cpu (layer model.layers.0.mlp.up_proj.weight uses a Hadamard rotation block of 16384 inputs");
+        assertThatThrownBy(() -> Devices.backend(DeviceChoice.CUDA, 1, stderr, modelWithAWideRotation()))
+                .isInstanceOf(LortException.class).hasMessageContaining("model.layers.0.mlp.up_proj.weight uses a Hadamard rotation block of 16384");
     }
 
     @Test

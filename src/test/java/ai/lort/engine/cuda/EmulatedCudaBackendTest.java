@@ -6,11 +6,16 @@ import ai.lort.engine.cpu.CpuBackend;
 import ai.lort.load.LocalModel;
 import ai.lort.load.SourceModel;
 import ai.lort.model.LlamaModel;
+import ai.lort.format.LortFile;
+import ai.lort.testing.Cli;
 import ai.lort.testing.SharedData;
 import ai.lort.tools.GpuCheck;
 import ai.lort.tools.SyntheticModel;
 import ai.lort.weights.SafetensorsWeights;
+import ai.lort.weights.LortWeights;
 import ai.lort.weights.WeightSource;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -63,6 +68,42 @@ class EmulatedCudaBackendTest {
             assertThat(compare(w, gpu, fused, graphs, 8)).isLessThan(1e-4f);
             // the prompt's last token (a one-token batch) is recorded, the first step captured, the other 7 replayed
             if (graphs) assertThat(gpu.graphLaunches).as("steps replayed as graphs").isEqualTo(7);
+        }
+    }
+
+    /**
+     * stories260K compressed (weight-only, so quickly) with the encodings the defaults write — t3-b5
+     * codes, row-f16 scales, the Hadamard rotation (blocks of 64 and of 4 inputs here: 172 = 4 · 43)
+     * and the q4-g32 tied embedding/head — and with the other choices of each, every layer included
+     * ({@code --min-dim 32}): the CUDA backend runs the file as the CPU does.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "t3-b5, row-f16, hadamard, q4, true",
+        "t3-b5, row-f16, hadamard, q4, false",
+        "t3-b5, row-f16, hadamard, q8, true",
+        "t2-g64, row-f16, none, q8, true",
+        "t2-g64, row-f32, hadamard, source, false",
+        "t3-b5, row-f32, none, bf16, true",
+    })
+    void matchesTheCpuBackendOnLortFilesOfEveryEncoding(String packing, String scales, String rotation, String embeddings, boolean fused,
+                                                        @TempDir Path tmp) {
+        Path model = SharedData.require("models/stories260K"), file = tmp.resolve("s.lort");
+        String[] args = {"compress", "-m", model.toString(), "--min-dim", "32", "--method", "als", "--heal-steps", "0", "--packing", packing,
+            "--scales", scales, "--rotation", rotation, "--embeddings", embeddings, "-o", file.toString(), "-q"};
+        Cli.Result r = Cli.run(args);
+        assertThat(r.exitCode()).as(r.err()).isZero();
+        try (LortWeights w = new LortWeights(LortFile.open(file))) {
+            assertThat(w.compressedLayers()).as("every linear layer").hasSize(35).allSatisfy(c -> {
+                assertThat(c.packing().id()).isEqualTo(packing);
+                assertThat(c.scaleEncoding().id()).isEqualTo(scales);
+                assertThat(c.rotation() == null ? "none" : "hadamard").isEqualTo(rotation);
+            });
+            assertThat(w.quantized("model.embed_tokens.weight").map(q -> q.encoding().id().substring(0, 2)).orElse("none"))
+                    .isEqualTo(embeddings.startsWith("q") ? embeddings : "none");
+            assertThat(Devices.unsupportedLayers(w)).as("layers the CUDA kernels refuse").isNull();
+            EmulatedGpu gpu = new EmulatedGpu();
+            assertThat(compare(w, gpu, fused, false, 6)).isLessThan(1e-4f);
         }
     }
 

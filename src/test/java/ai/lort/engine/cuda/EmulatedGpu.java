@@ -1,6 +1,7 @@
 package ai.lort.engine.cuda;
 
 import ai.lort.pack.TernaryPacker;
+import ai.lort.pack.TritPacker;
 import ai.lort.util.Half;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -149,27 +150,88 @@ final class EmulatedGpu implements Gpu {
                     }
                 store(r[2], u);
             }
-            case "lort_ternary_matvec" -> {
+            case "lort_ternary_matvec", "lort_ternary_matvec_t2_f16", "lort_ternary_matvec_t3_f32", "lort_ternary_matvec_t3_f16" -> {
+                // u (phase 1's output) comes from device memory, as the kernel reads it
                 int rows = (int) r[6], cols = (int) r[7], rank = (int) r[8];
-                int rb = TernaryPacker.rowBytes(cols);
-                byte[] codes = at(r[0], (long) rows * rb).toArray(ValueLayout.JAVA_BYTE);
-                float[] s = floats(r[1], rows), x = floats(r[4], (long) n * cols), u = floats(r[3], (long) n * rank), y = new float[n * rows];
-                short[] b = shorts(r[2], (long) rows * rank);
-                for (int t = 0; t < n; t++)
-                    for (int row = 0; row < rows; row++) {
-                        float d = 0, lr = 0;
-                        for (int c = 0; c < cols; c++) d += TernaryPacker.get(codes, row * rb, c) * x[t * cols + c];
-                        for (int j = 0; j < rank; j++) lr += Half.f16ToFloat(b[row * rank + j]) * u[t * rank + j];
-                        y[t * rows + row] = s[row] * d + lr;
-                    }
+                boolean base3 = kernel.contains("_t3");
+                float[] u = floats(r[3], (long) n * rank), y = new float[n * rows];
+                TernaryKernelTranscript.phase2(base3, codes(base3, r[0], rows, cols), scales(kernel, r[1], rows),
+                        shorts(r[2], (long) rows * rank), u, floats(r[4], (long) n * cols), y, rows, cols, rank, n);
                 store(r[5], y);
             }
-            case "lort_ternary_fused" -> {
+            case "lort_ternary_fused", "lort_ternary_fused_t2_f16", "lort_ternary_fused_t3_f32", "lort_ternary_fused_t3_f16" -> {
                 int rows = (int) r[6], cols = (int) r[7], rank = (int) r[8];
+                boolean base3 = kernel.contains("_t3");
                 float[] y = new float[n * rows];
-                TernaryKernelTranscript.ternaryFused(at(r[0], (long) rows * TernaryPacker.rowBytes(cols)), floats(r[1], rows),
+                TernaryKernelTranscript.ternaryFused(base3, codes(base3, r[0], rows, cols), scales(kernel, r[1], rows),
                         shorts(r[2], (long) rank * cols), shorts(r[3], (long) rows * rank), floats(r[4], (long) n * cols), y, rows, cols, rank, n);
                 store(r[5], y);
+            }
+            case "lort_hadamard" -> {
+                int cols = (int) r[3], block = (int) r[4];
+                float norm = Float.intBitsToFloat((int) r[5]);
+                if (gridX != cols / block) throw new AssertionError("lort_hadamard grid " + gridX + " for " + cols + " / " + block);
+                float[] x = floats(r[0], (long) n * cols), signs = floats(r[1], cols);
+                for (int t = 0; t < n; t++) {
+                    for (int c = 0; c < cols; c++) x[t * cols + c] *= signs[c];
+                    for (int b0 = t * cols; b0 < (t + 1) * cols; b0 += block) {
+                        for (int len = 1; len < block; len <<= 1)
+                            for (int p = 0; p < block / 2; p++) {
+                                int j = b0 + (p / len) * (len << 1) + p % len;
+                                float lo = x[j], hi = x[j + len];
+                                x[j] = lo + hi;
+                                x[j + len] = lo - hi;
+                            }
+                    }
+                    for (int c = 0; c < cols; c++) x[t * cols + c] *= norm;
+                }
+                store(r[2], x);
+            }
+            case "lort_matvec_q8", "lort_matvec_q4" -> {
+                // A transcription of the kernels' warp loop: lane → words, word → columns and group, as in the .cu.
+                int rows = (int) r[4], cols = (int) r[5], groups = (int) r[6];
+                boolean q8 = kernel.endsWith("q8");
+                int rowWords = groups * (q8 ? 8 : 4);
+                if (r[0] % 16 != 0) throw new AssertionError(kernel + ": codes not 16-byte aligned");
+                MemorySegment codes = at(r[0], 4L * rows * rowWords);
+                short[] sc = shorts(r[1], (long) rows * groups);
+                float[] x = floats(r[2], (long) n * cols), y = new float[n * rows], acc = new float[32];
+                for (int t = 0; t < n; t++)
+                    for (int row = 0; row < rows; row++) {
+                        int xo = t * cols;
+                        for (int lane = 0; lane < 32; lane++) {
+                            acc[lane] = 0;
+                            for (int w = lane; w < rowWords; w += 32) {
+                                int c = q8 ? 4 * w : 32 * (w >> 2) + 4 * (w & 3);
+                                if (c >= cols) break;
+                                int v = codes.getAtIndex(I, (long) row * rowWords + w);
+                                float s = 0;
+                                for (int j = 0; j < 4; j++) {
+                                    if (q8) {
+                                        if (c + j < cols) s += (float) (byte) (v >> (8 * j)) * x[xo + c + j];
+                                    } else {
+                                        if (c + j < cols) s += (float) (((v >>> (8 * j)) & 15) - 8) * x[xo + c + j];
+                                        if (c + 16 + j < cols) s += (float) (((v >>> (8 * j + 4)) & 15) - 8) * x[xo + c + 16 + j];
+                                    }
+                                }
+                                acc[lane] += Half.f16ToFloat(sc[row * groups + (q8 ? w >> 3 : w >> 2)]) * s;
+                            }
+                        }
+                        y[t * rows + row] = TernaryKernelTranscript.warpSum(acc);
+                    }
+                store(r[3], y);
+            }
+            case "lort_embed_q8", "lort_embed_q4" -> {
+                int cols = (int) r[4], groups = (int) r[5], bits = kernel.endsWith("q8") ? 8 : 4;
+                long rowBytes = (long) groups * 32 * bits / 8;
+                float[] out = new float[n * cols];
+                for (int t = 0; t < n; t++) {
+                    int token = at(r[2] + 4L * t, 4).get(I, 0);
+                    MemorySegment row = at(r[0] + token * rowBytes, rowBytes);
+                    short[] sc = shorts(r[1] + 2L * token * groups, groups);
+                    for (int c = 0; c < cols; c++) out[t * cols + c] = Half.f16ToFloat(sc[c / 32]) * groupCode(row, bits, 0, c);
+                }
+                store(r[3], out);
             }
             case "lort_matvec_f32", "lort_matvec_f16", "lort_matvec_bf16" -> {
                 int rows = (int) r[3], cols = (int) r[4];
@@ -254,6 +316,28 @@ final class EmulatedGpu implements Gpu {
             }
             default -> throw new AssertionError("no emulation of kernel " + kernel);
         }
+    }
+
+    /** The codes of a ternary layer: t2-g64 or t3-b5 rows. */
+    private MemorySegment codes(boolean base3, long p, int rows, int cols) {
+        return at(p, (long) rows * (base3 ? TritPacker.rowBytes(cols) : TernaryPacker.rowBytes(cols)));
+    }
+
+    /** A ternary layer's row scales as floats: float32, or binary16 for the {@code _f16} kernels. */
+    private float[] scales(String kernel, long p, int rows) {
+        if (!kernel.endsWith("_f16")) return floats(p, rows);
+        short[] h = shorts(p, rows);
+        float[] f = new float[rows];
+        for (int i = 0; i < rows; i++) f[i] = Half.f16ToFloat(h[i]);
+        return f;
+    }
+
+    /** The integer code of weight c of a q8-g32 / q4-g32 row starting at byte {@code off}, as docs/FORMAT.md lays it out. */
+    private static int groupCode(MemorySegment codes, int bits, long off, int c) {
+        if (bits == 8) return codes.get(ValueLayout.JAVA_BYTE, off + c);
+        int g = c / 32, k = c % 32;
+        int b = codes.get(ValueLayout.JAVA_BYTE, off + 16L * g + k % 16) & 0xFF;
+        return (k < 16 ? b & 15 : b >>> 4) - 8;
     }
 
     private static float element(String kernel, MemorySegment s, long i) {

@@ -40,8 +40,19 @@ class KernelSignatureTest {
     void everyLaunchMatchesItsKernelAndEveryKernelIsLaunched() {
         try (Arena arena = Arena.ofConfined()) {
             CudaKernels k = new CudaKernels(checker, arena);
-            k.ternary(1, 2, 3, 4, 5, 6, 7, 896, 896, 32, 1);
-            k.ternaryFused(1, 2, 3, 4, 5, 6, 4864, 896, 32, 3);
+            for (boolean base3 : new boolean[] {false, true})
+                for (boolean half : new boolean[] {false, true}) {
+                    String suffix = CudaKernels.ternarySuffix(base3, half);
+                    k.ternary(suffix, 1, 2, 3, 4, 5, 6, 7, 896, 896, 32, 1);
+                    k.ternaryFused(suffix, 1, 2, 3, 4, 5, 6, 4864, 896, 32, 3);
+                }
+            k.hadamard(1, 2, 3, 4864, 256, 0.0625f, 2);
+            k.hadamard(1, 2, 3, 8192, CudaKernels.MAX_HADAMARD_BLOCK, 0.011f, 1);
+            k.hadamard(1, 2, 3, 172, 4, 0.5f, 1);
+            for (int bits : new int[] {8, 4}) {
+                k.matvecQuantized(bits, 1, 2, 3, 4, 151936, 896, 28, 1);
+                k.embedQuantized(bits, 1, 2, 3, 4, 896, 28, 4);
+            }
             for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16}) {
                 k.matvec(t, 1, 2, 3, 151936, 896, 1);
                 k.embed(t, 1, 2, 3, 896, 4);

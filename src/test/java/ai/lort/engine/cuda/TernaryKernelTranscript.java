@@ -7,7 +7,8 @@ import java.nio.ByteOrder;
 
 /**
  * A line-by-line Java transcription of {@code lort_lowrank_a}, {@code lort_ternary_matvec} and
- * {@code lort_ternary_fused} (with their shared {@code ternary_row}) in
+ * {@code lort_ternary_fused} (with their row readers {@code ternary_row} for t2-g64 and
+ * {@code trit_row} for t3-b5) in
  * {@code kernels/lort_kernel.cu}: the same grid (from {@link CudaKernels}), the same thread → row and
  * lane → word mapping, the same little-endian 32-bit word loads, unsigned shifts and masks, the
  * same tail guard, and the warp reductions in {@code __shfl_xor_sync} butterfly order. A layout or
@@ -19,8 +20,14 @@ final class TernaryKernelTranscript {
 
     private TernaryKernelTranscript() {}
 
-    /** Runs both kernels as {@link CudaKernels#ternary} launches them, for n tokens. */
+    /** Runs both kernels as {@link CudaKernels#ternary} launches them, for n tokens, t2-g64 codes. */
     static void ternary(MemorySegment codes, float[] scales, short[] a, short[] b, float[] x, float[] y,
+                        int rows, int cols, int rank, int n) {
+        ternary(false, codes, scales, a, b, x, y, rows, cols, rank, n);
+    }
+
+    /** {@link #ternary} for t3-b5 codes when {@code base3} (the scales are given as floats: row-f16's convert exactly). */
+    static void ternary(boolean base3, MemorySegment codes, float[] scales, short[] a, short[] b, float[] x, float[] y,
                         int rows, int cols, int rank, int n) {
         float[] u = new float[Math.max(1, n * rank)];
         int block = CudaKernels.MATVEC_THREADS;
@@ -30,11 +37,17 @@ final class TernaryKernelTranscript {
                 for (int bx = 0; bx < gridX; bx++)
                     for (int warpStart = 0; warpStart < block; warpStart += WARP) lowrankWarp(a, x, u, rank, cols, bx, by, block, warpStart);
         }
-        int gridX = (rows + CudaKernels.ROWS_PER_BLOCK - 1) / CudaKernels.ROWS_PER_BLOCK;
+        phase2(base3, codes, scales, b, u, x, y, rows, cols, rank, n);
+    }
+
+    /** lort_ternary_matvec (the second launch of {@link CudaKernels#ternary}) given u = A x, n × rank floats. */
+    static void phase2(boolean base3, MemorySegment codes, float[] scales, short[] b, float[] u, float[] x, float[] y,
+                       int rows, int cols, int rank, int n) {
+        int block = CudaKernels.MATVEC_THREADS, gridX = (rows + CudaKernels.ROWS_PER_BLOCK - 1) / CudaKernels.ROWS_PER_BLOCK;
         for (int by = 0; by < n; by++)
             for (int bx = 0; bx < gridX; bx++)
                 for (int warpStart = 0; warpStart < block; warpStart += WARP)
-                    ternaryWarp(codes, scales, b, u, x, y, rows, cols, rank, bx, by, block, warpStart);
+                    ternaryWarp(base3, codes, scales, b, u, x, y, rows, cols, rank, bx, by, block, warpStart);
     }
 
     /** One warp of lort_lowrank_a; lane l is threadIdx.x = warpStart + l. */
@@ -50,14 +63,14 @@ final class TernaryKernelTranscript {
     }
 
     /** One warp of lort_ternary_matvec. */
-    private static void ternaryWarp(MemorySegment codes, float[] scales, short[] b, float[] u, float[] x, float[] y,
+    private static void ternaryWarp(boolean base3, MemorySegment codes, float[] scales, short[] b, float[] u, float[] x, float[] y,
                                     int rows, int cols, int rank, int bx, int by, int blockDim, int warpStart) {
         int row = (bx * blockDim + warpStart) >> 5;
         if (row >= rows) return;
         int xo = by * cols, uo = by * rank, yo = by * rows;
         float[] acc = new float[WARP], sx = new float[WARP], lr = new float[WARP];
         for (int lane = 0; lane < WARP; lane++) {
-            ternaryRow(codes, (long) row * ((cols + 63) / 64 * 4), x, xo, cols, lane, acc, sx);
+            row(base3, codes, row, x, xo, cols, lane, acc, sx);
             int br = row * rank;
             for (int j = lane; j < rank; j += 32) lr[lane] += Half.f16ToFloat(b[br + j]) * u[uo + j];
         }
@@ -65,8 +78,14 @@ final class TernaryKernelTranscript {
         y[yo + row] = scales[row] * (accSum - sxSum) + lrSum;
     }
 
-    /** lort_ternary_fused, as {@link CudaKernels#ternaryFused} launches it. */
+    /** lort_ternary_fused, as {@link CudaKernels#ternaryFused} launches it, t2-g64 codes. */
     static void ternaryFused(MemorySegment codes, float[] scales, short[] a, short[] b, float[] x, float[] y,
+                             int rows, int cols, int rank, int n) {
+        ternaryFused(false, codes, scales, a, b, x, y, rows, cols, rank, n);
+    }
+
+    /** {@link #ternaryFused} for t3-b5 codes when {@code base3}. */
+    static void ternaryFused(boolean base3, MemorySegment codes, float[] scales, short[] a, short[] b, float[] x, float[] y,
                              int rows, int cols, int rank, int n) {
         int blockDim = CudaKernels.FUSED_THREADS, warps = blockDim >> 5;
         int gridX = (rows + warps - 1) / warps;
@@ -95,12 +114,36 @@ final class TernaryKernelTranscript {
                     if (row >= rows) continue;
                     float[] acc = new float[WARP], sx = new float[WARP], lr = new float[WARP];
                     for (int lane = 0; lane < WARP; lane++) {
-                        ternaryRow(codes, (long) row * ((cols + 63) / 64 * 4), x, xo, cols, lane, acc, sx);
+                        row(base3, codes, row, x, xo, cols, lane, acc, sx);
                         int br = row * rank;
                         for (int j = lane; j < rank; j += 32) lr[lane] += Half.f16ToFloat(b[br + j]) * su[j];
                     }
                     float accSum = warpSum(acc), sxSum = warpSum(sx), lrSum = warpSum(lr);
                     y[yo + row] = scales[row] * (accSum - sxSum) + lrSum;
+                }
+            }
+        }
+    }
+
+    /** T2G64::row and T3B5::row: the row's codes start at word row · words (t2-g64) or byte row · ceil(cols / 5) (t3-b5). */
+    private static void row(boolean base3, MemorySegment codes, int row, float[] x, int xo, int cols, int lane, float[] acc, float[] sx) {
+        if (base3) tritRow(codes, (long) row * ((cols + 4) / 5), x, xo, cols, lane, acc, sx);
+        else ternaryRow(codes, (long) row * ((cols + 63) / 64 * 4), x, xo, cols, lane, acc, sx);
+    }
+
+    /** trit_row: one lane's share of a t3-b5 row whose bytes start at byte {@code cr}: bytes lane, lane + 32, ..., five digits each. */
+    private static void tritRow(MemorySegment codes, long cr, float[] x, int xo, int cols, int lane, float[] acc, float[] sx) {
+        int bytes = (cols + 4) / 5;
+        for (int g = lane; g < bytes; g += 32) {
+            int v = codes.get(ValueLayout.JAVA_BYTE, cr + g) & 0xFF;
+            int c = 5 * g;
+            for (int k = 0; k < 5; k++, c++) {
+                int digit = Integer.remainderUnsigned(v, 3);
+                v = Integer.divideUnsigned(v, 3);
+                if (c < cols) {
+                    float xv = x[xo + c];
+                    acc[lane] += (float) digit * xv;
+                    sx[lane] += xv;
                 }
             }
         }

@@ -8,6 +8,7 @@ import ai.lort.format.Packing;
 import ai.lort.kernel.Matrices;
 import ai.lort.kernel.Matrix;
 import ai.lort.pack.TernaryPacker;
+import ai.lort.pack.TritPacker;
 import ai.lort.util.Half;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -113,6 +114,40 @@ class TernaryKernelTranscriptTest {
         // more rows than one block of 32, so several blocks each compute u
         Case c = Case.random(rnd, 100, 192, 40, 2);
         assertClose(c.fusedTranscript(), c.reference(), "fused, 4 blocks");
+    }
+
+    /** The t3-b5 row reader (trit_row) and the binary16 scales' path, both kernels, against the ternary values themselves. */
+    @Test
+    void base3TranscriptsMatchTheReference() {
+        Random rnd = new Random(9);
+        for (int[] s : SHAPES) {
+            Case c = Case.random(rnd, s[0], s[1], s[2], s[3]);
+            MemorySegment trits = MemorySegment.ofArray(TritPacker.pack(c.t(), c.rows(), c.cols()));
+            float[] expected = c.reference(), y = new float[c.n() * c.rows()], fused = new float[c.n() * c.rows()];
+            TernaryKernelTranscript.ternary(true, trits, c.scales(), c.a(), c.b(), c.x(), y, c.rows(), c.cols(), c.rank(), c.n());
+            TernaryKernelTranscript.ternaryFused(true, trits, c.scales(), c.a(), c.b(), c.x(), fused, c.rows(), c.cols(), c.rank(), c.n());
+            String what = "t3-b5, rows " + s[0] + " cols " + s[1] + " rank " + s[2] + " n " + s[3];
+            assertClose(y, expected, what);
+            assertClose(fused, expected, "fused " + what);
+        }
+    }
+
+    @Test
+    void base3TranscriptSeesEachWeightInItsDocumentedPlace() {
+        // columns in every digit position of a byte, the last (padded) byte, and a row not starting on a word
+        int rows = 3, cols = 131;
+        for (int col : new int[] {0, 1, 4, 5, 9, 64, 127, 129, 130}) {
+            for (int sign : new int[] {1, -1}) {
+                byte[] t = new byte[rows * cols];
+                t[cols + col] = (byte) sign;  // row 1, whose 27 bytes start at byte 27
+                float[] x = new float[cols];
+                x[col] = 1f;
+                float[] y = new float[rows];
+                TernaryKernelTranscript.ternary(true, MemorySegment.ofArray(TritPacker.pack(t, rows, cols)), new float[] {2f, 3f, 5f},
+                        new short[0], new short[0], x, y, rows, cols, 0, 1);
+                assertThat(y).as("column %d, weight %d", col, sign).containsExactly(0f, 3f * sign, 0f);
+            }
+        }
     }
 
     @Test
