@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Everything LoRT checks on an NVIDIA GPU, in one run of a few minutes (ai.lort.tools.GpuCheck):
-#   1. the CUDA backend against the CPU backend on stories260K, the four tiny models and a tiny
-#      synthetic ternary (.lort-layout) model: same greedy continuation, logits within 1e-2;
+#   1. the CUDA backend against the CPU backend on stories260K, the four tiny models, a tiny
+#      synthetic ternary (.lort-layout) model and stories260K compressed to .lort files with the
+#      default encodings (t3-b5, row-f16, Hadamard, q4-g32) and with t2-g64 / q8-g32: same greedy
+#      continuation, logits within 1e-2;
 #   2. decode tokens/s and achieved weight bandwidth of a Qwen2.5-0.5B-shaped model, BF16 original
 #      and t2-g64 + rank-32 compressed, GPU and 2-thread CPU side by side, and the launch overhead.
 #
@@ -45,6 +47,14 @@ bundle() {
     cp "$shared/models/$m"/config.json "$shared/models/$m"/*.safetensors "$dir/models/$m/"
     cp "$shared/models/$m"/generation_config.json "$shared/models/$m"/model.safetensors.index.json "$dir/models/$m/" 2>/dev/null || true
   done
+  # The encodings the defaults write (t3-b5, row-f16, Hadamard, q4-g32 table) and the others, every
+  # layer compressed; weight-only fits, so a few seconds each (the kernels do not care how they were fitted).
+  if [ -d "$shared/models/stories260K" ]; then
+    "$root/bin/lort" compress -m "$shared/models/stories260K" --min-dim 32 --method als --heal-steps 0 -q \
+      --packing t3-b5 --scales row-f16 --rotation hadamard --embeddings q4 -o "$dir/models/stories260K-defaults.lort" >&2
+    "$root/bin/lort" compress -m "$shared/models/stories260K" --min-dim 32 --method als --heal-steps 0 -q \
+      --packing t2-g64 --scales row-f16 --rotation none --embeddings q8 -o "$dir/models/stories260K-t2-q8.lort" >&2
+  fi
   du -sh "$dir" >&2
 }
 

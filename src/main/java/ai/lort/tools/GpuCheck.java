@@ -6,9 +6,11 @@ import ai.lort.engine.cuda.CudaDevice;
 import ai.lort.engine.cuda.CudaKernels;
 import ai.lort.engine.cuda.Devices;
 import ai.lort.engine.cuda.Gpu;
+import ai.lort.format.LortFile;
 import ai.lort.load.LocalModel;
 import ai.lort.load.SourceModel;
 import ai.lort.model.LlamaModel;
+import ai.lort.weights.LortWeights;
 import ai.lort.weights.SafetensorsWeights;
 import ai.lort.weights.WeightSource;
 import java.lang.foreign.Arena;
@@ -21,9 +23,11 @@ import java.util.function.Supplier;
 /**
  * Everything LoRT checks on a GPU, in one run (bench/gpu-check.sh starts it with a jlink-ed runtime):
  * <ol>
- *   <li>the CUDA backend against the CPU backend on stories260K, the tiny models and a tiny synthetic
- *       compressed model (ternary kernel): the same greedy continuation and logits within 1e-2 at
- *       every step, after a batched prompt;</li>
+ *   <li>the CUDA backend against the CPU backend on stories260K, the tiny models, a tiny synthetic
+ *       compressed model (ternary kernel) and every {@code .lort} file in the models folder (the
+ *       bundle compresses stories260K with the default encodings — t3-b5 codes, row-f16 scales, the
+ *       Hadamard rotation, a q4-g32 embedding/head — and with t2-g64 / q8-g32): the same greedy
+ *       continuation and logits within 1e-2 at every step, after a batched prompt;</li>
  *   <li>with {@code --bench}: decode tokens/s and achieved bandwidth of a Qwen2.5-0.5B-shaped model,
  *       dense BF16 and compressed, on the GPU and on the CPU ({@code --cpu-threads}, default 2), and
  *       the kernel launch overhead.</li>
@@ -41,6 +45,7 @@ public final class GpuCheck {
     private Supplier<Gpu> gpus = () -> new CudaDevice(0);
     private SyntheticModel.Shape benchShape = SyntheticModel.QWEN25_05B;
     private boolean bench, checks = true;
+    private Path lortFiles;
     private int tokens = 128, cpuTokens = 8, cpuThreads = 2, rank = 32, steps = 48;
 
     public static void main(String[] args) {
@@ -81,6 +86,12 @@ public final class GpuCheck {
         return this;
     }
 
+    /** For tests: the folder whose {@code .lort} files are checked, instead of the models folder. */
+    public GpuCheck lortFiles(Path dir) {
+        this.lortFiles = dir;
+        return this;
+    }
+
     private CudaBackend backend(boolean graphs) { return new CudaBackend(gpus.get(), graphs); }
 
     /** Runs the checks and the benchmark; returns the number of failed checks. */
@@ -115,10 +126,47 @@ public final class GpuCheck {
             try (SyntheticModel w = new SyntheticModel(SyntheticModel.TINY, 0, 7)) {
                 failures += compare(w, "tiny-synthetic t2-g64 rank 0");
             }
+            failures += compareLortFiles();
         }
         if (bench) bench();
         System.out.println(failures == 0 ? "PASS all GPU checks" : "FAIL " + failures + " GPU check(s)");
         return failures;
+    }
+
+    /** Every {@code .lort} file in the models folder (or {@link #lortFiles}'s), fused and two-phase kernels; the number of failures. */
+    private int compareLortFiles() {
+        Path models = lortFiles != null ? lortFiles : this.models;
+        List<Path> files;
+        try (java.util.stream.Stream<Path> list = Files.list(models)) {
+            files = list.filter(p -> p.getFileName().toString().endsWith(".lort")).sorted().toList();
+        } catch (java.io.IOException e) {
+            files = List.of();
+        }
+        if (files.isEmpty()) {
+            System.out.println("SKIP .lort files: none in " + models + " (bench/gpu-check.sh bundle compresses two)");
+            return 0;
+        }
+        int failures = 0;
+        for (Path f : files) {
+            try (LortWeights w = new LortWeights(LortFile.open(f))) {
+                String what = f.getFileName() + " (" + encodings(w) + ")";
+                failures += compare(w, what + ", fused kernel", true, false);
+                failures += compare(w, what + ", two-phase kernels", false, false);
+            } catch (RuntimeException e) {
+                System.out.println("FAIL " + f.getFileName() + ": " + e);
+                failures++;
+            }
+        }
+        return failures;
+    }
+
+    /** The distinct layer and table encodings of a file, e.g. "t3-b5 row-f16 hadamard, q4-g32". */
+    private static String encodings(LortWeights w) {
+        java.util.Set<String> e = new java.util.TreeSet<>();
+        for (ai.lort.format.CompressedLayer c : w.compressedLayers())
+            e.add(c.packing().id() + " " + c.scaleEncoding().id() + (c.rotation() != null ? " hadamard" : ""));
+        w.quantized("model.embed_tokens.weight").ifPresent(q -> e.add(q.encoding().id()));
+        return String.join(", ", e);
     }
 
     /** Greedy decoding on both backends in lock step (fed the CPU's choice); 1 on a mismatch. */
