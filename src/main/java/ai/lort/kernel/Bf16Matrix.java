@@ -41,6 +41,7 @@ public final class Bf16Matrix extends DenseMatrix {
     }
 
     /** Fewer than {@link DenseBatch#TOKENS} tokens, each with the bits of its own {@link #matvec} ({@link Bf16Tokens}). */
+    @Override
     void matmulFew(float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
         Bf16Tokens.matmul(w, cols, xs, ys, n, rowFrom, rowTo);
     }

@@ -51,14 +51,13 @@ final class DenseBatch {
             DenseGemm.matmul(m, xs, ys, n, rowFrom, rowTo);
             return;
         }
-        if (n > 1 && n < TOKENS && m instanceof Bf16Matrix b) {
+        if (n > 1 && n < TOKENS) {
             // A few sequences decoded together: their bits are each token's matvec's.
-            b.matmulFew(xs, ys, n, rowFrom, rowTo);
+            m.matmulFew(xs, ys, n, rowFrom, rowTo);
             return;
         }
         RowDecoder rows = m.rowDecoder;
-        long rowBytes = m.weightBytes() / m.rows();
-        int rowBlock = (int) Math.max(2, ROW_BLOCK_BYTES / Math.max(1, rowBytes)) & ~1;
+        int rowBlock = rowBlock(m);
         int grouped = n - n % TOKENS;
         Scratch s = SCRATCH.get();
         if (grouped > 0 && s.acc.length < rowBlock * TOKENS * LANES) s.acc = new float[rowBlock * TOKENS * LANES];
@@ -66,6 +65,21 @@ final class DenseBatch {
             int r1 = Math.min(rowTo, r0 + rowBlock);
             for (int t0 = 0; t0 < grouped; t0 += TOKENS) tokenGroup(rows, m.cols(), xs, ys, t0, r0, r1, s);
             for (int t = grouped; t < n; t++) m.matvec(xs[t], ys[t], r0, r1);
+        }
+    }
+
+    /** Rows whose weights take about {@link #ROW_BLOCK_BYTES}: they stay in L2 while every token uses them (an even count). */
+    static int rowBlock(DenseMatrix m) {
+        long rowBytes = m.weightBytes() / m.rows();
+        return (int) Math.max(2, ROW_BLOCK_BYTES / Math.max(1, rowBytes)) & ~1;
+    }
+
+    /** Each token's matvec, a block of rows at a time, so that the tokens after the first read the block from L2. */
+    static void perToken(DenseMatrix m, float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
+        int rowBlock = rowBlock(m);
+        for (int r0 = rowFrom; r0 < rowTo; r0 += rowBlock) {
+            int r1 = Math.min(rowTo, r0 + rowBlock);
+            for (int t = 0; t < n; t++) m.matvec(xs[t], ys[t], r0, r1);
         }
     }
 

@@ -19,6 +19,15 @@ abstract sealed class DenseMatrix implements Matrix permits F32Matrix, F16Matrix
     /** Columns {@code [from, to)} of row {@code row} as floats into {@code out[at ..]}. */
     abstract void decodeRow(int row, int from, int to, float[] out, int at);
 
+    /**
+     * 2 to {@link DenseBatch#TOKENS} − 1 tokens (a few sequences decoded together), each with the
+     * bits of its own {@link #matvec}: by default each token's matvec over blocks of rows that stay
+     * in L2; formats whose decoding costs more than the multiply-adds decode once for all tokens.
+     */
+    void matmulFew(float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
+        DenseBatch.perToken(this, xs, ys, n, rowFrom, rowTo);
+    }
+
     @Override public final int rows() { return rows; }
     @Override public final int cols() { return cols; }
 

@@ -30,8 +30,10 @@ import jdk.incubator.vector.VectorSpecies;
  * lane sums start from {@code -8·x} summed per lane ({@link #offsets}, once per call), so the
  * offset costs no operation per row. The scales of a block of rows are converted to floats
  * together before its groups. Every row takes the same operations in a block or alone, so a row
- * split changes no bit. Batched products decode rows to floats ({@link #decodeRow}) for the dense
- * tile and packed product.
+ * split changes no bit. A few tokens together ({@link #matmulFew}: several sequences decoded at
+ * once) decode each row's codes once for up to four tokens, each token taking its matvec's
+ * operations; larger batches decode rows to floats ({@link #decodeRow}) for the dense tile and
+ * packed product.
  */
 public final class GroupQuantMatrix extends DenseMatrix {
     private static final int GROUP = GroupQuantizer.GROUP, HALF = GROUP / 2;
@@ -42,6 +44,8 @@ public final class GroupQuantMatrix extends DenseMatrix {
     private static final int ROWS = 4;
     /** Per-thread x padded to whole groups, the 4-bit offsets ({@link #offsets}), a block's scales, its accumulators. */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    /** Tokens {@link #matmulFew} runs through one row's decoded codes at once. */
+    private static final int FEW = 4;
 
     private final QuantizedTensor t;
     private final MemorySegment codes, scales;
@@ -67,7 +71,7 @@ public final class GroupQuantMatrix extends DenseMatrix {
         if (s.length < sums + ROWS * LEN) SCRATCH.set(s = new float[sums + ROWS * LEN]);
         System.arraycopy(x, 0, s, 0, cols);
         java.util.Arrays.fill(s, cols, padded, 0);
-        if (bits == 4) offsets(s, offsets);
+        if (bits == 4) offsets(s, 0, offsets);
         int r = rowFrom;
         for (; r + ROWS <= rowTo; r += ROWS) {
             scales(r, ROWS, s, block);
@@ -98,12 +102,101 @@ public final class GroupQuantMatrix extends DenseMatrix {
      * the group's columns j with {@code j ≡ i (mod LEN)}, the columns that lane i multiplies. A
      * group's product starts from it, so the nibbles enter unshifted.
      */
-    private void offsets(float[] s, int at) {
+    private void offsets(float[] s, int x, int at) {
         for (int g = 0; g < groups; g++) {
-            FloatVector sum = FloatVector.fromArray(F, s, g * GROUP);
-            for (int c = LEN; c < GROUP; c += LEN) sum = sum.add(FloatVector.fromArray(F, s, g * GROUP + c));
+            FloatVector sum = FloatVector.fromArray(F, s, x + g * GROUP);
+            for (int c = LEN; c < GROUP; c += LEN) sum = sum.add(FloatVector.fromArray(F, s, x + g * GROUP + c));
             sum.mul(-8f).intoArray(s, at + g * LEN);
         }
+    }
+
+    /**
+     * Tokens {@code xs[0, n)}: per token its x padded and (4-bit) its offsets, then every row's
+     * codes decoded once per group for four tokens at a time (a short last four repeats its last
+     * token: the same work, the same result). Each token's per-row operations are those of
+     * {@link #dots4} / {@link #dots8} in the same order, so every token gets its matvec's bits.
+     */
+    @Override
+    void matmulFew(float[][] xs, float[][] ys, int n, int rowFrom, int rowTo) {
+        if (rowFrom >= rowTo) return;
+        int padded = groups * GROUP, stride = padded + groups * LEN, sc = n * stride, acc = sc + ROWS * groups;
+        float[] s = SCRATCH.get();
+        if (s.length < acc + FEW * LEN) SCRATCH.set(s = new float[acc + FEW * LEN]);
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(xs[t], 0, s, t * stride, cols);
+            java.util.Arrays.fill(s, t * stride + cols, t * stride + padded, 0);
+            if (bits == 4) offsets(s, t * stride, t * stride + padded);
+        }
+        for (int r = rowFrom; r < rowTo; r += ROWS) {
+            int m = Math.min(ROWS, rowTo - r);
+            scales(r, m, s, sc);
+            for (int i = 0; i < m; i++)
+                for (int t = 0; t < n; t += FEW) {
+                    int t1 = Math.min(t + 1, n - 1), t2 = Math.min(t + 2, n - 1), t3 = Math.min(t + 3, n - 1);
+                    if (bits == 4) few4(r + i, s, t * stride, t1 * stride, t2 * stride, t3 * stride, padded, sc + i * groups, acc);
+                    else few8(r + i, s, t * stride, t1 * stride, t2 * stride, t3 * stride, sc + i * groups, acc);
+                    for (int k = 0; k < FEW && t + k < n; k++) ys[t + k][r + i] = Lanes.sum(FloatVector.fromArray(F, s, acc + k * LEN));
+                }
+        }
+    }
+
+    /**
+     * Row {@code row} of a 4-bit matrix for four tokens whose x start at {@code s[x0..)} ..
+     * {@code s[x3..)} and offsets {@code off} floats later; the row's scales at {@code s[sc..)};
+     * the four accumulators to {@code s[acc..)}. The nibbles are converted once for the four.
+     */
+    private void few4(int row, float[] s, int x0, int x1, int x2, int x3, int off, int sc, int acc) {
+        long o = (long) row * rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int g = 0; g < groups; g++) {
+            int go = off + g * LEN;
+            FloatVector t0 = FloatVector.fromArray(F, s, x0 + go), t1 = FloatVector.fromArray(F, s, x1 + go);
+            FloatVector t2 = FloatVector.fromArray(F, s, x2 + go), t3 = FloatVector.fromArray(F, s, x3 + go);
+            for (int h = 0; h < HALF; h += LEN) {
+                IntVector v = bytes(o + (long) g * HALF + h);
+                FloatVector lo = low(v), hi = high(v);
+                int l = g * GROUP + h, u = l + HALF;
+                t0 = hi.fma(FloatVector.fromArray(F, s, x0 + u), lo.fma(FloatVector.fromArray(F, s, x0 + l), t0));
+                t1 = hi.fma(FloatVector.fromArray(F, s, x1 + u), lo.fma(FloatVector.fromArray(F, s, x1 + l), t1));
+                t2 = hi.fma(FloatVector.fromArray(F, s, x2 + u), lo.fma(FloatVector.fromArray(F, s, x2 + l), t2));
+                t3 = hi.fma(FloatVector.fromArray(F, s, x3 + u), lo.fma(FloatVector.fromArray(F, s, x3 + l), t3));
+            }
+            FloatVector d = FloatVector.broadcast(F, s[sc + g]);
+            a0 = t0.fma(d, a0);
+            a1 = t1.fma(d, a1);
+            a2 = t2.fma(d, a2);
+            a3 = t3.fma(d, a3);
+        }
+        a0.intoArray(s, acc);
+        a1.intoArray(s, acc + LEN);
+        a2.intoArray(s, acc + 2 * LEN);
+        a3.intoArray(s, acc + 3 * LEN);
+    }
+
+    /** Row {@code row} of an 8-bit matrix for four tokens; the layout of {@link #few4}, without offsets. */
+    private void few8(int row, float[] s, int x0, int x1, int x2, int x3, int sc, int acc) {
+        long o = (long) row * rowBytes;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int g = 0; g < groups; g++) {
+            FloatVector t0 = FloatVector.zero(F), t1 = t0, t2 = t0, t3 = t0;
+            for (int h = 0; h < GROUP; h += LEN) {
+                FloatVector w = (FloatVector) signedBytes(o + (long) g * GROUP + h).convert(VectorOperators.I2F, 0);
+                int c = g * GROUP + h;
+                t0 = w.fma(FloatVector.fromArray(F, s, x0 + c), t0);
+                t1 = w.fma(FloatVector.fromArray(F, s, x1 + c), t1);
+                t2 = w.fma(FloatVector.fromArray(F, s, x2 + c), t2);
+                t3 = w.fma(FloatVector.fromArray(F, s, x3 + c), t3);
+            }
+            FloatVector d = FloatVector.broadcast(F, s[sc + g]);
+            a0 = t0.fma(d, a0);
+            a1 = t1.fma(d, a1);
+            a2 = t2.fma(d, a2);
+            a3 = t3.fma(d, a3);
+        }
+        a0.intoArray(s, acc);
+        a1.intoArray(s, acc + LEN);
+        a2.intoArray(s, acc + 2 * LEN);
+        a3.intoArray(s, acc + 3 * LEN);
     }
 
     /**

@@ -75,6 +75,28 @@ class GroupQuantMatrixTest {
                     }
     }
 
+    /** 2 to 7 tokens (sequences decoded together): each token gets exactly its own matvec's bits, whatever the row range. */
+    @Test
+    void aFewTokensGetTheirMatvecsBits() {
+        Random rnd = new Random(9);
+        for (GroupQuant q : GroupQuant.values())
+            for (int rows : new int[] {1, 5, 33})
+                for (int cols : new int[] {7, 33, 95, 896})
+                    for (int n = 2; n < DenseBatch.TOKENS; n++) {
+                        var m = (GroupQuantMatrix) Matrices.quantized(quantized(rnd, q, rows, cols, n % 2 == 0));
+                        float[][] xs = new float[n][], ys = new float[n][rows], want = new float[n][rows];
+                        for (int i = 0; i < n; i++) {
+                            xs[i] = gaussian(rnd, cols);
+                            m.matvec(xs[i], want[i], 0, rows);
+                        }
+                        int cut = rows / 3;
+                        m.matmul(xs, ys, n, 0, cut);
+                        m.matmul(xs, ys, n, cut, rows);
+                        for (int i = 0; i < n; i++)
+                            assertThat(ys[i]).as("%s %dx%d, token %d of %d", q, rows, cols, i, n).isEqualTo(want[i]);
+                    }
+    }
+
     @Test
     void rowLookupIsTheDequantizedRow() {
         Random rnd = new Random(8);
