@@ -4,7 +4,9 @@ import static ai.lort.kernel.KernelTesting.gaussian;
 import static ai.lort.kernel.KernelTesting.segment;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.lort.format.CompressedLayer;
 import ai.lort.format.Packing;
+import ai.lort.pack.Hadamard;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -34,7 +36,15 @@ class FewTokensTest {
     void compressedLayersTimesAFewTokensHaveEachTokensMatvecBits() {
         Random rnd = new Random(4);
         for (Packing p : Packing.values())
-            for (int cols : new int[] {64, 200, 896}) check(Matrices.compressed(TernaryLowRankMatrixTest.randomLayer(rnd, 70, cols, 3, true, false, p).layer()), rnd, cols, 70);
+            for (int cols : new int[] {64, 200, 896})
+                for (boolean subnormals : new boolean[] {false, true})
+                    for (boolean rotate : new boolean[] {false, true}) {
+                        CompressedLayer l = TernaryLowRankMatrixTest.randomLayer(rnd, 70, cols, 5, true, subnormals, p).layer();
+                        if (rotate)  // the same bytes, fitted (so run) in a Hadamard-rotated basis
+                            l = new CompressedLayer(l.name(), l.rows(), l.cols(), l.rank(), l.packing(), l.scales(), l.a(), l.b(), l.codes(),
+                                    l.scaleEncoding(), Hadamard.of(cols, 7));
+                        check(Matrices.compressed(l), rnd, cols, 70);
+                    }
     }
 
     private static void check(Matrix m, Random rnd, int cols, int rows) {
