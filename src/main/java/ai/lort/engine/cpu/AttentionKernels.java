@@ -18,6 +18,8 @@ final class AttentionKernels {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** How far score blocks may run past a span: transposed key rows and score rows are that much longer. */
     static final int SLACK = 4 * F.length();
+    /** Floats per vector: head sizes that are a multiple of it take the vector paths. */
+    static final int LANES = F.length();
 
     private AttentionKernels() {}
 
@@ -104,7 +106,7 @@ final class AttentionKernels {
 
     /**
      * {@code out[oo + i] = Σ_s p[s] · v[s][vo + i]} for s in [first, last], i < n (the single-token
-     * path, p indexed by position). Each slice of the output is accumulated in a register over all
+     * path of heads that are not whole vectors, p indexed by position). Each slice of the output is accumulated in a register over all
      * s (a store per s would chain every position through memory): vectors when n is a whole number
      * of them, equal to {@link #scalarWeightedSum}; else four scalar sums per pass over the rows,
      * each product rounded.

@@ -35,7 +35,12 @@ abstract class AttentionTask implements WorkerPool.Task {
 
     abstract void attend(int t, int h, int first, int last, float[] att);
 
-    /** Keys as stored, one position at a time: one dot product per score (a single token, decode). */
+    /**
+     * Keys as stored, one position at a time: one dot product per score (a single token, decode).
+     * With whole vectors per head, the scores go to {@code att[0, count)} and the softmax's exp
+     * and the weighted sum of the values are vector operations, as in {@link Transposed}; tiny
+     * heads take the scalar softmax and sum.
+     */
     static final class Pair extends AttentionTask {
         private float[][] ks;
 
@@ -49,6 +54,13 @@ abstract class AttentionTask implements WorkerPool.Task {
             int hd = shape.headDim(), qo = h * hd, ko = (h / (shape.heads() / shape.kvHeads())) * hd;
             float scale = shape.scale();
             float[] qv = qs[t];
+            if (hd % AttentionKernels.LANES == 0) {
+                int count = last - first + 1;
+                for (int j = 0; j < count; j++) att[j] = AttentionKernels.dot(qv, qo, ks[first + j], ko, hd) * scale;
+                Softmax.softmax(att, count);
+                AttentionKernels.weightedSumRows(att, count, vs, first, ko, o[t], qo, hd);
+                return;
+            }
             for (int s = first; s <= last; s++) att[s] = AttentionKernels.dot(qv, qo, ks[s], ko, hd) * scale;
             Softmax.scalarSoftmax(att, first, last + 1);
             AttentionKernels.weightedSum(att, first, last, vs, ko, o[t], qo, hd);
