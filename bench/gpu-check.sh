@@ -4,8 +4,9 @@
 #      synthetic ternary (.lort-layout) model and stories260K compressed to .lort files with the
 #      default encodings (t3-b5, row-f16, Hadamard, q4-g32) and with t2-g64 / q8-g32: same greedy
 #      continuation, logits within 1e-2;
-#   2. decode tokens/s and achieved weight bandwidth of a Qwen2.5-0.5B-shaped model, BF16 original
-#      and t2-g64 + rank-32 compressed, GPU and 2-thread CPU side by side, and the launch overhead.
+#   2. decode tokens/s and achieved weight bandwidth of a Qwen2.5-0.5B-shaped model, BF16 original,
+#      t2-g64 + rank-32 compressed and rank 32 in the defaults' encodings (t3-b5, row-f16, Hadamard,
+#      q4-g32 head), GPU and 2-thread CPU side by side, and the launch overhead.
 #
 # The GPU machine needs only Linux and an NVIDIA driver (libcuda.so.1, driver >= 580 for the
 # committed PTX of CUDA 13): no JDK, no CUDA toolkit, no network. So the run uses a bundle:

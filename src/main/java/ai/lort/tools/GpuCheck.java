@@ -29,8 +29,8 @@ import java.util.function.Supplier;
  *       Hadamard rotation, a q4-g32 embedding/head — and with t2-g64 / q8-g32): the same greedy
  *       continuation and logits within 1e-2 at every step, after a batched prompt;</li>
  *   <li>with {@code --bench}: decode tokens/s and achieved bandwidth of a Qwen2.5-0.5B-shaped model,
- *       dense BF16 and compressed, on the GPU and on the CPU ({@code --cpu-threads}, default 2), and
- *       the kernel launch overhead.</li>
+ *       dense BF16, compressed in format 1.0's encodings and in the defaults' (the target), on the
+ *       GPU and on the CPU ({@code --cpu-threads}, default 2), and the kernel launch overhead.</li>
  * </ol>
  * Exit status 0 when every check passes, 1 otherwise. Output lines start with PASS, FAIL, SKIP or
  * BENCH so that a log can be grepped.
@@ -123,8 +123,15 @@ public final class GpuCheck {
             try (SyntheticModel w = new SyntheticModel(SyntheticModel.QWEN25_05B_SMALL, 32, 8)) {
                 failures += compare(w, "synthetic Qwen2.5-0.5B widths, 2 layers, t2-g64 rank 32", true, false);
             }
+            try (SyntheticModel w = new SyntheticModel(SyntheticModel.QWEN25_05B_SMALL, 32, 8, true)) {
+                failures += compare(w, "synthetic Qwen2.5-0.5B widths, 2 layers, defaults (t3-b5, row-f16, Hadamard, q4-g32 head) rank 32", true, false);
+            }
             try (SyntheticModel w = new SyntheticModel(SyntheticModel.TINY, 0, 7)) {
                 failures += compare(w, "tiny-synthetic t2-g64 rank 0");
+            }
+            try (SyntheticModel w = new SyntheticModel(SyntheticModel.TINY, 8, 9, true)) {
+                failures += compare(w, "tiny-synthetic defaults (t3-b5, row-f16, Hadamard, q4-g32 head) rank 8, fused kernel", true, false);
+                failures += compare(w, "tiny-synthetic defaults rank 8, two-phase kernels", false, false);
             }
             failures += compareLortFiles();
         }
@@ -218,12 +225,13 @@ public final class GpuCheck {
     private void bench() {
         launchOverhead();
         SyntheticModel.Shape shape = benchShape;
-        double[] gpu = new double[2], cpu = new double[2];
-        for (int v = 0; v < 2; v++) {
+        // BF16 original, format 1.0's encodings (t2-g64, row-f32, BF16 head), the defaults' encodings
+        double[] gpu = new double[3], cpu = new double[3];
+        for (int v = 0; v < 3; v++) {
             int r = v == 0 ? -1 : rank;
-            String label = shape.name() + (r < 0 ? " BF16" : " t2-g64 rank " + r);
+            String label = shape.name() + (r < 0 ? " BF16" : v == 1 ? " t2-g64 rank " + r : " defaults (t3-b5, row-f16, Hadamard, q4-g32 head) rank " + r);
             long t0 = System.nanoTime();
-            try (SyntheticModel w = new SyntheticModel(shape, r, 42)) {
+            try (SyntheticModel w = new SyntheticModel(shape, r, 42, v == 2)) {
                 System.out.printf(Locale.ROOT, "BENCH %s: built in memory in %.1f s%n", label, (System.nanoTime() - t0) / 1e9);
                 gpu[v] = benchGpu(w, label, true, false);
                 double graphed = benchGpu(w, label + ", CUDA graphs", true, true);
@@ -232,10 +240,13 @@ public final class GpuCheck {
                 cpu[v] = benchCpu(w, label);
             }
         }
+        System.out.printf(Locale.ROOT, "BENCH defaults' encodings against t2-g64 on the GPU: %.2fx (%.1f vs %.1f tokens/s)%n",
+                gpu[2] / gpu[1], gpu[2], gpu[1]);
+        // the target: the .lort the defaults write
         System.out.printf(Locale.ROOT, "BENCH target .lort faster than BF16 on the GPU: %s (%.1f vs %.1f tokens/s)%n",
-                gpu[1] > gpu[0] ? "yes" : "NO", gpu[1], gpu[0]);
+                gpu[2] > gpu[0] ? "yes" : "NO", gpu[2], gpu[0]);
         System.out.printf(Locale.ROOT, "BENCH target .lort on the GPU >= 10x the %d-thread CPU: %s (%.1fx)%n",
-                cpuThreads, gpu[1] >= 10 * cpu[1] ? "yes" : "NO", gpu[1] / cpu[1]);
+                cpuThreads, gpu[2] >= 10 * cpu[2] ? "yes" : "NO", gpu[2] / cpu[2]);
     }
 
     /** Time of a launch of a one-thread kernel, the floor of a step made of many small kernels. */

@@ -1,14 +1,19 @@
 package ai.lort.tools;
 
 import ai.lort.format.CompressedLayer;
+import ai.lort.format.GroupQuant;
 import ai.lort.format.Packing;
+import ai.lort.format.QuantizedTensor;
+import ai.lort.format.ScaleEncoding;
 import ai.lort.kernel.Matrices;
 import ai.lort.kernel.Matrix;
 import ai.lort.load.DType;
 import ai.lort.load.SafetensorsWriter.Spec;
 import ai.lort.load.SafetensorsWriter;
 import ai.lort.load.Tensor;
+import ai.lort.pack.Hadamard;
 import ai.lort.pack.TernaryPacker;
+import ai.lort.pack.TritPacker;
 import ai.lort.util.Half;
 import ai.lort.weights.WeightSource;
 import java.io.IOException;
@@ -31,8 +36,10 @@ import java.util.stream.IntStream;
 
 /**
  * A random Llama-family model of a given shape, built in memory: the dense BF16 "original" or its
- * compressed form (every projection t2-g64 ternary + rank-r FP16 factors, embeddings dense), with
- * the same bytes per weight as a {@code .lort} file. For speed comparisons on machines where no
+ * compressed form (every projection ternary + rank-r FP16 factors), with the same bytes per weight
+ * as a {@code .lort} file: format 1.0's encodings (t2-g64 codes, float32 scales, the embedding
+ * dense) or, with {@code defaults}, those the defaults write (t3-b5 codes, row-f16 scales, the
+ * Hadamard rotation, the tied embedding/head in q4-g32). For speed comparisons on machines where no
  * checkpoint can travel, and for CPU-vs-GPU checks of the ternary kernel; and written to disk as a
  * safetensors checkpoint ({@link #main}) for the whole-run benchmarks. The weights mean nothing.
  */
@@ -144,16 +151,34 @@ public final class SyntheticModel implements WeightSource {
     private final Map<String, Tensor> dense = new HashMap<>();
     private final Map<String, CompressedLayer> compressed = new HashMap<>();
     private final Map<String, float[]> vectors = new HashMap<>();
+    private final Map<String, QuantizedTensor> quantized = new HashMap<>();
+    private final boolean defaults;
 
     /**
      * @param rank -1 for the dense BF16 original; otherwise the rank of every compressed projection
      */
-    public SyntheticModel(Shape shape, int rank, long seed) {
+    public SyntheticModel(Shape shape, int rank, long seed) { this(shape, rank, seed, false); }
+
+    /**
+     * @param rank     -1 for the dense BF16 original; otherwise the rank of every compressed projection
+     * @param defaults the compressed form in the encodings the defaults write (t3-b5, row-f16,
+     *                 Hadamard, q4-g32 embedding/head) rather than format 1.0's
+     */
+    public SyntheticModel(Shape shape, int rank, long seed, boolean defaults) {
         this.shape = shape;
         this.rank = rank;
+        this.defaults = defaults && rank >= 0;
         SplittableRandom rnd = new SplittableRandom(seed);
         int h = shape.hidden, q = shape.heads * shape.headDim, kv = shape.kvHeads * shape.headDim;
-        dense.put("model.embed_tokens.weight", bf16("model.embed_tokens.weight", shape.vocab, h, 1.0f, rnd.split()));
+        Tensor embedding = bf16("model.embed_tokens.weight", shape.vocab, h, 1.0f, rnd.split());
+        if (this.defaults) {
+            QuantizedTensor table = QuantizedTensor.quantize(embedding, GroupQuant.Q4_G32, Runtime.getRuntime().availableProcessors());
+            MemorySegment data = arena.allocate(table.byteSize(), 16);  // off the heap, as a mapped file's bytes are
+            data.copyFrom(table.data());
+            quantized.put(table.name(), new QuantizedTensor(table.name(), table.encoding(), table.rows(), table.cols(), table.sourceDtype(), data));
+        } else {
+            dense.put(embedding.name(), embedding);
+        }
         vectors.put("model.norm.weight", ones(h, rnd));
         for (int l = 0; l < shape.layers; l++) {
             String p = "model.layers." + l + ".";
@@ -186,6 +211,10 @@ public final class SyntheticModel implements WeightSource {
             dense.put(w, bf16(w, rows, cols, std, rnd.split()));
             return;
         }
+        if (defaults) {
+            defaultsProjection(w, rows, cols, std, rnd);
+            return;
+        }
         int rb = TernaryPacker.rowBytes(cols);
         MemorySegment codes = arena.allocate((long) rows * rb, 16);
         long seed = rnd.nextLong();
@@ -204,6 +233,24 @@ public final class SyntheticModel implements WeightSource {
         for (int r = 0; r < rows; r++) scales.setAtIndex(FLOAT_LE, r, std * (0.8f + 0.4f * (float) rnd.nextDouble()));
         MemorySegment a = f16(rank * (long) cols, 0.02f, rnd), b = f16((long) rows * rank, 0.02f, rnd);
         compressed.put(w, new CompressedLayer(w, rows, cols, rank, Packing.T2_G64, scales, a, b, codes));
+    }
+
+    /** A projection in the defaults' encodings: random trits packed five to a byte, binary16 scales, a Hadamard rotation. */
+    private void defaultsProjection(String w, int rows, int cols, float std, SplittableRandom rnd) {
+        int rb = TritPacker.rowBytes(cols);
+        MemorySegment codes = arena.allocate((long) rows * rb, 16);
+        long seed = rnd.nextLong();
+        IntStream.range(0, rows).parallel().forEach(r -> {
+            SplittableRandom g = new SplittableRandom(seed + r);
+            byte[] t = new byte[cols];
+            for (int c = 0; c < cols; c++) t[c] = (byte) (g.nextInt(3) - 1);
+            MemorySegment.copy(MemorySegment.ofArray(TritPacker.pack(t, 1, cols)), 0, codes, (long) r * rb, rb);
+        });
+        MemorySegment scales = arena.allocate(2L * rows, 16);
+        for (int r = 0; r < rows; r++) scales.setAtIndex(SHORT_LE, r, Half.floatToF16(std * (0.8f + 0.4f * (float) rnd.nextDouble())));
+        MemorySegment a = f16(rank * (long) cols, 0.02f, rnd), b = f16((long) rows * rank, 0.02f, rnd);
+        compressed.put(w, new CompressedLayer(w, rows, cols, rank, Packing.T3_B5, scales, a, b, codes, ScaleEncoding.ROW_F16,
+                Hadamard.of(cols, rnd.nextLong())));
     }
 
     private Tensor bf16(String name, int rows, int cols, float std, SplittableRandom rnd) {
@@ -242,13 +289,16 @@ public final class SyntheticModel implements WeightSource {
     }
 
     @Override
-    public boolean has(String tensor) { return dense.containsKey(tensor) || compressed.containsKey(tensor) || vectors.containsKey(tensor); }
+    public boolean has(String tensor) {
+        return dense.containsKey(tensor) || compressed.containsKey(tensor) || vectors.containsKey(tensor) || quantized.containsKey(tensor);
+    }
 
     @Override
     public java.util.Set<String> names() {
         java.util.Set<String> all = new java.util.HashSet<>(dense.keySet());
         all.addAll(compressed.keySet());
         all.addAll(vectors.keySet());
+        all.addAll(quantized.keySet());
         return all;
     }
 
@@ -257,13 +307,16 @@ public final class SyntheticModel implements WeightSource {
         if (compressed.containsKey(name)) return Optional.of(new Entry(new long[] {compressed.get(name).rows(), compressed.get(name).cols()}, null));
         if (dense.containsKey(name)) return Optional.of(new Entry(dense.get(name).shape(), dense.get(name).dtype()));
         if (vectors.containsKey(name)) return Optional.of(new Entry(new long[] {vectors.get(name).length}, DType.F32));
+        if (quantized.containsKey(name)) return Optional.of(new Entry(new long[] {quantized.get(name).rows(), quantized.get(name).cols()}, null, true));
         return Optional.empty();
     }
 
     @Override
     public Matrix matrix(String name) {
         CompressedLayer c = compressed.get(name);
-        return c != null ? Matrices.compressed(c) : Matrices.dense(tensor(name));
+        if (c != null) return Matrices.compressed(c);
+        QuantizedTensor q = quantized.get(name);
+        return q != null ? Matrices.quantized(q) : Matrices.dense(tensor(name));
     }
 
     @Override
@@ -276,14 +329,26 @@ public final class SyntheticModel implements WeightSource {
     @Override
     public int rows(String name) {
         CompressedLayer c = compressed.get(name);
-        return c != null ? c.rows() : tensor(name).rows();
+        if (c != null) return c.rows();
+        QuantizedTensor q = quantized.get(name);
+        return q != null ? q.rows() : tensor(name).rows();
     }
 
     @Override
-    public void embedding(String name, int token, float[] out) { tensor(name).readFloats((long) token * out.length, out); }
+    public void embedding(String name, int token, float[] out) {
+        QuantizedTensor q = quantized.get(name);
+        if (q != null) q.dequantizeRow(token, out);
+        else tensor(name).readFloats((long) token * out.length, out);
+    }
+
+    @Override
+    public Optional<QuantizedTensor> quantized(String name) { return Optional.ofNullable(quantized.get(name)); }
 
     @Override
     public Optional<CompressedLayer> compressed(String name) { return Optional.ofNullable(compressed.get(name)); }
+
+    @Override
+    public java.util.Collection<CompressedLayer> compressedLayers() { return compressed.values(); }
 
     @Override
     public Tensor tensor(String name) {

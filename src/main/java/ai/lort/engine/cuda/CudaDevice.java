@@ -121,7 +121,16 @@ public final class CudaDevice implements Gpu {
     @Override
     public long upload(MemorySegment host) {
         long p = driver.alloc(host.byteSize());
-        driver.copyToDevice(p, host, host.byteSize(), stream);
+        if (host.isNative()) {
+            driver.copyToDevice(p, host, host.byteSize(), stream);
+        } else {
+            // the driver takes addresses: a heap segment (a tensor quantized in memory) goes through native memory
+            try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+                MemorySegment staged = a.allocate(host.byteSize(), 16);
+                staged.copyFrom(host);
+                driver.copyToDevice(p, staged, host.byteSize(), stream);  // pageable: staged is free to go on return
+            }
+        }
         return p;
     }
 
