@@ -177,7 +177,7 @@ public final class CudaBackend implements Backend {
                 r == null ? 0 : r.block(), r == null ? 0 : (float) (1 / Math.sqrt(r.block())));
     }
 
-    /** The rotation's signs (±1 per input, float32) on the device, uploaded once per rotation (q, k and v share theirs). */
+    /** The rotation's signs (±1 per input, float32) on the device, uploaded once per rotation (width and seed). */
     private long signs(Hadamard r) {
         String key = "hadamard:" + r.cols() + ":" + r.seed();
         Long p = uploaded.get(key);
