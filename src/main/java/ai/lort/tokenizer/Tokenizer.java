@@ -28,7 +28,13 @@ import java.util.function.UnaryOperator;
  * Hugging Face's {@code tokenizers} gives. Thread-safe once loaded.
  */
 public final class Tokenizer {
-    static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Field names are neither interned nor canonicalized: a vocabulary is 32K-150K distinct names
+     * read once, which the symbol table and String.intern only slow down.
+     */
+    static final ObjectMapper JSON = new ObjectMapper(com.fasterxml.jackson.core.JsonFactory.builder()
+            .disable(com.fasterxml.jackson.core.JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .disable(com.fasterxml.jackson.core.JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build());
 
     private final AddedTokens added;
     private final UnaryOperator<String> normalizer;
