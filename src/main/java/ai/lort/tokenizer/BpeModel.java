@@ -49,14 +49,14 @@ final class BpeModel {
             String field = p.currentName();
             JsonToken value = p.nextToken();
             if (field.equals("vocab") && value == JsonToken.START_OBJECT) {
-                vocab = new HashMap<>(1 << 18);
+                vocab = new HashMap<>();
                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                     String token = p.currentName();
                     p.nextToken();
                     vocab.put(token, tokenId(p.getIntValue(), token));
                 }
             } else if (field.equals("merges") && value == JsonToken.START_ARRAY) {
-                merges = new ArrayList<>(1 << 18);
+                merges = new ArrayList<>();
                 for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
                     if (t == JsonToken.VALUE_STRING) {
                         String s = p.getText();
@@ -81,6 +81,13 @@ final class BpeModel {
             }
         }
         return new BpeModel(options, vocab, merges);
+    }
+
+    /** The byte-fallback tokens' names, {@code <0x00>}..{@code <0xFF>}. */
+    static final String[] BYTE_TOKENS = new String[256];
+
+    static {
+        for (int b = 0; b < 256; b++) BYTE_TOKENS[b] = "<0x" + Character.toUpperCase(Character.forDigit(b >> 4, 16)) + Character.toUpperCase(Character.forDigit(b & 15, 16)) + ">";
     }
 
     /** Ids index arrays sized by the largest one: negative or huge ids are refused, not allocated. */
@@ -111,7 +118,7 @@ final class BpeModel {
         fuseUnk = model.path("fuse_unk").asBoolean(false);
         byteFallback = model.path("byte_fallback").asBoolean(false);
         ignoreMerges = model.path("ignore_merges").asBoolean(false);
-        for (int b = 0; b < 256; b++) byteIds[b] = vocab.getOrDefault(String.format("<0x%02X>", b), -1);
+        for (int b = 0; b < 256; b++) byteIds[b] = vocab.getOrDefault(BYTE_TOKENS[b], -1);
 
         mergeRanks = new LongIntMap(merges.size());
         mergeResult = new int[merges.size()];

@@ -24,6 +24,11 @@ class TokenizerTest {
     }
 
     @Test
+    void byteFallbackTokenNamesAreTwoUpperCaseHexDigits() {
+        for (int b = 0; b < 256; b++) assertThat(BpeModel.BYTE_TOKENS[b]).isEqualTo(String.format("<0x%02X>", b));
+    }
+
+    @Test
     void knowsItsSpecialTokens() {
         Tokenizer mistral = TokenizerCasesTest.tokenizer("mistral");
         assertThat(mistral.bosId()).isEqualTo(OptionalInt.of(1));
