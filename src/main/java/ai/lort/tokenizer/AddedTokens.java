@@ -20,8 +20,19 @@ final class AddedTokens {
     final List<Token> all = new ArrayList<>();
     final Map<String, Token> byContent = new HashMap<>();
     final Map<Integer, Token> byId = new HashMap<>();
-    private final Map<Integer, List<Token>> rawByFirst = new HashMap<>();
-    private final Map<Integer, List<Token>> normalizedByFirst = new HashMap<>();
+    /** The tokens matched in raw and in normalized text, as tries over their chars. */
+    private final Node raw = new Node(), normalizedTokens = new Node();
+
+    /**
+     * A trie node: the token that ends here, if any, and the nodes one char further. Finding the
+     * longest token at a place walks only as far as the text matches, where a list of candidates
+     * would compare every token sharing the first character (Llama 3's 256 {@code <|...|>} tokens
+     * at every {@code <}).
+     */
+    private static final class Node {
+        final Map<Character, Node> next = new HashMap<>(4);
+        Token token;
+    }
 
     /**
      * Reads the added tokens. As in Hugging Face, a token whose text the model's vocabulary already
@@ -40,43 +51,44 @@ final class AddedTokens {
             all.add(t);
             byContent.put(t.content(), t);
             byId.put(t.id(), t);
-            (t.normalized() ? normalizedByFirst : rawByFirst)
-                    .computeIfAbsent(t.content().codePointAt(0), k -> new ArrayList<>()).add(t);
+            Node n = t.normalized() ? normalizedTokens : raw;
+            for (int c = 0; c < t.content().length(); c++) n = n.next.computeIfAbsent(t.content().charAt(c), k -> new Node());
+            n.token = t;
         }
-        for (List<Token> list : rawByFirst.values()) list.sort((x, y) -> y.content().length() - x.content().length());
-        for (List<Token> list : normalizedByFirst.values()) list.sort((x, y) -> y.content().length() - x.content().length());
     }
 
-    boolean hasNormalized() { return !normalizedByFirst.isEmpty(); }
+    boolean hasNormalized() { return !normalizedTokens.next.isEmpty(); }
 
     /** Splits text on the tokens matched in raw text (normalized = false). */
-    List<Segment> splitRaw(String text) { return split(text, rawByFirst); }
+    List<Segment> splitRaw(String text) { return split(text, raw); }
 
     /** Splits normalized text on the tokens that are matched after normalization. */
-    List<Segment> splitNormalized(String text) { return split(text, normalizedByFirst); }
+    List<Segment> splitNormalized(String text) { return split(text, normalizedTokens); }
 
-    private static List<Segment> split(String text, Map<Integer, List<Token>> byFirst) {
+    /** The longest token of the trie that the text has at {@code at} and that is word-bounded there, or null. */
+    private static Token longest(Node root, String text, int at) {
+        Token best = null;
+        Node n = root;
+        for (int j = at; j < text.length(); j++) {
+            n = n.next.get(text.charAt(j));
+            if (n == null) break;
+            if (n.token != null && wordBounded(n.token, text, at)) best = n.token;
+        }
+        return best;
+    }
+
+    private static List<Segment> split(String text, Node root) {
         List<Segment> out = new ArrayList<>();
-        if (byFirst.isEmpty()) {
+        if (root.next.isEmpty()) {
             out.add(new Segment(text, null));
             return out;
         }
         int plainStart = 0;
         int i = 0;
         while (i < text.length()) {
-            int cp = text.codePointAt(i);
-            Token found = null;
-            List<Token> candidates = byFirst.get(cp);
-            if (candidates != null) {
-                for (Token t : candidates) {
-                    if (text.startsWith(t.content(), i) && wordBounded(t, text, i)) {
-                        found = t;
-                        break;
-                    }
-                }
-            }
+            Token found = longest(root, text, i);
             if (found == null) {
-                i += Character.charCount(cp);
+                i += Character.charCount(text.codePointAt(i));
                 continue;
             }
             int start = i, end = i + found.content().length();
