@@ -20,6 +20,9 @@ final class PreTokenizers {
 
     private PreTokenizers() {}
 
+    /** The split behaviors {@link #split} knows: a file naming another is refused when it is loaded, not at its first text. */
+    private static final List<String> BEHAVIORS = List.of("Isolated", "Removed", "MergedWithPrevious", "MergedWithNext", "Contiguous");
+
     static PreTokenizer from(JsonNode n) {
         if (n == null || n.isNull() || n.isMissingNode()) return (s, first, out) -> out.add(s);
         String type = n.path("type").asText();
@@ -40,6 +43,8 @@ final class PreTokenizers {
             case "Split" -> {
                 Pattern pattern = Patterns.of(n.path("pattern"), "Split pre-tokenizer");
                 String behavior = n.path("behavior").asText("Isolated");
+                if (!BEHAVIORS.contains(behavior))
+                    throw new LortException("tokenizer.json: split behavior " + behavior + " is not supported (" + String.join(", ", BEHAVIORS) + ")");
                 boolean invert = n.path("invert").asBoolean(false);
                 yield (s, first, out) -> split(s, pattern, behavior, invert, out);
             }
@@ -57,6 +62,8 @@ final class PreTokenizers {
             case "Metaspace" -> {
                 String replacement = n.path("replacement").asText("\u2581");
                 String scheme = n.path("prepend_scheme").asText(n.path("add_prefix_space").asBoolean(true) ? "always" : "never");
+                if (!List.of("always", "never", "first").contains(scheme))
+                    throw new LortException("tokenizer.json: Metaspace prepend_scheme " + scheme + " is not supported (always, never, first)");
                 boolean splitWords = n.path("split").asBoolean(true);
                 Pattern marker = Pattern.compile(Pattern.quote(replacement));
                 yield (s, first, out) -> {
