@@ -340,78 +340,90 @@ extern "C" __global__ void lort_matvec_f32(const float* __restrict__ w, const fl
 // host's 256-byte aligned allocations every row is 16-byte aligned and read as 32-bit words.
 // ---------------------------------------------------------------------------------------------
 
-// y = W x, one warp per row, token blockIdx.y; lane reads word w = lane, lane + 32, ...: q8 columns
-// 4w..4w+3 (group w / 8).
-extern "C" __global__ void lort_matvec_q8(const int* __restrict__ codes, const __half* __restrict__ scales,
-                                          const float* __restrict__ x, float* __restrict__ y,
-                                          int rows, int cols, int groups) {
-    int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
-    int lane = threadIdx.x & 31;
-    if (row >= rows) return;
-    x += (size_t)blockIdx.y * cols;
-    y += (size_t)blockIdx.y * rows;
-    const int* cr = codes + (size_t)row * groups * 8;
-    const __half* sr = scales + (size_t)row * groups;
-    float acc = 0.0f;
-    for (int w = lane; w < groups * 8; w += 32) {
-        int c = 4 * w;
-        if (c >= cols) break;
-        int v = __ldg(cr + w);
+// The two encodings as readers of 32-bit words: WORDS words per 32-weight group; first(w) is the
+// first column of word w of a row; dot(v, c, x, cols) is word v's sum of code*x (columns past cols
+// skipped); code(row, i) is weight i's integer code in a row's bytes.
+struct Q8G32 {  // word w: columns 4w..4w+3
+    static constexpr int WORDS = 8;
+    static __device__ __forceinline__ int first(int w) { return 4 * w; }
+    static __device__ __forceinline__ float dot(unsigned int v, int c, const float* __restrict__ x, int cols) {
         float s = 0.0f;
         for (int j = 0; j < 4; j++)
             if (c + j < cols) s += (float)(signed char)(v >> (8 * j)) * x[c + j];
-        acc += __half2float(sr[w >> 3]) * s;
+        return s;
     }
-    acc = warp_sum(acc);
-    if (lane == 0) y[row] = acc;
-}
+    static __device__ __forceinline__ int code(const unsigned char* row, int i) { return (signed char)row[i]; }
+};
 
-// q4: word w = 4g + q holds bytes 16g + 4q + j (j < 4): columns 32g + 4q + j (low nibbles) and
-// 32g + 16 + 4q + j (high nibbles).
-extern "C" __global__ void lort_matvec_q4(const unsigned int* __restrict__ codes, const __half* __restrict__ scales,
-                                          const float* __restrict__ x, float* __restrict__ y,
-                                          int rows, int cols, int groups) {
-    int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
-    int lane = threadIdx.x & 31;
-    if (row >= rows) return;
-    x += (size_t)blockIdx.y * cols;
-    y += (size_t)blockIdx.y * rows;
-    const unsigned int* cr = codes + (size_t)row * groups * 4;
-    const __half* sr = scales + (size_t)row * groups;
-    float acc = 0.0f;
-    for (int w = lane; w < groups * 4; w += 32) {
-        int c = 32 * (w >> 2) + 4 * (w & 3);
-        if (c >= cols) break;
-        unsigned int v = __ldg(cr + w);
+struct Q4G32 {  // word w = 4g + q: bytes 16g + 4q + j, columns 32g + 4q + j (low nibbles) and 32g + 16 + 4q + j (high)
+    static constexpr int WORDS = 4;
+    static __device__ __forceinline__ int first(int w) { return 32 * (w >> 2) + 4 * (w & 3); }
+    static __device__ __forceinline__ float dot(unsigned int v, int c, const float* __restrict__ x, int cols) {
         float s = 0.0f;
         for (int j = 0; j < 4; j++) {
             if (c + j < cols) s += (float)((int)((v >> (8 * j)) & 15u) - 8) * x[c + j];
             if (c + 16 + j < cols) s += (float)((int)((v >> (8 * j + 4)) & 15u) - 8) * x[c + 16 + j];
         }
-        acc += __half2float(sr[w >> 2]) * s;
+        return s;
+    }
+    static __device__ __forceinline__ int code(const unsigned char* row, int i) {
+        unsigned int byte = row[16 * (i >> 5) + (i & 15)];
+        return (int)((i & 31) < 16 ? byte & 15u : byte >> 4) - 8;
+    }
+};
+
+// y = W x, one warp per row, token blockIdx.y; lane reads words w = lane, lane + 32, ... of the row
+// and weighs each word's sum by its group's scale.
+template <typename Q>
+__device__ __forceinline__ void matvec_grouped(const unsigned int* __restrict__ codes, const __half* __restrict__ scales,
+                                               const float* __restrict__ x, float* __restrict__ y,
+                                               int rows, int cols, int groups) {
+    int row = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+    int lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    x += (size_t)blockIdx.y * cols;
+    y += (size_t)blockIdx.y * rows;
+    const unsigned int* cr = codes + (size_t)row * groups * Q::WORDS;
+    const __half* sr = scales + (size_t)row * groups;
+    float acc = 0.0f;
+    for (int w = lane; w < groups * Q::WORDS; w += 32) {
+        int c = Q::first(w);
+        if (c >= cols) break;
+        acc += __half2float(sr[w / Q::WORDS]) * Q::dot(__ldg(cr + w), c, x, cols);
     }
     acc = warp_sum(acc);
     if (lane == 0) y[row] = acc;
 }
 
-// out[t] = the dequantized row tokens[t] of a q8-g32 / q4-g32 table; token t is blockIdx.y.
-extern "C" __global__ void lort_embed_q8(const signed char* __restrict__ codes, const __half* __restrict__ scales,
-                                         const int* tokens, float* out, int cols, int groups) {
+// out[t] = the dequantized row tokens[t] of a table; token t is blockIdx.y.
+template <typename Q>
+__device__ __forceinline__ void embed_grouped(const unsigned char* __restrict__ codes, const __half* __restrict__ scales,
+                                              const int* tokens, float* out, int cols, int groups) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= cols) return;
     size_t row = (size_t)tokens[blockIdx.y];
-    out[(size_t)blockIdx.y * cols + i] = __half2float(scales[row * groups + (i >> 5)]) * (float)codes[row * groups * 32 + i];
+    const unsigned char* cr = codes + row * groups * Q::WORDS * 4;
+    out[(size_t)blockIdx.y * cols + i] = __half2float(scales[row * groups + (i >> 5)]) * (float)Q::code(cr, i);
+}
+
+extern "C" __global__ void lort_matvec_q8(const unsigned int* __restrict__ codes, const __half* __restrict__ scales,
+                                          const float* __restrict__ x, float* __restrict__ y, int rows, int cols, int groups) {
+    matvec_grouped<Q8G32>(codes, scales, x, y, rows, cols, groups);
+}
+
+extern "C" __global__ void lort_matvec_q4(const unsigned int* __restrict__ codes, const __half* __restrict__ scales,
+                                          const float* __restrict__ x, float* __restrict__ y, int rows, int cols, int groups) {
+    matvec_grouped<Q4G32>(codes, scales, x, y, rows, cols, groups);
+}
+
+extern "C" __global__ void lort_embed_q8(const unsigned char* __restrict__ codes, const __half* __restrict__ scales,
+                                         const int* tokens, float* out, int cols, int groups) {
+    embed_grouped<Q8G32>(codes, scales, tokens, out, cols, groups);
 }
 
 extern "C" __global__ void lort_embed_q4(const unsigned char* __restrict__ codes, const __half* __restrict__ scales,
                                          const int* tokens, float* out, int cols, int groups) {
-    int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= cols) return;
-    size_t row = (size_t)tokens[blockIdx.y];
-    int g = i >> 5, k = i & 31;
-    unsigned int byte = codes[row * groups * 16 + 16 * g + (k & 15)];
-    int code = (int)(k < 16 ? byte & 15u : byte >> 4) - 8;
-    out[(size_t)blockIdx.y * cols + i] = __half2float(scales[row * groups + g]) * (float)code;
+    embed_grouped<Q4G32>(codes, scales, tokens, out, cols, groups);
 }
 
 // ---------------------------------------------------------------------------------------------
