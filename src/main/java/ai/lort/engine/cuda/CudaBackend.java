@@ -179,17 +179,7 @@ public final class CudaBackend implements Backend {
 
     /** The rotation's signs (±1 per input, float32) on the device, uploaded once per rotation (width and seed). */
     private long signs(Hadamard r) {
-        String key = "hadamard:" + r.cols() + ":" + r.seed();
-        Long p = uploaded.get(key);
-        if (p == null) {
-            float[] s = r.signVector();
-            MemorySegment staged = host.allocate(JAVA_FLOAT, s.length);
-            MemorySegment.copy(s, 0, staged, JAVA_FLOAT, 0, s.length);
-            p = upload(staged);
-            device.synchronize();  // the staging copy is done; staged stays in the arena until close
-            uploaded.put(key, p);
-        }
-        return p;
+        return uploaded.computeIfAbsent("hadamard:" + r.cols() + ":" + r.seed(), k -> ((Vec) vector(r.signVector())).ptr());
     }
 
     private static DType kernelDtype(Tensor t) {

@@ -39,15 +39,10 @@ public final class CudaKernels {
     }
 
     /**
-     * {@code y[t] = s ∘ (T x[t]) + B (A x[t])} for a t2-g64 layer with float32 scales: {@code u} is
-     * scratch of {@code n × rank} floats; {@code a}, {@code b} and {@code u} are unused when rank is 0.
+     * {@code y[t] = s ∘ (T x[t]) + B (A x[t])} for the packing and scales that {@code suffix}
+     * ({@link #ternarySuffix}) names: {@code u} is scratch of {@code n × rank} floats; {@code a},
+     * {@code b} and {@code u} are unused when rank is 0.
      */
-    public void ternary(long codes, long scales, long a, long b, long u, long x, long y,
-                        int rows, int cols, int rank, int n) {
-        ternary("", codes, scales, a, b, u, x, y, rows, cols, rank, n);
-    }
-
-    /** {@link #ternary} for the packing and scales that {@code suffix} ({@link #ternarySuffix}) names. */
     public void ternary(String suffix, long codes, long scales, long a, long b, long u, long x, long y,
                         int rows, int cols, int rank, int n) {
         if (rank > 0)
@@ -61,11 +56,6 @@ public final class CudaKernels {
     public static final int FUSED_THREADS = 1024;
 
     /** {@link #ternary} in one launch: every block computes {@code A x} into shared memory first. */
-    public void ternaryFused(long codes, long scales, long a, long b, long x, long y, int rows, int cols, int rank, int n) {
-        ternaryFused("", codes, scales, a, b, x, y, rows, cols, rank, n);
-    }
-
-    /** {@link #ternaryFused} for the packing and scales that {@code suffix} names. */
     public void ternaryFused(String suffix, long codes, long scales, long a, long b, long x, long y, int rows, int cols, int rank, int n) {
         launcher.launch("lort_ternary_fused" + suffix, blocks(rows, FUSED_THREADS / 32), n, FUSED_THREADS, rank * Float.BYTES,
                 args.clear().ptr(codes).ptr(scales).ptr(a).ptr(b).ptr(x).ptr(y).i32(rows).i32(cols).i32(rank));
