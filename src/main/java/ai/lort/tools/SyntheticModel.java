@@ -172,10 +172,7 @@ public final class SyntheticModel implements WeightSource {
         int h = shape.hidden, q = shape.heads * shape.headDim, kv = shape.kvHeads * shape.headDim;
         Tensor embedding = bf16("model.embed_tokens.weight", shape.vocab, h, 1.0f, rnd.split());
         if (this.defaults) {
-            QuantizedTensor table = QuantizedTensor.quantize(embedding, GroupQuant.Q4_G32, Runtime.getRuntime().availableProcessors());
-            MemorySegment data = arena.allocate(table.byteSize(), 16);  // off the heap, as a mapped file's bytes are
-            data.copyFrom(table.data());
-            quantized.put(table.name(), new QuantizedTensor(table.name(), table.encoding(), table.rows(), table.cols(), table.sourceDtype(), data));
+            quantized.put(embedding.name(), QuantizedTensor.quantize(embedding, GroupQuant.Q4_G32, Runtime.getRuntime().availableProcessors()));
         } else {
             dense.put(embedding.name(), embedding);
         }
