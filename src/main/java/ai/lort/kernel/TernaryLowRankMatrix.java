@@ -317,22 +317,9 @@ public final class TernaryLowRankMatrix implements Matrix {
 
     /**
      * {@code y[r] = s[r]·dots[at + r − row0] + (B A x)[r]} for the {@code n} rows from {@code row0}
-     * that lie in {@code [from, to)} ({@code A x} at {@code ax[axAt..]}), {@code D.length()} rows at a time, or a
-     * table kernel's whole block of 16 in one vector.
+     * that lie in {@code [from, to)} ({@code A x} at {@code ax[axAt..]}), {@code D.length()} rows at a time.
      */
     void finish(float[] dots, int at, int row0, int n, float[] ax, int axAt, float[] y, int from, int to) {
-        if (n == BLOCK && TABLES) {
-            // A table kernel's block of 16 rows in one vector: each lane is one row's sum over k, in
-            // the same order as with narrower vectors, so the same bits.
-            FloatVector lowRank = FloatVector.zero(BLOCK_F);
-            int bAt = (row0 / BLOCK) * rank * BLOCK;
-            for (int k = 0; k < rank; k++)
-                lowRank = FloatVector.fromArray(BLOCK_F, bBlocks, bAt + k * BLOCK).fma(FloatVector.broadcast(BLOCK_F, ax[axAt + k]), lowRank);
-            FloatVector v = FloatVector.fromArray(BLOCK_F, scales, row0).fma(FloatVector.fromArray(BLOCK_F, dots, at), lowRank);
-            if (row0 >= from && row0 + BLOCK <= to) v.intoArray(y, row0);
-            else v.intoArray(y, row0, BLOCK_F.indexInRange(row0 - from, to - from));
-            return;
-        }
         for (int i = 0, len = D.length(); i < n; i += len) {
             int r = row0 + i, bAt = (r / BLOCK) * rank * BLOCK + r % BLOCK;
             FloatVector lowRank = FloatVector.zero(D);
