@@ -26,7 +26,7 @@ final class HealOption {
         steps = n;
     }
 
-    @Option(names = "--heal-rate", paramLabel = "<LR>", description = "Peak learning rate of healing, above 0 up to 1 (Adam; warm-up, then cosine to a tenth) [default: "
+    @Option(names = "--heal-rate", paramLabel = "<LR>", description = "Peak learning rate of healing, above 0 up to 1 (Adam; warm-up, then cosine to a tenth; the row scales at it times 10/3 of their RMS) [default: "
             + HealOptions.DEFAULT_RATE + "]")
     void rate(float lr) {
         if (!(lr > 0 && lr <= 1)) throw new BadOptionValue(mixee, "--heal-rate must be in (0, 1]");

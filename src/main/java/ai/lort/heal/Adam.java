@@ -10,8 +10,14 @@ import java.util.List;
  * {@link #rate}: a linear warm-up, then a cosine down to a tenth. Deterministic: element order only.
  */
 public final class Adam {
-    /** One parameter array, its gradient (same length) and whether weight decay applies to it. */
-    public record Param(String name, float[] value, float[] grad, boolean decay) {}
+    /**
+     * One parameter array, its gradient (same length), whether weight decay applies to it, and the
+     * factor of the step's learning rate it trains at.
+     */
+    public record Param(String name, float[] value, float[] grad, boolean decay, float rate) {
+        /** Without weight decay, at the step's learning rate. */
+        public Param(String name, float[] value, float[] grad) { this(name, value, grad, false, 1f); }
+    }
 
     private final List<Param> params = new ArrayList<>();
     private final List<float[]> m = new ArrayList<>(), v = new ArrayList<>();
@@ -59,19 +65,19 @@ public final class Adam {
         return Math.sqrt(s);
     }
 
-    /** One update with learning rate {@code lr}. */
+    /** One update with learning rate {@code lr} (times each array's {@link Param#rate}). */
     public void step(float lr) {
         step++;
         float c1 = 1 - (float) StrictMath.pow(beta1, step), c2 = 1 - (float) StrictMath.pow(beta2, step);
         for (int k = 0; k < params.size(); k++) {
             Param p = params.get(k);
             float[] x = p.value(), g = p.grad(), mk = m.get(k), vk = v.get(k);
-            float wd = p.decay() ? weightDecay : 0f;
+            float wd = p.decay() ? weightDecay : 0f, lrk = lr * p.rate();
             for (int i = 0; i < x.length; i++) {
                 mk[i] = beta1 * mk[i] + (1 - beta1) * g[i];
                 vk[i] = beta2 * vk[i] + (1 - beta2) * g[i] * g[i];
                 float mh = mk[i] / c1, vh = vk[i] / c2;
-                x[i] -= lr * (mh / ((float) Math.sqrt(vh) + eps) + wd * x[i]);
+                x[i] -= lrk * (mh / ((float) Math.sqrt(vh) + eps) + wd * x[i]);
             }
         }
     }

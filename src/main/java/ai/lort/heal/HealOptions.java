@@ -52,6 +52,14 @@ public record HealOptions(int steps, int batch, int length, float rate, int topK
     public static final int DEFAULT_BATCH = 8, DEFAULT_LENGTH = 256, DEFAULT_TOP_K = 64, DEFAULT_EVAL_EVERY = 25,
             DEFAULT_HELD_OUT = 16, DEFAULT_PATIENCE = 4;
     public static final float DEFAULT_RATE = 3e-3f;
+    /**
+     * A layer's row scales train at the rate times this times their RMS (at the default rate, an
+     * Adam step then moves a scale by about 1 % of the layer's typical scale). A row scale is the
+     * mean magnitude of its row's weights, a few hundredths in a trained model, so at the full rate
+     * a step would change it by a tenth and more; the low-rank factors and the norms train at the
+     * full rate.
+     */
+    public static final float SCALE_RATE = 10f / 3;
     public static final double DEFAULT_CODE_BUDGET = 0.05;
     /**
      * The default compute budget, in floating-point operations: a step costs about 8 multiply-adds

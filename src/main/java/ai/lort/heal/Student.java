@@ -183,18 +183,25 @@ final class Student {
         });
     }
 
-    private void addNorm(Norm n) { params.add(new Adam.Param(n.name, n.w, n.grad, false)); }
+    private void addNorm(Norm n) { params.add(new Adam.Param(n.name, n.w, n.grad)); }
 
     private void addProjection(Projection p) {
         String base = p.name.substring(0, p.name.length() - ".weight".length());
         if (p.compressed()) {
-            params.add(new Adam.Param(p.name + "#scales", p.p.scales(), p.g.scales(), false));
+            params.add(new Adam.Param(p.name + "#scales", p.p.scales(), p.g.scales(), false, scaleRate(p.p.scales())));
             if (p.p.a().length > 0) {
-                params.add(new Adam.Param(p.name + "#a", p.p.a(), p.g.a(), false));
-                params.add(new Adam.Param(p.name + "#b", p.p.b(), p.g.b(), false));
+                params.add(new Adam.Param(p.name + "#a", p.p.a(), p.g.a()));
+                params.add(new Adam.Param(p.name + "#b", p.p.b(), p.g.b()));
             }
         }
-        if (p.bias != null) params.add(new Adam.Param(base + ".bias", p.bias, p.biasGrad, false));
+        if (p.bias != null) params.add(new Adam.Param(base + ".bias", p.bias, p.biasGrad));
+    }
+
+    /** The factor of the learning rate that a layer's row scales train at: {@link HealOptions#SCALE_RATE} times their RMS (1 when they are all zero). */
+    static float scaleRate(float[] scales) {
+        double sum = 0;
+        for (float s : scales) sum += (double) s * s;
+        return sum == 0 ? 1f : (float) (HealOptions.SCALE_RATE * Math.sqrt(sum / scales.length));
     }
 
     int vocab() { return vocab; }

@@ -51,6 +51,14 @@ class StudentTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void rowScalesTrainAtARateRelativeToTheirSize() {
+        // RMS 0.03: a tenth of the rate; four times larger scales, four times the rate; all zero: the full rate.
+        assertThat(Student.scaleRate(new float[] {0.03f, -0.03f})).isCloseTo(0.1f, org.assertj.core.data.Offset.offset(1e-6f));
+        assertThat(Student.scaleRate(new float[] {0.12f, 0.12f})).isCloseTo(0.4f, org.assertj.core.data.Offset.offset(1e-6f));
+        assertThat(Student.scaleRate(new float[] {0f, 0f})).isEqualTo(1f);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"tiny-llama3", "tiny-qwen2", "tiny-qwen3", "tiny-mistral"})
     void withoutCompressedLayersTheStudentIsTheTeacher(String name) {
@@ -78,6 +86,7 @@ class StudentTest {
             SplittableRandom rnd = new SplittableRandom(3);
             int checked = 0;
             for (Adam.Param p : student.params) {
+                assertThat(p.rate()).as(p.name()).isEqualTo(p.name().endsWith("#scales") ? Student.scaleRate(p.value()) : 1f);
                 // The largest gradient of each array, and a random element: each must agree.
                 int largest = 0;
                 for (int i = 1; i < p.grad().length; i++) if (Math.abs(p.grad()[i]) > Math.abs(p.grad()[largest])) largest = i;
