@@ -4,34 +4,30 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * AdamW over a set of float parameter arrays with their gradient arrays: per element
+ * Adam over a set of float parameter arrays with their gradient arrays: per element
  * {@code m = β1·m + (1 − β1)·g}, {@code v = β2·v + (1 − β2)·g²},
- * {@code p −= lr·(m̂ / (√v̂ + ε) + wd·p)} with the bias-corrected m̂, v̂. The learning rate follows
+ * {@code p −= lr·f·(m̂ / (√v̂ + ε))} with the bias-corrected m̂, v̂ and the array's rate factor f. The learning rate follows
  * {@link #rate}: a linear warm-up, then a cosine down to a tenth. Deterministic: element order only.
  */
 public final class Adam {
-    /**
-     * One parameter array, its gradient (same length), whether weight decay applies to it, and the
-     * factor of the step's learning rate it trains at.
-     */
-    public record Param(String name, float[] value, float[] grad, boolean decay, float rate) {
-        /** Without weight decay, at the step's learning rate. */
-        public Param(String name, float[] value, float[] grad) { this(name, value, grad, false, 1f); }
+    /** One parameter array, its gradient (same length), and the factor of the step's learning rate it trains at. */
+    public record Param(String name, float[] value, float[] grad, float rate) {
+        /** At the step's learning rate. */
+        public Param(String name, float[] value, float[] grad) { this(name, value, grad, 1f); }
     }
 
     private final List<Param> params = new ArrayList<>();
     private final List<float[]> m = new ArrayList<>(), v = new ArrayList<>();
-    private final float beta1, beta2, eps, weightDecay;
+    private final float beta1, beta2, eps;
     private int step;
 
-    public Adam(float beta1, float beta2, float eps, float weightDecay) {
+    public Adam(float beta1, float beta2, float eps) {
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
-        this.weightDecay = weightDecay;
     }
 
-    public static Adam defaults() { return new Adam(0.9f, 0.999f, 1e-8f, 0f); }
+    public static Adam defaults() { return new Adam(0.9f, 0.999f, 1e-8f); }
 
     public void add(Param p) {
         if (p.value().length != p.grad().length) throw new IllegalArgumentException(p.name() + ": gradient of another length");
@@ -72,12 +68,12 @@ public final class Adam {
         for (int k = 0; k < params.size(); k++) {
             Param p = params.get(k);
             float[] x = p.value(), g = p.grad(), mk = m.get(k), vk = v.get(k);
-            float wd = p.decay() ? weightDecay : 0f, lrk = lr * p.rate();
+            float lrk = lr * p.rate();
             for (int i = 0; i < x.length; i++) {
                 mk[i] = beta1 * mk[i] + (1 - beta1) * g[i];
                 vk[i] = beta2 * vk[i] + (1 - beta2) * g[i] * g[i];
                 float mh = mk[i] / c1, vh = vk[i] / c2;
-                x[i] -= lrk * (mh / ((float) Math.sqrt(vh) + eps) + wd * x[i]);
+                x[i] -= lrk * (mh / ((float) Math.sqrt(vh) + eps));
             }
         }
     }

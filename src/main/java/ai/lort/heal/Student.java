@@ -188,7 +188,7 @@ final class Student {
     private void addProjection(Projection p) {
         String base = p.name.substring(0, p.name.length() - ".weight".length());
         if (p.compressed()) {
-            params.add(new Adam.Param(p.name + "#scales", p.p.scales(), p.g.scales(), false, scaleRate(p.p.scales())));
+            params.add(new Adam.Param(p.name + "#scales", p.p.scales(), p.g.scales(), scaleRate(p.p.scales())));
             if (p.p.a().length > 0) {
                 params.add(new Adam.Param(p.name + "#a", p.p.a(), p.g.a()));
                 params.add(new Adam.Param(p.name + "#b", p.p.b(), p.g.b()));

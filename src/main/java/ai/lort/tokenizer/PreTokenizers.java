@@ -22,6 +22,8 @@ final class PreTokenizers {
 
     /** The split behaviors {@link #split} knows: a file naming another is refused when it is loaded, not at its first text. */
     private static final List<String> BEHAVIORS = List.of("Isolated", "Removed", "MergedWithPrevious", "MergedWithNext", "Contiguous");
+    /** The Metaspace prepend schemes, checked at load likewise. */
+    private static final List<String> SCHEMES = List.of("always", "never", "first");
 
     static PreTokenizer from(JsonNode n) {
         if (n == null || n.isNull() || n.isMissingNode()) return (s, first, out) -> out.add(s);
@@ -62,8 +64,8 @@ final class PreTokenizers {
             case "Metaspace" -> {
                 String replacement = n.path("replacement").asText("\u2581");
                 String scheme = n.path("prepend_scheme").asText(n.path("add_prefix_space").asBoolean(true) ? "always" : "never");
-                if (!List.of("always", "never", "first").contains(scheme))
-                    throw new LortException("tokenizer.json: Metaspace prepend_scheme " + scheme + " is not supported (always, never, first)");
+                if (!SCHEMES.contains(scheme))
+                    throw new LortException("tokenizer.json: Metaspace prepend_scheme " + scheme + " is not supported (" + String.join(", ", SCHEMES) + ")");
                 boolean splitWords = n.path("split").asBoolean(true);
                 Pattern marker = Pattern.compile(Pattern.quote(replacement));
                 yield (s, first, out) -> {
@@ -138,7 +140,7 @@ final class PreTokenizers {
                     previousDelimiter = delimiter;
                 }
             }
-            default -> throw new LortException("tokenizer.json: split behavior " + behavior + " is not supported");
+            default -> throw new IllegalStateException("split behavior " + behavior + " passed the check at load");
         }
         for (int[] piece : pieces) if (piece[1] > piece[0]) out.add(s.substring(piece[0], piece[1]));
     }

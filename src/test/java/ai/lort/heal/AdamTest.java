@@ -14,7 +14,7 @@ class AdamTest {
         float[] full = {1f, -2f}, tenth = {1f, -2f};
         float[] g1 = {0.5f, -3f}, g2 = {0.5f, -3f};
         adam.add(new Adam.Param("full", full, g1));
-        adam.add(new Adam.Param("scales", tenth, g2, false, 0.1f));
+        adam.add(new Adam.Param("scales", tenth, g2, 0.1f));
         adam.step(0.01f);
         // The first bias-corrected step is lr·g/|g| per element, whatever the gradient's size.
         assertThat(full[0]).isCloseTo(1f - 0.01f, offset(1e-6f));
